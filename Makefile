@@ -1,0 +1,54 @@
+# Traguardi: the two commands of the README.
+#   make run   serves the app on SQLite with the demo data at http://127.0.0.1:3000
+#   make test  runs every check and test (what CI runs)
+# Both install whatever tool is missing first (.ci/install-tools, idempotent).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+# cargo's bin folder first: its wasm-opt 116 must win over Debian's binaryen 108.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+DATABASE_URL ?= sqlite://data/traguardi.sqlite
+E2E_ADDR ?= 127.0.0.1:3100
+E2E_DB := target/e2e/traguardi.sqlite
+
+.PHONY: run test tools build lint unit e2e clean-e2e
+
+tools:
+	@bash .ci/install-tools
+
+build: tools
+	cargo leptos build --release
+
+## Serve on SQLite, loading the demo dataset on first start.
+run: build
+	DATABASE_URL='$(DATABASE_URL)' ./target/release/traguardi serve --demo
+
+## Every test: formatting, lints on both feature sets, unit and database tests (SQLite and
+## PostgreSQL), then Playwright on the release build with JavaScript on and off.
+test: tools lint unit e2e
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --features ssr --lib --bins --tests -- -D warnings
+	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	@if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
+	  echo "PostgreSQL answers on 127.0.0.1:5432: the database tests run on SQLite and PostgreSQL."; \
+	elif [ -n "$${CI:-}" ]; then \
+	  echo "PostgreSQL is required in CI but does not answer on 127.0.0.1:5432."; exit 1; \
+	else \
+	  echo "SKIPPING the PostgreSQL half of the database tests: nothing answers on 127.0.0.1:5432 (SQLite still runs)."; \
+	fi
+	cargo test --features ssr
+
+e2e: build
+	@rm -rf target/e2e && mkdir -p target/e2e
+	DATABASE_URL='sqlite://$(E2E_DB)' ./target/release/traguardi demo
+	@DATABASE_URL='sqlite://$(E2E_DB)' LEPTOS_SITE_ADDR='$(E2E_ADDR)' ./target/release/traguardi serve \
+	  > target/e2e/server.log 2>&1 & echo $$! > target/e2e/server.pid
+	@for i in $$(seq 1 60); do curl -fsS 'http://$(E2E_ADDR)/healthz' >/dev/null 2>&1 && break; sleep 0.5; done; \
+	  curl -fsS 'http://$(E2E_ADDR)/healthz' >/dev/null || { cat target/e2e/server.log; kill $$(cat target/e2e/server.pid); exit 1; }
+	@cd end2end && BASE_URL='http://$(E2E_ADDR)' npx playwright test; status=$$?; \
+	  kill $$(cat ../target/e2e/server.pid) 2>/dev/null || true; exit $$status

@@ -1,0 +1,328 @@
+import {
+  test,
+  expect,
+  devices,
+  type BrowserContext,
+  type Page,
+  type TestInfo,
+} from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+// Every test runs in two projects (see playwright.config.ts): "js-on" exercises the
+// hydrated Leptos app, "js-off" the bare server-rendered HTML. Locators are by role,
+// label or text, plus the few ids, classes and data attributes that the app promises
+// as its DOM contract (#hydration-status, .figura[data-figura=…], …).
+
+const jsEnabled = (testInfo: TestInfo) => testInfo.project.name !== "js-off";
+
+// A wasm panic (e.g. a hydration mismatch) surfaces as an uncaught page error: collect
+// them so that a test that otherwise passes still fails when the client blew up.
+const pageErrors = new WeakMap<Page, Error[]>();
+
+test.beforeEach(async ({ page }) => {
+  const errors: Error[] = [];
+  pageErrors.set(page, errors);
+  page.on("pageerror", (error) => errors.push(error));
+});
+
+test.afterEach(async ({ page }) => {
+  const errors = (pageErrors.get(page) ?? []).map((e) => `${e.name}: ${e.message}`);
+  expect(errors, "uncaught errors in the page").toEqual([]);
+});
+
+/**
+ * The footer's #hydration-status says whether the wasm has hydrated: "false" in the
+ * server HTML, "true" once an Effect has run in the browser. With JavaScript on we wait
+ * for "true" so that the rest of the test drives the hydrated app, not the inert SSR
+ * markup; with JavaScript off it must stay "false".
+ */
+async function expectHydrationState(page: Page, testInfo: TestInfo) {
+  const status = page.getByRole("contentinfo").locator("#hydration-status");
+  await expect(status).toHaveAttribute("data-hydrated", jsEnabled(testInfo) ? "true" : "false");
+}
+
+/** Navigates, waits for hydration where it applies, and returns the HTTP response. */
+async function visit(page: Page, path: string, testInfo: TestInfo) {
+  const response = await page.goto(path);
+  expect(response, `no response for ${path}`).not.toBeNull();
+  await expectHydrationState(page, testInfo);
+  return response!;
+}
+
+/** What every page shares: language, landmarks, skip link, one h1, demo-data label. */
+async function expectPageShell(page: Page) {
+  await expect(page.locator("html")).toHaveAttribute("lang", "it");
+  await expect(page.locator("h1")).toHaveCount(1);
+  const main = page.getByRole("main");
+  await expect(main).toHaveCount(1);
+  await expect(main).toHaveAttribute("id", "main");
+  // The skip link is usually visually hidden until focused, so check its target only.
+  await expect(page.getByRole("link", { name: "Vai al contenuto" })).toHaveAttribute(
+    "href",
+    "#main",
+  );
+  await expect(page.getByText("Dati dimostrativi").first()).toBeVisible();
+}
+
+/** Italian integer formatting: thousands separated by a dot ("3.512"). */
+const ITALIAN_INT = /^\d{1,3}(\.\d{3})*$/;
+const parseItalianInt = (text: string) => Number(text.trim().replace(/\./g, ""));
+
+test.describe("dashboard /", () => {
+  test("shows the headline figures", async ({ page }, testInfo) => {
+    const response = await visit(page, "/", testInfo);
+    expect(response.status()).toBe(200);
+    await expectPageShell(page);
+    await expect(
+      page.getByRole("heading", { level: 1, name: "Fondo Innovazione in Puglia", exact: true }),
+    ).toBeVisible();
+
+    const figura = (key: string) => page.locator(`.figura[data-figura="${key}"]`);
+    const exact: Record<string, string> = {
+      aderenti: "133",
+      supportati: "140",
+      "primo-step-in-tempo": "106",
+      "primo-step": "130",
+      "tutti-obiettivi": "120",
+      "io-regione": "90",
+    };
+    for (const [key, value] of Object.entries(exact)) {
+      await expect(figura(key).locator(".figura-valore"), key).toHaveText(value);
+    }
+    await expect(figura("aderenti").locator(".figura-denominatore")).toHaveText("su 257 comuni");
+
+    // The pagoPA (MyPay) counts are large: they must be formatted the Italian way.
+    const mypay = async (key: string) => {
+      const valore = figura(key).locator(".figura-valore");
+      await expect(valore, key).toHaveText(ITALIAN_INT);
+      return parseItalianInt((await valore.textContent()) ?? "");
+    };
+    expect(await mypay("mypay-attivi")).toBeGreaterThanOrEqual(3500);
+    const nelProgetto = await mypay("mypay-nel-progetto");
+    expect(nelProgetto).toBeGreaterThanOrEqual(2200);
+    expect(nelProgetto).toBeLessThanOrEqual(2249);
+
+    for (const key of [...Object.keys(exact), "mypay-attivi", "mypay-nel-progetto"]) {
+      await expect(figura(key).locator(".figura-denominatore"), key).toHaveText(
+        /^su \d{1,3}(\.\d{3})* \S/,
+      );
+    }
+  });
+
+  test("renders the chart on the server, with a caption", async ({ page }, testInfo) => {
+    await visit(page, "/", testInfo);
+    // The SVG is server-rendered, so it must be there with JavaScript off too.
+    const chart = page.getByRole("figure").filter({ has: page.locator("svg") }).first();
+    await expect(chart.locator("svg").first()).toBeVisible();
+    await expect(chart.locator("figcaption")).not.toBeEmpty();
+  });
+
+  test("offers the chart data as a table, per province", async ({ page }, testInfo) => {
+    await visit(page, "/", testInfo);
+
+    // <details>/<summary> is native: it opens on click with or without JavaScript.
+    const summary = page.getByText("Dati del grafico in tabella");
+    const details = page.locator("details").filter({ has: summary });
+    await expect(details).not.toHaveAttribute("open");
+    await summary.click();
+    await expect(details).toHaveAttribute("open");
+
+    const table = page.getByRole("table", { name: /Adesione per provincia/ });
+    await expect(table).toBeVisible();
+    await expect(table.getByRole("columnheader")).toHaveText([
+      "Provincia",
+      "Aderenti",
+      "In ritardo",
+      "Non aderenti",
+      "Totale comuni",
+    ]);
+
+    const aderenti: Record<string, number> = {
+      Bari: 11,
+      "Barletta-Andria-Trani": 7,
+      Brindisi: 9,
+      Foggia: 27,
+      Lecce: 65,
+      Taranto: 14,
+    };
+    let totaleComuni = 0;
+    for (const [provincia, expected] of Object.entries(aderenti)) {
+      const row = table
+        .getByRole("row")
+        .filter({ has: page.getByRole("rowheader", { name: provincia, exact: true }) });
+      await expect(row, provincia).toHaveCount(1);
+      // Cells after the row header: Aderenti | In ritardo | Non aderenti | Totale comuni.
+      const cells = row.getByRole("cell");
+      await expect(cells, provincia).toHaveCount(4);
+      await expect(cells.nth(0), `${provincia}: Aderenti`).toHaveText(String(expected));
+      totaleComuni += parseItalianInt((await cells.nth(3).textContent()) ?? "");
+    }
+    // Puglia has 257 comuni, split among the six provinces.
+    expect(totaleComuni).toBe(257);
+  });
+});
+
+test.describe("comuni /comuni", () => {
+  const comuniTable = (page: Page) => page.getByRole("table", { name: /Comuni/ });
+  // Body rows are those with data cells; the header row has column headers only.
+  const bodyRows = (page: Page) =>
+    comuniTable(page).getByRole("row").filter({ has: page.getByRole("cell") });
+
+  test("lists all 257 comuni", async ({ page }, testInfo) => {
+    const response = await visit(page, "/comuni", testInfo);
+    expect(response.status()).toBe(200);
+    await expectPageShell(page);
+    await expect(page.getByRole("heading", { level: 1, name: "Comuni", exact: true })).toBeVisible();
+    await expect(bodyRows(page)).toHaveCount(257);
+  });
+
+  test("filters by province and membership, then opens a comune", async ({ page }, testInfo) => {
+    await visit(page, "/comuni", testInfo);
+
+    const provincia = page.getByRole("combobox", { name: "Provincia" });
+    const adesione = page.getByRole("combobox", { name: "Adesione" });
+    const optionValues = (select: typeof provincia) =>
+      select
+        .locator("option")
+        .evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value).sort());
+    expect(await optionValues(provincia)).toEqual(["", "BA", "BR", "BT", "FG", "LE", "TA"]);
+    expect(await optionValues(adesione)).toEqual(
+      ["", "aderente", "aderente_in_ritardo", "non_aderente", "rinuncia"].sort(),
+    );
+
+    // A plain GET form: without JavaScript the browser submits it, with JavaScript the
+    // router may intercept it; either way the filter ends up in the URL.
+    await provincia.selectOption("TA");
+    await adesione.selectOption("aderente");
+    await page.getByRole("button", { name: "Filtra" }).click();
+    await expect(page).toHaveURL(/[?&]provincia=TA(&|$)/);
+    await expect(page).toHaveURL(/[?&]adesione=aderente(&|$)/);
+    await expect(bodyRows(page)).toHaveCount(14);
+    await expectHydrationState(page, testInfo);
+
+    await comuniTable(page).getByRole("link", { name: "Martina Franca", exact: true }).click();
+    await expect(page).toHaveURL(/\/comuni\/073013$/);
+    await expect(
+      page.getByRole("heading", { level: 1, name: "Martina Franca", exact: true }),
+    ).toBeVisible();
+    await expectPageShell(page);
+    const main = page.getByRole("main");
+    await expect(main).toContainText("c_e986"); // IPA code
+    await expect(main).toContainText("E986"); // cadastral code (case-sensitive match)
+    await expectHydrationState(page, testInfo);
+  });
+
+  test("answers 404 for an unknown comune", async ({ page }, testInfo) => {
+    const response = await visit(page, "/comuni/999999", testInfo);
+    expect(response.status()).toBe(404);
+    await expectPageShell(page);
+    await expect(page.getByRole("heading", { level: 1, name: /non trovato/i })).toBeVisible();
+  });
+});
+
+test.describe("CSV export", () => {
+  const HEADER =
+    "codice_istat,denominazione,sigla_provincia,codice_ipa,popolazione,adesione," +
+    "data_adesione,contributo_eur,primo_step,primo_step_entro_scadenza,data_primo_step," +
+    "obiettivi_finali,data_obiettivi_finali,servizi_pagopa_attivi," +
+    "servizi_pagopa_applicabili,servizi_pagopa_attivati_nel_progetto,servizi_io_attivi," +
+    "io_tramite_regione,servizi_spid_cie";
+
+  /** Minimal RFC 4180 parser: quoted fields may hold commas, quotes and newlines. */
+  function parseCsv(text: string): string[][] {
+    const rows: string[][] = [];
+    let row: string[] = [];
+    let field = "";
+    let quoted = false;
+    const endField = () => {
+      row.push(field);
+      field = "";
+    };
+    const endRow = () => {
+      endField();
+      rows.push(row);
+      row = [];
+    };
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (quoted) {
+        if (c === '"' && text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else if (c === '"') {
+          quoted = false;
+        } else {
+          field += c;
+        }
+      } else if (c === '"') {
+        quoted = true;
+      } else if (c === ",") {
+        endField();
+      } else if (c === "\r" || c === "\n") {
+        if (c === "\r" && text[i + 1] === "\n") i++;
+        endRow();
+      } else {
+        field += c;
+      }
+    }
+    if (field !== "" || row.length > 0) endRow();
+    return rows;
+  }
+
+  test("exports the filtered comuni", async ({ request }) => {
+    const response = await request.get("/export/comuni.csv?provincia=LE&adesione=aderente");
+    expect(response.status()).toBe(200);
+    expect(response.headers()["content-type"]).toContain("text/csv");
+
+    const body = await response.text();
+    expect(body.split(/\r?\n/)[0]).toBe(HEADER);
+
+    const [header, ...rows] = parseCsv(body);
+    expect(rows).toHaveLength(65);
+    const provinciaCol = header.indexOf("sigla_provincia");
+    const adesioneCol = header.indexOf("adesione");
+    for (const row of rows) {
+      expect(row, row.join(",")).toHaveLength(header.length);
+      expect(row[provinciaCol]).toBe("LE");
+      expect(row[adesioneCol]).toBe("aderente");
+    }
+  });
+});
+
+test.describe("accessibility (axe, WCAG 2.1 AA)", () => {
+  // Context options of the device, without the browser choice that newContext refuses.
+  const { defaultBrowserType: _, ...desktopChrome } = devices["Desktop Chrome"];
+
+  for (const path of ["/", "/comuni", "/comuni/073013"]) {
+    test(`no violations on ${path}`, async ({ page, browser, baseURL }, testInfo) => {
+      let target = page;
+      let scriptless: BrowserContext | undefined;
+      if (!jsEnabled(testInfo)) {
+        // axe-core relies on timers, and timers never fire in a page with JavaScript
+        // disabled: its run would hang. So audit the same server-rendered DOM in a page
+        // that may run axe but is denied the app's scripts: nothing hydrates, and
+        // visit() checks that #hydration-status stays "false".
+        scriptless = await browser.newContext({ ...desktopChrome, baseURL, javaScriptEnabled: true });
+        await scriptless.route("**/*", (route) =>
+          route.request().resourceType() === "script" ? route.abort() : route.continue(),
+        );
+        target = await scriptless.newPage();
+      }
+      try {
+        await visit(target, path, testInfo);
+        const results = await new AxeBuilder({ page: target })
+          .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+          .analyze();
+        // One line per violation, naming the offending nodes, instead of axe's huge objects.
+        const violations = results.violations.map(
+          (v) =>
+            `${v.id} [${v.impact}] ${v.help}: ` +
+            v.nodes.map((n) => JSON.stringify(n.target)).join(", "),
+        );
+        expect(violations, `axe violations on ${path}:\n${violations.join("\n")}`).toEqual([]);
+      } finally {
+        await scriptless?.close();
+      }
+    });
+  }
+});

@@ -1,0 +1,156 @@
+//! `traguardi check`: each figure of the Region's press release beside the figure computed by the
+//! rules from the database, with its denominator. On a demo database every line must agree.
+
+use std::fmt::Write;
+
+use crate::{
+    comuni::ValidFilter,
+    dashboard::Summary,
+    data::{programme::FONDO_INNOVAZIONE, Db},
+    evaluation::{today, Snapshot},
+    format,
+};
+
+/// One figure of the press release.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub label: String,
+    pub published: String,
+    pub computed: String,
+    pub denominator: String,
+    pub agrees: bool,
+}
+
+pub struct CheckOutcome {
+    pub lines: Vec<Line>,
+    pub report: String,
+    /// A demo database that disagrees with the press release.
+    pub failed: bool,
+}
+
+/// Compares the press release with `summary`.
+pub fn compare(s: &Summary) -> Vec<Line> {
+    let tot = s.totale_comuni;
+    let line = |label: &str, published: &str, computed: String, denominator: String, agrees: bool| Line {
+        label: label.to_string(),
+        published: published.to_string(),
+        computed,
+        denominator,
+        agrees,
+    };
+    let mut lines = vec![line(
+        "Comuni aderenti",
+        "133",
+        s.aderenti.to_string(),
+        format!("su {tot} comuni"),
+        s.aderenti == 133,
+    )];
+    for (sigla, published) in [("BA", 11), ("BR", 9), ("BT", 7), ("FG", 27), ("LE", 65), ("TA", 14)] {
+        let row = s.province.iter().find(|p| p.sigla == sigla);
+        let computed = row.map(|p| p.aderenti).unwrap_or(0);
+        lines.push(line(
+            &format!("  di cui provincia {sigla}"),
+            &published.to_string(),
+            computed.to_string(),
+            format!("su {} comuni della provincia", row.map(|p| p.totale).unwrap_or(0)),
+            computed == published,
+        ));
+    }
+    lines.extend([
+        line(
+            "Comuni in ritardo ma supportati",
+            "7 (140 supportati)",
+            format!("{} ({} supportati)", s.in_ritardo, s.supportati),
+            format!("su {tot} comuni"),
+            s.in_ritardo == 7 && s.supportati == 140,
+        ),
+        line(
+            "Primo step entro il 28/02/2021",
+            "106",
+            s.primo_step_in_tempo.to_string(),
+            format!("su {tot} comuni"),
+            s.primo_step_in_tempo == 106,
+        ),
+        line(
+            "Primo step raggiunto",
+            "oltre il 50% dei comuni",
+            format!("{} ({})", s.primo_step, format::percent(s.primo_step, tot)),
+            format!("su {tot} comuni"),
+            s.primo_step * 2 > tot,
+        ),
+        line(
+            "Tutti gli obiettivi raggiunti",
+            "poco più dell'85%",
+            format!("{} ({})", s.tutti_obiettivi, format::percent(s.tutti_obiettivi, s.supportati)),
+            format!("su {} comuni supportati", s.supportati),
+            s.tutti_obiettivi * 100 > 85 * s.supportati && s.tutti_obiettivi * 100 < 90 * s.supportati,
+        ),
+        line(
+            "Servizi di incasso attivi su MyPay",
+            "oltre 3.500",
+            s.mypay_attivi.to_string(),
+            "servizi attivi oggi".to_string(),
+            s.mypay_attivi >= 3_500,
+        ),
+        line(
+            "  di cui attivati durante il progetto",
+            "2.200",
+            s.mypay_nel_progetto.to_string(),
+            format!("su {} servizi attivi su MyPay", s.mypay_attivi),
+            (2_200..2_250).contains(&s.mypay_nel_progetto),
+        ),
+        line(
+            "Comuni su App IO tramite la Regione",
+            "90",
+            s.io_regione.to_string(),
+            format!("su {tot} comuni"),
+            s.io_regione == 90,
+        ),
+    ]);
+    lines
+}
+
+/// Runs the comparison on the database.
+pub async fn run(db: &Db) -> anyhow::Result<CheckOutcome> {
+    let snapshot =
+        Snapshot::build(db, FONDO_INNOVAZIONE, today()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = snapshot.summary(&ValidFilter::default());
+    let lines = compare(&summary);
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "Press release (Regione Puglia) vs {} database, {} data, as of {}",
+        db.backend(),
+        if snapshot.demo { "demo" } else { "real" },
+        format::date(snapshot.as_of)
+    );
+    let _ = writeln!(
+        report,
+        "{:<40} {:>24} {:>16}  {:<34} {}",
+        "figure", "published", "computed", "denominator", ""
+    );
+    for l in &lines {
+        let _ = writeln!(
+            report,
+            "{:<40} {:>24} {:>16}  {:<34} {}",
+            l.label,
+            l.published,
+            l.computed,
+            l.denominator,
+            if l.agrees { "ok" } else { "DIFFERS" }
+        );
+    }
+    let _ = writeln!(
+        report,
+        "Note: the press release counts 256 comuni in Puglia; ISTAT lists {} (Presicce-Acquarica, 2019).",
+        summary.totale_comuni
+    );
+    let disagreements = lines.iter().filter(|l| !l.agrees).count();
+    let failed = snapshot.demo && disagreements > 0;
+    if disagreements > 0 {
+        let _ = writeln!(report, "{disagreements} figure(s) differ from the press release.");
+    } else {
+        let _ = writeln!(report, "All figures agree with the press release.");
+    }
+    Ok(CheckOutcome { lines, report, failed })
+}

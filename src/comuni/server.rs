@@ -1,0 +1,130 @@
+//! Server functions of the comuni pages: thin adapters over the cached snapshot.
+
+use leptos::prelude::*;
+
+use super::{ComuneDetail, ComuneListRow, ComuniFilter};
+use crate::error::AppError;
+
+/// The comuni matching `filter`, ordered by ISTAT code.
+#[server(endpoint = "comuni")]
+pub async fn list_comuni(filter: ComuniFilter) -> Result<Vec<ComuneListRow>, AppError> {
+    let filter = filter.validate()?;
+    let snapshot = crate::state::app_state()?.snapshot().await?;
+    Ok(snapshot.list(&filter))
+}
+
+/// One comune's page. An unknown code is a 404, never a 500.
+#[server(endpoint = "comune")]
+pub async fn get_comune(codice_istat: String) -> Result<ComuneDetail, AppError> {
+    let state = crate::state::app_state()?;
+    let result = ssr::detail(&state, codice_istat.trim()).await;
+    if let Err(e) = &result {
+        // Rendered in-process during SSR this sets the page's status; called over HTTP, the
+        // server function's.
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(e.status());
+        }
+    }
+    result
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::*;
+    use crate::{
+        comuni::{IoView, ObjectiveView, OnlineView, PagoPaView, StepView},
+        data::facts::services_of,
+        state::AppState,
+    };
+
+    pub async fn detail(state: &AppState, codice_istat: &str) -> Result<ComuneDetail, AppError> {
+        let not_found = || {
+            AppError::not_found(format!(
+                "Comune non trovato: nessun comune ha il codice ISTAT «{codice_istat}»."
+            ))
+        };
+        if codice_istat.len() != 6 || !codice_istat.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(not_found());
+        }
+        let snapshot = state.snapshot().await?;
+        let e = snapshot.find(codice_istat).ok_or_else(not_found)?;
+        let (pagopa, io, online) = services_of(&state.db, codice_istat).await?;
+        let p = &snapshot.programme;
+        let steps = p
+            .steps
+            .iter()
+            .zip(&e.outcome.steps)
+            .map(|(step, o)| StepView {
+                name: step.name.clone(),
+                deadline: step.deadline,
+                share_percent: step.share_percent,
+                state: snapshot.step_state(e, &step.code),
+                tranche_eur: o.tranche_eur,
+                tranche: o.tranche,
+            })
+            .collect();
+        let objectives = p
+            .objectives
+            .iter()
+            .zip(&e.outcome.objectives)
+            .map(|(obj, o)| ObjectiveView {
+                platform: obj.platform.label().to_string(),
+                step: p.steps.iter().find(|s| s.code == obj.step).map(|s| s.name.clone()).unwrap_or_default(),
+                description: obj.description.clone(),
+                deadline: obj.deadline,
+                state: match o.reached_on {
+                    Some(d) if o.on_time => crate::comuni::StepState::OnTime(d),
+                    Some(d) => crate::comuni::StepState::Late(d),
+                    None => crate::comuni::StepState::NotReached,
+                },
+                progress: o.progress.describe(),
+                confirmed_by_source: obj.confirmed_by_source,
+            })
+            .collect();
+        let r = &e.record;
+        Ok(ComuneDetail {
+            codice_istat: r.codice_istat.clone(),
+            denominazione: r.denominazione.clone(),
+            sigla_provincia: r.sigla_provincia.clone(),
+            provincia: r.provincia.clone(),
+            codice_catastale: r.codice_catastale.clone(),
+            codice_ipa: r.codice_ipa.clone(),
+            popolazione: r.popolazione,
+            programma: p.name.clone(),
+            adesione: r.facts.adhesion,
+            data_adesione: r.facts.adhesion_date,
+            contributo_eur: e.outcome.grant_eur,
+            maturato_eur: e.outcome.earned_eur,
+            perso_eur: e.outcome.lost_eur,
+            possibile_eur: e.outcome.possible_eur,
+            rinunciato_eur: e.outcome.renounced_eur,
+            steps,
+            objectives,
+            pagopa: pagopa
+                .into_iter()
+                .map(|s| PagoPaView {
+                    demo_code: s.origin == "demo",
+                    code: s.taxonomy_code,
+                    description: s.description,
+                    applicable: s.applicable,
+                    active_since: s.active_since,
+                    deactivated_on: s.deactivated_on,
+                    on_mypay: s.on_mypay,
+                })
+                .collect(),
+            io: io
+                .into_iter()
+                .map(|s| IoView {
+                    service_id: s.service_id,
+                    name: s.name,
+                    published_since: s.published_since,
+                })
+                .collect(),
+            io_tramite_regione: r.facts.io_via_region,
+            online: online
+                .into_iter()
+                .map(|s| OnlineView { name: s.name, spid_since: s.spid_since, cie_since: s.cie_since })
+                .collect(),
+        })
+    }
+}

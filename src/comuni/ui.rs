@@ -1,0 +1,449 @@
+//! The `/comuni` list and the page of one comune.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Form, A},
+    hooks::{use_params_map, use_query_map},
+};
+
+use super::{
+    server::{get_comune, list_comuni},
+    ComuneDetail, ComuniFilter, StepState, PROVINCE,
+};
+use crate::{app::ErrorNotice, format, rules::AdhesionStatus};
+
+#[component]
+pub fn ComuniPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| ComuniFilter {
+            provincia: q.get("provincia").filter(|s| !s.is_empty()),
+            adesione: q.get("adesione").filter(|s| !s.is_empty()),
+        })
+    };
+    let rows = Resource::new(filter, list_comuni);
+    let export_href = move || {
+        let f = filter();
+        let mut params = Vec::new();
+        if let Some(p) = f.provincia {
+            params.push(format!("provincia={p}"));
+        }
+        if let Some(a) = f.adesione {
+            params.push(format!("adesione={a}"));
+        }
+        if params.is_empty() {
+            "/export/comuni.csv".to_string()
+        } else {
+            format!("/export/comuni.csv?{}", params.join("&"))
+        }
+    };
+    let selected_p = move || filter().provincia.unwrap_or_default();
+    let selected_a = move || filter().adesione.unwrap_or_default();
+    view! {
+        <Title text="Comuni" />
+        <h1>"Comuni"</h1>
+        <Form method="GET" action="" attr:class="filtri" attr:aria-label="Filtra i comuni">
+            <div class="campo">
+                <label for="provincia">"Provincia"</label>
+                <select id="provincia" name="provincia">
+                    <option value="" selected=move || selected_p().is_empty()>
+                        "Tutte"
+                    </option>
+                    {PROVINCE
+                        .iter()
+                        .map(|(sigla, nome)| {
+                            let sigla = *sigla;
+                            view! {
+                                <option value=sigla selected=move || selected_p() == sigla>
+                                    {*nome}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="campo">
+                <label for="adesione">"Adesione"</label>
+                <select id="adesione" name="adesione">
+                    <option value="" selected=move || selected_a().is_empty()>
+                        "Tutte"
+                    </option>
+                    {AdhesionStatus::ALL
+                        .iter()
+                        .map(|s| {
+                            let code = s.code();
+                            view! {
+                                <option value=code selected=move || selected_a() == code>
+                                    {s.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <button type="submit" class="btn btn-primary">
+                "Filtra"
+            </button>
+        </Form>
+        <p>
+            <a href=export_href download="">
+                "Scarica questo elenco in CSV"
+            </a>
+        </p>
+        <Suspense fallback=|| view! { <p>"Caricamento dei comuni…"</p> }>
+            {move || Suspend::new(async move {
+                match rows.await {
+                    Ok(rows) => {
+                        let count = rows.len();
+                        view! {
+                            <p role="status">{format!("{} comuni trovati.", format::int(count as i64))}</p>
+                            <div class="table-wrap">
+                                <table class="table">
+                                    <caption>"Comuni e stato degli obiettivi"</caption>
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Comune"</th>
+                                            <th scope="col">"Codice ISTAT"</th>
+                                            <th scope="col">"Provincia"</th>
+                                            <th scope="col" class="num">
+                                                "Popolazione"
+                                            </th>
+                                            <th scope="col">"Adesione"</th>
+                                            <th scope="col">"Primo step"</th>
+                                            <th scope="col">"Obiettivi finali"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {rows
+                                            .into_iter()
+                                            .map(|r| {
+                                                view! {
+                                                    <tr>
+                                                        <th scope="row">
+                                                            <A href=format!(
+                                                                "/comuni/{}",
+                                                                r.codice_istat,
+                                                            )>{r.denominazione}</A>
+                                                        </th>
+                                                        <td>{r.codice_istat}</td>
+                                                        <td>{r.sigla_provincia}</td>
+                                                        <td class="num">{format::int(r.popolazione)}</td>
+                                                        <td>{r.adesione.label()}</td>
+                                                        <td>
+                                                            <StepBadge state=r.primo_step />
+                                                        </td>
+                                                        <td>
+                                                            <StepBadge state=r.finale />
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A status in words; the colour only repeats it.
+#[component]
+fn StepBadge(state: StepState) -> impl IntoView {
+    view! { <span class=state.css()>{state.label()}</span> }
+}
+
+#[component]
+pub fn ComunePage() -> impl IntoView {
+    let params = use_params_map();
+    let codice = move || params.with(|p| p.get("codice").unwrap_or_default());
+    let detail = Resource::new(codice, get_comune);
+    view! {
+        <Suspense fallback=|| view! { <p>"Caricamento del comune…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <ComuneView d /> }.into_any(),
+                    Err(error @ crate::error::AppError::NotFound(_)) => {
+                        view! {
+                            <Title text="Comune non trovato" />
+                            <h1>"Comune non trovato"</h1>
+                            <ErrorNotice error />
+                            <p>
+                                <A href="/comuni">"Torna all'elenco dei comuni"</A>
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => {
+                        view! {
+                            <Title text="Errore" />
+                            <h1>"Impossibile mostrare il comune"</h1>
+                            <ErrorNotice error />
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ComuneView(d: ComuneDetail) -> impl IntoView {
+    let supported = d.adesione.is_supported();
+    let pagopa_active =
+        d.pagopa.iter().filter(|s| s.active_since.is_some() && s.deactivated_on.is_none()).count();
+    let any_demo_code = d.pagopa.iter().any(|s| s.demo_code);
+    view! {
+        <Title text=d.denominazione.clone() />
+        <nav aria-label="Percorso" class="breadcrumb">
+            <A href="/comuni">"Comuni"</A>
+            " / "
+            <span aria-current="page">{d.denominazione.clone()}</span>
+        </nav>
+        <h1>{d.denominazione.clone()}</h1>
+        <section aria-labelledby="anagrafica">
+            <h2 id="anagrafica">"Anagrafica"</h2>
+            <dl class="scheda">
+                <dt>"Codice ISTAT"</dt>
+                <dd>{d.codice_istat.clone()}</dd>
+                <dt>"Codice catastale"</dt>
+                <dd>{d.codice_catastale.clone()}</dd>
+                <dt>"Codice IPA"</dt>
+                <dd>{d.codice_ipa.clone()}</dd>
+                <dt>"Provincia"</dt>
+                <dd>{format!("{} ({})", d.provincia, d.sigla_provincia)}</dd>
+                <dt>"Popolazione residente"</dt>
+                <dd>{format::int(d.popolazione)}</dd>
+            </dl>
+        </section>
+        <section aria-labelledby="adesione">
+            <h2 id="adesione">{format!("Adesione al {}", d.programma)}</h2>
+            <dl class="scheda">
+                <dt>"Stato"</dt>
+                <dd>{d.adesione.label()}</dd>
+                <dt>"Data di adesione"</dt>
+                <dd>{format::opt_date(d.data_adesione)}</dd>
+                <dt>"Contributo assegnato"</dt>
+                <dd>
+                    {if d.contributo_eur > 0 { format::eur(d.contributo_eur) } else { "Nessuno".to_string() }}
+                </dd>
+                <dt>"Maturato"</dt>
+                <dd>{format::eur(d.maturato_eur)}</dd>
+                <dt>"Perso"</dt>
+                <dd>{format::eur(d.perso_eur)}</dd>
+                <dt>"Ancora possibile"</dt>
+                <dd>{format::eur(d.possibile_eur)}</dd>
+                <dt>"Rinunciato"</dt>
+                <dd>{format::eur(d.rinunciato_eur)}</dd>
+            </dl>
+            <table class="table">
+                <caption>"Fasi e quote del contributo"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Fase"</th>
+                        <th scope="col">"Scadenza"</th>
+                        <th scope="col">"Quota"</th>
+                        <th scope="col">"Stato"</th>
+                        <th scope="col" class="num">
+                            "Importo"
+                        </th>
+                        <th scope="col">"Esito della quota"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {d
+                        .steps
+                        .iter()
+                        .map(|s| {
+                            view! {
+                                <tr>
+                                    <th scope="row">{s.name.clone()}</th>
+                                    <td>{format::date(s.deadline)}</td>
+                                    <td>{format!("{}%", s.share_percent)}</td>
+                                    <td>
+                                        <StepBadge state=s.state.clone() />
+                                    </td>
+                                    <td class="num">{format::eur(s.tranche_eur)}</td>
+                                    <td>{s.tranche.label()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section aria-labelledby="obiettivi">
+            <h2 id="obiettivi">"Obiettivi"</h2>
+            {(!supported)
+                .then(|| {
+                    view! {
+                        <p class="note">
+                            "Il comune non è supportato dal programma: gli obiettivi sono misurati ma non danno diritto a quote del contributo."
+                        </p>
+                    }
+                })}
+            <table class="table">
+                <caption>"Obiettivi del programma e loro stato"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Piattaforma"</th>
+                        <th scope="col">"Fase"</th>
+                        <th scope="col">"Regola"</th>
+                        <th scope="col">"Scadenza"</th>
+                        <th scope="col">"Stato"</th>
+                        <th scope="col">"Misura attuale"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {d
+                        .objectives
+                        .iter()
+                        .map(|o| {
+                            view! {
+                                <tr>
+                                    <th scope="row">{o.platform.clone()}</th>
+                                    <td>{o.step.clone()}</td>
+                                    <td>
+                                        {o.description.clone()}
+                                        {(!o.confirmed_by_source)
+                                            .then(|| view! { <em>" (regola da confermare)"</em> })}
+                                    </td>
+                                    <td>{format::date(o.deadline)}</td>
+                                    <td>
+                                        <StepBadge state=o.state.clone() />
+                                    </td>
+                                    <td>{o.progress.clone()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section aria-labelledby="servizi">
+            <h2 id="servizi">"Servizi"</h2>
+            <h3>{format!("pagoPA: {} servizi di incasso attivi", pagopa_active)}</h3>
+            {any_demo_code
+                .then(|| {
+                    view! {
+                        <p class="note">
+                            "I codici segnati «dimostrativo» non sono della tassonomia ufficiale pagoPA: servono solo ai dati dimostrativi."
+                        </p>
+                    }
+                })}
+            <div class="table-wrap">
+                <table class="table">
+                    <caption>"Servizi di incasso pagoPA"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Codice tassonomia"</th>
+                            <th scope="col">"Servizio"</th>
+                            <th scope="col">"Applicabile"</th>
+                            <th scope="col">"Attivo dal"</th>
+                            <th scope="col">"Su MyPay"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {d
+                            .pagopa
+                            .iter()
+                            .map(|s| {
+                                view! {
+                                    <tr>
+                                        <th scope="row">
+                                            <code>{s.code.clone()}</code>
+                                        </th>
+                                        <td>
+                                            {s.description.clone()}
+                                            {s.demo_code.then(|| " (dimostrativo)")}
+                                        </td>
+                                        <td>{format::yes_no(s.applicable)}</td>
+                                        <td>
+                                            {match (s.active_since, s.deactivated_on) {
+                                                (_, Some(off)) => format!("disattivato il {}", format::date(off)),
+                                                (Some(d), None) => format::date(d),
+                                                (None, None) => "non attivo".to_string(),
+                                            }}
+                                        </td>
+                                        <td>{format::yes_no(s.on_mypay)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <h3>
+                {format!(
+                    "App IO: {} servizi{}",
+                    d.io.len(),
+                    if d.io_tramite_regione { ", tramite la Regione" } else { "" },
+                )}
+            </h3>
+            <div class="table-wrap">
+                <table class="table">
+                    <caption>"Servizi su App IO"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Service ID"</th>
+                            <th scope="col">"Servizio"</th>
+                            <th scope="col">"Pubblicato dal"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {d
+                            .io
+                            .iter()
+                            .map(|s| {
+                                view! {
+                                    <tr>
+                                        <th scope="row">
+                                            <code>{s.service_id.clone()}</code>
+                                        </th>
+                                        <td>{s.name.clone()}</td>
+                                        <td>{format::opt_date(s.published_since)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <h3>{format!("Servizi online con SPID/CIE: {}", d.online.len())}</h3>
+            <div class="table-wrap">
+                <table class="table">
+                    <caption>"Servizi online e accesso con identità digitale"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Servizio"</th>
+                            <th scope="col">"SPID dal"</th>
+                            <th scope="col">"CIE dal"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {d
+                            .online
+                            .iter()
+                            .map(|s| {
+                                view! {
+                                    <tr>
+                                        <th scope="row">{s.name.clone()}</th>
+                                        <td>{format::opt_date(s.spid_since)}</td>
+                                        <td>{format::opt_date(s.cie_since)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

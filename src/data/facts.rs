@@ -1,0 +1,217 @@
+//! Loads what the rules read, for every comune at once: six queries whatever the number of
+//! comuni, grouped in memory by ISTAT code (no query per comune).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::{on_db, Db};
+use crate::rules::{AdhesionStatus, ComuneFacts, IoService, OnlineService, PagoPaService};
+
+/// A comune of the registry with the facts the rules read about it.
+#[derive(Clone, Debug)]
+pub struct ComuneRecord {
+    pub codice_istat: String,
+    pub denominazione: String,
+    pub sigla_provincia: String,
+    pub provincia: String,
+    pub codice_catastale: String,
+    pub codice_ipa: String,
+    pub popolazione: i64,
+    pub facts: ComuneFacts,
+}
+
+#[derive(sqlx::FromRow)]
+struct ComuneRow {
+    codice_istat: String,
+    denominazione: String,
+    sigla_provincia: String,
+    provincia: String,
+    codice_catastale: String,
+    codice_ipa: String,
+    popolazione: i64,
+    status: Option<String>,
+    adhesion_date: Option<NaiveDate>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MembershipRow {
+    comune: String,
+    platform: String,
+    joined_on: NaiveDate,
+    via_region: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct PagoPaRow {
+    comune: String,
+    applicable: bool,
+    active_since: Option<NaiveDate>,
+    deactivated_on: Option<NaiveDate>,
+    on_mypay: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct IoRow {
+    comune: String,
+    published_since: Option<NaiveDate>,
+    withdrawn_on: Option<NaiveDate>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OnlineRow {
+    comune: String,
+    spid_since: Option<NaiveDate>,
+    cie_since: Option<NaiveDate>,
+}
+
+/// Every comune of the registry, ordered by ISTAT code, with its facts for `programme`.
+pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sqlx::Error> {
+    let (comuni, memberships, pagopa, io, online) = on_db!(db, pool => {
+        let comuni = sqlx::query_as::<_, ComuneRow>(
+            "SELECT c.codice_istat, c.denominazione, c.sigla_provincia, p.nome AS provincia, c.codice_catastale, \
+             c.codice_ipa, c.popolazione, a.status, a.adhesion_date \
+             FROM comune c JOIN province p ON p.sigla = c.sigla_provincia \
+             LEFT JOIN adhesion a ON a.comune = c.codice_istat AND a.programme = $1 \
+             ORDER BY c.codice_istat",
+        )
+        .bind(programme)
+        .fetch_all(pool)
+        .await?;
+        let memberships = sqlx::query_as::<_, MembershipRow>(
+            "SELECT comune, platform, joined_on, via_region FROM platform_membership",
+        )
+        .fetch_all(pool)
+        .await?;
+        let pagopa = sqlx::query_as::<_, PagoPaRow>(
+            "SELECT comune, applicable, active_since, deactivated_on, on_mypay FROM pagopa_service",
+        )
+        .fetch_all(pool)
+        .await?;
+        let io = sqlx::query_as::<_, IoRow>("SELECT comune, published_since, withdrawn_on FROM io_service")
+            .fetch_all(pool)
+            .await?;
+        let online = sqlx::query_as::<_, OnlineRow>("SELECT comune, spid_since, cie_since FROM online_service")
+            .fetch_all(pool)
+            .await?;
+        (comuni, memberships, pagopa, io, online)
+    });
+
+    let mut facts: HashMap<String, ComuneFacts> = HashMap::with_capacity(comuni.len());
+    for m in memberships {
+        let f = facts.entry(m.comune).or_default();
+        match m.platform.as_str() {
+            "pagopa" => f.pagopa_joined = Some(m.joined_on),
+            "io" => {
+                f.io_joined = Some(m.joined_on);
+                f.io_via_region = m.via_region;
+            }
+            _ => {}
+        }
+    }
+    for s in pagopa {
+        facts.entry(s.comune).or_default().pagopa.push(PagoPaService {
+            applicable: s.applicable,
+            active_since: s.active_since,
+            deactivated_on: s.deactivated_on,
+            on_mypay: s.on_mypay,
+        });
+    }
+    for s in io {
+        facts
+            .entry(s.comune)
+            .or_default()
+            .io
+            .push(IoService { published_since: s.published_since, withdrawn_on: s.withdrawn_on });
+    }
+    for s in online {
+        facts
+            .entry(s.comune)
+            .or_default()
+            .online
+            .push(OnlineService { spid_since: s.spid_since, cie_since: s.cie_since });
+    }
+
+    comuni
+        .into_iter()
+        .map(|c| {
+            let mut f = facts.remove(&c.codice_istat).unwrap_or_default();
+            f.population = c.popolazione;
+            f.adhesion = match c.status.as_deref() {
+                None => AdhesionStatus::NonAderente,
+                Some(code) => AdhesionStatus::from_code(code).ok_or_else(|| {
+                    super::programme::decode_error(format!("unknown adhesion status {code}"))
+                })?,
+            };
+            f.adhesion_date = c.adhesion_date;
+            Ok(ComuneRecord {
+                codice_istat: c.codice_istat,
+                denominazione: c.denominazione,
+                sigla_provincia: c.sigla_provincia,
+                provincia: c.provincia,
+                codice_catastale: c.codice_catastale,
+                codice_ipa: c.codice_ipa,
+                popolazione: c.popolazione,
+                facts: f,
+            })
+        })
+        .collect()
+}
+
+/// A pagoPA service with its taxonomy name, for a comune's page.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PagoPaServiceRow {
+    pub taxonomy_code: String,
+    pub description: String,
+    pub origin: String,
+    pub applicable: bool,
+    pub active_since: Option<NaiveDate>,
+    pub deactivated_on: Option<NaiveDate>,
+    pub on_mypay: bool,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct IoServiceRow {
+    pub service_id: String,
+    pub name: String,
+    pub published_since: Option<NaiveDate>,
+    pub withdrawn_on: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OnlineServiceRow {
+    pub name: String,
+    pub spid_since: Option<NaiveDate>,
+    pub cie_since: Option<NaiveDate>,
+}
+
+/// The named services of one comune, for its page.
+pub async fn services_of(
+    db: &Db,
+    codice_istat: &str,
+) -> Result<(Vec<PagoPaServiceRow>, Vec<IoServiceRow>, Vec<OnlineServiceRow>), sqlx::Error> {
+    on_db!(db, pool => {
+        let pagopa = sqlx::query_as::<_, PagoPaServiceRow>(
+            "SELECT s.taxonomy_code, t.description, t.origin, s.applicable, s.active_since, s.deactivated_on, \
+             s.on_mypay FROM pagopa_service s JOIN taxonomy_entry t ON t.code = s.taxonomy_code \
+             WHERE s.comune = $1 ORDER BY s.applicable DESC, s.active_since, s.taxonomy_code",
+        )
+        .bind(codice_istat)
+        .fetch_all(pool)
+        .await?;
+        let io = sqlx::query_as::<_, IoServiceRow>(
+            "SELECT service_id, name, published_since, withdrawn_on FROM io_service \
+             WHERE comune = $1 ORDER BY published_since, service_id",
+        )
+        .bind(codice_istat)
+        .fetch_all(pool)
+        .await?;
+        let online = sqlx::query_as::<_, OnlineServiceRow>(
+            "SELECT name, spid_since, cie_since FROM online_service WHERE comune = $1 ORDER BY name",
+        )
+        .bind(codice_istat)
+        .fetch_all(pool)
+        .await?;
+        Ok((pagopa, io, online))
+    })
+}

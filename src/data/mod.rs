@@ -1,0 +1,159 @@
+//! The server-only data layer: one [`Db`] handle over SQLite (the embedded default) or
+//! PostgreSQL (the scale-out backend), and plain async functions that load and store rows.
+//!
+//! Every query is written once in portable SQL (`$1` placeholders work on both drivers) and run
+//! through [`on_db!`], which monomorphises the same code for each pool. Queries are set-based:
+//! loading a programme's facts for all comuni costs a handful of queries, whatever their number.
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    postgres::PgPoolOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
+    PgPool, SqlitePool,
+};
+
+pub mod facts;
+pub mod programme;
+pub mod registry;
+
+/// A connection pool to one of the two supported databases.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool, once per backend.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::data::Db::Sqlite($pool) => $body,
+            $crate::data::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub use on_db;
+
+/// The default database: a file under `data/`, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/traguardi.sqlite";
+
+impl Db {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file and its folder
+    /// if missing. Any other scheme is a configuration error.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("DATABASE_URL is not a valid SQLite URL: {url}"))?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5));
+            let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
+            if !path.is_empty() && path != ":memory:" {
+                if let Some(parent) =
+                    std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create the database folder {}", parent.display()))?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("cannot open the SQLite database {url}"))?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await
+                .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))?;
+            Ok(Db::Postgres(pool))
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres:// (got {})", redact(url))
+        }
+    }
+
+    /// Applies the migrations of this backend. Start-up stops on failure.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        }
+        .context("database migration failed")
+    }
+
+    /// Connects, migrates and loads the ISTAT registry: what every command needs first.
+    pub async fn open(url: &str) -> anyhow::Result<Db> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        registry::load(&db).await.context("loading the ISTAT registry of comuni failed")?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "SQLite",
+            Db::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// A trivial round trip, for `/healthz`.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+    }
+
+    /// Reads one key of `app_meta`.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
+        on_db!(self, pool => sqlx::query_scalar("SELECT value FROM app_meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    /// A number that changes whenever the data changes; caches compare it to know when to
+    /// rebuild, also when another process (the CLI) wrote.
+    pub async fn data_version(&self) -> Result<i64, sqlx::Error> {
+        Ok(self.meta("data_version").await?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// Whether the database holds the demo dataset (shown as "Dati dimostrativi").
+    pub async fn is_demo(&self) -> Result<bool, sqlx::Error> {
+        Ok(self.meta("dataset").await?.as_deref() == Some("demo"))
+    }
+}
+
+/// SQL that bumps `data_version` inside a writing transaction.
+pub const BUMP_DATA_VERSION: &str = "INSERT INTO app_meta (key, value) VALUES ('data_version', '1') \
+     ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(app_meta.value AS BIGINT) + 1 AS TEXT)";
+
+/// Hides the password of a database URL before it is printed.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://data/x.sqlite"), "sqlite://data/x.sqlite");
+    }
+}

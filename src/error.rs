@@ -1,0 +1,78 @@
+//! The one error type of server functions and routes.
+//!
+//! What reaches the browser is a fixed Italian sentence per kind: never SQL, constraint names or
+//! paths. The cause of an internal error is logged on the server with `tracing`, where operators
+//! can read it.
+
+use serde::{Deserialize, Serialize};
+use server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The thing asked for does not exist (a 404 page).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is wrong in a way the person can fix; the text says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Something failed on the server; details are in the server log only.
+    #[error("Si è verificato un errore interno. Riprova tra qualche minuto; se il problema continua, contatta l'assistenza.")]
+    Internal,
+    /// The request did not reach the server function or its answer could not be read.
+    #[error("Impossibile comunicare con il server: verifica la connessione e riprova.")]
+    Transport,
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        tracing::warn!(error = %value, "server function transport error");
+        #[cfg(not(feature = "ssr"))]
+        let _ = value;
+        AppError::Transport
+    }
+}
+
+impl AppError {
+    pub fn not_found(what: impl Into<String>) -> Self {
+        AppError::NotFound(what.into())
+    }
+
+    #[cfg(feature = "ssr")]
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Transport => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        tracing::error!(error = %err, "database error");
+        AppError::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::comuni::FilterError> for AppError {
+    fn from(err: crate::comuni::FilterError) -> Self {
+        AppError::BadRequest(err.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        (self.status(), [("content-type", "text/plain; charset=utf-8")], self.to_string()).into_response()
+    }
+}

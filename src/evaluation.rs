@@ -1,0 +1,253 @@
+//! The rules applied to every comune: a [`Snapshot`] of the whole programme, from which the
+//! dashboard, the list, the comune pages, the CSV export and `traguardi check` all read, so the
+//! figures cannot disagree.
+//!
+//! Building a snapshot costs six queries and one pass of the rules; [`SnapshotCache`] keeps it
+//! until the data changes (the `data_version` counter, which every write bumps, also from other
+//! processes) or the day changes (the rules depend on "today").
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use tokio::sync::RwLock;
+
+use crate::{
+    comuni::{ComuneListRow, StepState, ValidFilter, PROVINCE},
+    dashboard::{ProvinceRow, Summary},
+    data::{facts::ComuneRecord, programme, Db},
+    error::AppError,
+    rules::{self, AdhesionStatus, ComuneFacts, ComuneOutcome, Programme},
+};
+
+/// One comune with the outcome of the rules.
+#[derive(Clone, Debug)]
+pub struct Evaluated {
+    pub record: ComuneRecord,
+    pub outcome: ComuneOutcome,
+    pub counts: ServiceCounts,
+}
+
+/// Service counts of one comune on the snapshot's day (the CSV columns and the MyPay figures).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServiceCounts {
+    pub pagopa_active: i64,
+    pub pagopa_applicable: i64,
+    pub pagopa_activated_in_project: i64,
+    pub mypay_active: i64,
+    pub mypay_activated_in_project: i64,
+    pub io_active: i64,
+    /// Online services reachable with SPID or CIE.
+    pub online_spid_or_cie: i64,
+}
+
+impl ServiceCounts {
+    pub fn of(programme: &Programme, facts: &ComuneFacts, as_of: NaiveDate) -> Self {
+        let active = |since: Option<NaiveDate>, until: Option<NaiveDate>| {
+            since.is_some_and(|s| s <= as_of) && until.is_none_or(|u| u > as_of)
+        };
+        let mut c = ServiceCounts::default();
+        for s in &facts.pagopa {
+            let is_active = active(s.active_since, s.deactivated_on);
+            let in_project = is_active && s.active_since.is_some_and(|d| programme.during(d));
+            c.pagopa_applicable += i64::from(s.applicable);
+            c.pagopa_active += i64::from(is_active);
+            c.pagopa_activated_in_project += i64::from(in_project);
+            c.mypay_active += i64::from(is_active && s.on_mypay);
+            c.mypay_activated_in_project += i64::from(in_project && s.on_mypay);
+        }
+        c.io_active = facts.io.iter().filter(|s| active(s.published_since, s.withdrawn_on)).count() as i64;
+        c.online_spid_or_cie = facts
+            .online
+            .iter()
+            .filter(|s| s.spid_since.is_some_and(|d| d <= as_of) || s.cie_since.is_some_and(|d| d <= as_of))
+            .count() as i64;
+        c
+    }
+}
+
+/// The programme evaluated for every comune on one day.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub programme: Programme,
+    pub as_of: NaiveDate,
+    pub version: i64,
+    pub demo: bool,
+    /// Ordered by ISTAT code.
+    pub comuni: Vec<Evaluated>,
+}
+
+impl Snapshot {
+    /// Loads the facts and applies the rules.
+    pub async fn build(db: &Db, programme_code: &str, as_of: NaiveDate) -> Result<Snapshot, AppError> {
+        let version = db.data_version().await?;
+        let demo = db.is_demo().await?;
+        let programme = programme::load(db, programme_code).await?.ok_or_else(|| {
+            tracing::error!(programme = programme_code, "programme missing from the database");
+            AppError::Internal
+        })?;
+        let records = crate::data::facts::load_all(db, programme_code).await?;
+        Ok(Self::evaluate(programme, records, as_of, version, demo))
+    }
+
+    /// The pure part of [`Snapshot::build`]: rules over loaded records.
+    pub fn evaluate(
+        programme: Programme,
+        records: Vec<ComuneRecord>,
+        as_of: NaiveDate,
+        version: i64,
+        demo: bool,
+    ) -> Snapshot {
+        let comuni = records
+            .into_iter()
+            .map(|record| Evaluated {
+                outcome: rules::evaluate(&programme, &record.facts, as_of),
+                counts: ServiceCounts::of(&programme, &record.facts, as_of),
+                record,
+            })
+            .collect();
+        Snapshot { programme, as_of, version, demo, comuni }
+    }
+
+    pub fn find(&self, codice_istat: &str) -> Option<&Evaluated> {
+        self.comuni
+            .binary_search_by(|e| e.record.codice_istat.as_str().cmp(codice_istat))
+            .ok()
+            .map(|i| &self.comuni[i])
+    }
+
+    pub fn filtered<'a>(&'a self, filter: &'a ValidFilter) -> impl Iterator<Item = &'a Evaluated> + 'a {
+        self.comuni.iter().filter(move |e| filter.matches(&e.record.sigla_provincia, e.record.facts.adhesion))
+    }
+
+    /// Where a comune stands on step `code`.
+    pub fn step_state(&self, e: &Evaluated, code: &str) -> StepState {
+        if !e.outcome.supported {
+            return StepState::NotApplicable;
+        }
+        match e.outcome.step(code) {
+            Some(s) => match s.reached_on {
+                Some(d) if s.on_time => StepState::OnTime(d),
+                Some(d) => StepState::Late(d),
+                None => StepState::NotReached,
+            },
+            None => StepState::NotApplicable,
+        }
+    }
+
+    pub fn first_step_code(&self) -> &str {
+        self.programme.first_step().map(|s| s.code.as_str()).unwrap_or_default()
+    }
+
+    pub fn last_step_code(&self) -> &str {
+        self.programme.last_step().map(|s| s.code.as_str()).unwrap_or_default()
+    }
+
+    /// The rows of `/comuni`.
+    pub fn list(&self, filter: &ValidFilter) -> Vec<ComuneListRow> {
+        let (first, last) = (self.first_step_code(), self.last_step_code());
+        self.filtered(filter)
+            .map(|e| ComuneListRow {
+                codice_istat: e.record.codice_istat.clone(),
+                denominazione: e.record.denominazione.clone(),
+                sigla_provincia: e.record.sigla_provincia.clone(),
+                popolazione: e.record.popolazione,
+                adesione: e.record.facts.adhesion,
+                primo_step: self.step_state(e, first),
+                finale: self.step_state(e, last),
+            })
+            .collect()
+    }
+
+    /// The headline figures and the province table for the comuni matching `filter`.
+    pub fn summary(&self, filter: &ValidFilter) -> Summary {
+        let first = self.first_step_code();
+        let mut s = Summary {
+            programma: self.programme.name.clone(),
+            data_riferimento: Some(self.as_of),
+            primo_step_scadenza: self.programme.first_step().map(|s| s.deadline),
+            finale_scadenza: self.programme.last_step().map(|s| s.deadline),
+            ..Summary::default()
+        };
+        let mut province: Vec<ProvinceRow> = PROVINCE
+            .iter()
+            .filter(|(sigla, _)| filter.provincia.is_none_or(|p| p == *sigla))
+            .map(|(sigla, nome)| ProvinceRow {
+                sigla: sigla.to_string(),
+                nome: nome.to_string(),
+                ..Default::default()
+            })
+            .collect();
+        for e in self.filtered(filter) {
+            let (o, f, c) = (&e.outcome, &e.record.facts, &e.counts);
+            s.totale_comuni += 1;
+            s.aderenti += i64::from(f.adhesion == AdhesionStatus::Aderente);
+            s.in_ritardo += i64::from(f.adhesion == AdhesionStatus::AderenteInRitardo);
+            s.rinunce += i64::from(f.adhesion == AdhesionStatus::Rinuncia);
+            s.supportati += i64::from(o.supported);
+            let step1 = o.step(first);
+            s.primo_step_in_tempo += i64::from(o.supported && step1.is_some_and(|st| st.on_time));
+            s.primo_step += i64::from(o.supported && step1.is_some_and(|st| st.reached_on.is_some()));
+            s.tutti_obiettivi += i64::from(o.all_objectives_on_time);
+            s.mypay_attivi += c.mypay_active;
+            s.mypay_nel_progetto += c.mypay_activated_in_project;
+            s.io_regione += i64::from(f.io_via_region);
+            s.contributo_assegnato += o.grant_eur;
+            s.contributo_maturato += o.earned_eur;
+            s.contributo_perso += o.lost_eur;
+            s.contributo_rinunciato += o.renounced_eur;
+            s.contributo_possibile += o.possible_eur;
+            if let Some(row) = province.iter_mut().find(|p| p.sigla == e.record.sigla_provincia) {
+                row.totale += 1;
+                match f.adhesion {
+                    AdhesionStatus::Aderente => row.aderenti += 1,
+                    AdhesionStatus::AderenteInRitardo => row.in_ritardo += 1,
+                    AdhesionStatus::NonAderente | AdhesionStatus::Rinuncia => row.non_aderenti += 1,
+                }
+            }
+        }
+        s.province = province;
+        s
+    }
+}
+
+/// The current [`Snapshot`], rebuilt when the data or the day changes.
+#[derive(Debug, Default)]
+pub struct SnapshotCache {
+    current: RwLock<Option<Arc<Snapshot>>>,
+}
+
+impl SnapshotCache {
+    /// The snapshot for today. One cheap query (the data version) per call; a rebuild only after
+    /// a write or at midnight. Concurrent callers wait for one rebuild instead of each doing it.
+    pub async fn get(&self, db: &Db, programme_code: &str) -> Result<Arc<Snapshot>, AppError> {
+        let today = today();
+        let version = db.data_version().await?;
+        let fresh = |s: &Option<Arc<Snapshot>>| {
+            s.as_ref()
+                .filter(|s| s.version == version && s.as_of == today && s.programme.code == programme_code)
+                .cloned()
+        };
+        if let Some(s) = fresh(&*self.current.read().await) {
+            return Ok(s);
+        }
+        let mut slot = self.current.write().await;
+        if let Some(s) = fresh(&slot) {
+            return Ok(s);
+        }
+        let started = std::time::Instant::now();
+        let snapshot = Arc::new(Snapshot::build(db, programme_code, today).await?);
+        tracing::info!(
+            version,
+            comuni = snapshot.comuni.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "snapshot rebuilt"
+        );
+        *slot = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+}
+
+/// Today by the server clock (run it with TZ=Europe/Rome): the rules' "as of" day.
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}

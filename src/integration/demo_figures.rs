@@ -1,0 +1,147 @@
+//! The demo dataset through the real rules, on both backends: the published figures come out of
+//! rule evaluation of the service rows.
+
+use super::TestDb;
+use crate::{
+    comuni::ValidFilter,
+    data::{on_db, programme::FONDO_INNOVAZIONE},
+    demo,
+    evaluation::{today, Snapshot},
+};
+
+#[tokio::test]
+async fn demo_rows_give_the_press_release_figures_on_every_backend() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        demo::load(&t.db).await.unwrap();
+        let snapshot = Snapshot::build(&t.db, FONDO_INNOVAZIONE, today()).await.unwrap();
+        assert!(snapshot.demo, "{backend}");
+        let s = snapshot.summary(&ValidFilter::default());
+        assert_eq!(s.totale_comuni, 257, "{backend}");
+        assert_eq!((s.aderenti, s.in_ritardo, s.supportati), (133, 7, 140), "{backend}");
+        let by_province: Vec<(String, i64, i64)> =
+            s.province.iter().map(|p| (p.sigla.clone(), p.aderenti, p.totale)).collect();
+        assert_eq!(
+            by_province,
+            [("BA", 11, 41), ("BT", 7, 10), ("BR", 9, 20), ("FG", 27, 61), ("LE", 65, 96), ("TA", 14, 29)]
+                .map(|(s, a, t)| (s.to_string(), a, t))
+                .to_vec(),
+            "{backend}"
+        );
+        assert_eq!(s.primo_step_in_tempo, 106, "{backend}");
+        assert_eq!(s.primo_step, 130, "{backend}");
+        assert_eq!(s.tutti_obiettivi, 120, "{backend}");
+        assert!(s.mypay_attivi >= 3_500, "{backend}: {}", s.mypay_attivi);
+        assert!((2_200..=2_249).contains(&s.mypay_nel_progetto), "{backend}: {}", s.mypay_nel_progetto);
+        assert_eq!(s.io_regione, 90, "{backend}");
+        // Money follows the tranches: earned + lost = assigned once both deadlines passed.
+        assert_eq!(
+            s.contributo_maturato + s.contributo_perso + s.contributo_rinunciato,
+            s.contributo_assegnato
+        );
+        assert!(s.contributo_maturato > 0 && s.contributo_perso > 0);
+
+        // The 14 comuni of Taranto are the real ones.
+        let ta = snapshot.list(&ValidFilter {
+            provincia: Some("TA"),
+            adesione: Some(crate::rules::AdhesionStatus::Aderente),
+        });
+        let mut names: Vec<String> = ta.into_iter().map(|r| r.denominazione).collect();
+        names.sort();
+        let mut expected: Vec<String> = demo::TARANTO_ADERENTI.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(names, expected, "{backend}");
+
+        let check = crate::check::run(&t.db).await.unwrap();
+        assert!(!check.failed, "{backend}:\n{}", check.report);
+        assert!(check.lines.iter().all(|l| l.agrees));
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn loading_the_demo_twice_gives_the_same_rows() {
+    for t in TestDb::all().await {
+        let first = demo::load(&t.db).await.unwrap();
+        let v1 = t.db.data_version().await.unwrap();
+        let second = demo::load(&t.db).await.unwrap();
+        assert_eq!(
+            (first.pagopa, first.io, first.online, first.counts),
+            (second.pagopa, second.io, second.online, second.counts)
+        );
+        assert!(t.db.data_version().await.unwrap() > v1, "a reload bumps the data version");
+        let rows: i64 = on_db!(&t.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM pagopa_service").fetch_one(pool).await).unwrap();
+        assert_eq!(rows as usize, second.pagopa);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn demo_refuses_a_database_with_real_data() {
+    for t in TestDb::all().await {
+        on_db!(&t.db, pool => sqlx::query(
+            "INSERT INTO adhesion (programme, comune, status, adhesion_date) VALUES ($1, '073013', 'aderente', $2)",
+        )
+        .bind(FONDO_INNOVAZIONE)
+        .bind(chrono::NaiveDate::from_ymd_opt(2021, 1, 5).unwrap())
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        let err = demo::load(&t.db).await.unwrap_err().to_string();
+        assert!(err.contains("not the demo dataset"), "{err}");
+        let rows: i64 =
+            on_db!(&t.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM adhesion").fetch_one(pool).await)
+                .unwrap();
+        assert_eq!(rows, 1, "the real row is untouched");
+        assert!(!t.db.is_demo().await.unwrap());
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn registry_loads_257_comuni_with_codes_and_accents() {
+    for t in TestDb::all().await {
+        let (n, nardo, ipa): (i64, String, String) = on_db!(&t.db, pool => {
+            let n = sqlx::query_scalar("SELECT COUNT(*) FROM comune").fetch_one(pool).await.unwrap();
+            let nardo = sqlx::query_scalar("SELECT denominazione FROM comune WHERE codice_istat = '075052'").fetch_one(pool).await.unwrap();
+            let ipa = sqlx::query_scalar("SELECT codice_ipa FROM comune WHERE codice_istat = '073013'").fetch_one(pool).await.unwrap();
+            (n, nardo, ipa)
+        });
+        assert_eq!((n, nardo.as_str(), ipa.as_str()), (257, "Nardò", "c_e986"));
+        // Loading again (every start does) changes nothing.
+        crate::data::registry::load(&t.db).await.unwrap();
+        let again: i64 =
+            on_db!(&t.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM comune").fetch_one(pool).await)
+                .unwrap();
+        assert_eq!(again, 257);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_configuration_fails_with_a_clear_message() {
+    let err = crate::data::Db::open("mysql://root@localhost/x").await.unwrap_err();
+    assert!(format!("{err:#}").contains("DATABASE_URL must start with sqlite:// or postgres://"), "{err:#}");
+    let err = crate::data::Db::open("sqlite:///proc/traguardi/cannot/be/here.sqlite").await.unwrap_err();
+    assert!(format!("{err:#}").contains("cannot"), "{err:#}");
+}
+
+#[tokio::test]
+async fn a_failed_migration_stops_start_up_with_its_reason() {
+    let t = TestDb::sqlite().await;
+    let url = match &t.cleanup {
+        super::Cleanup::File(path) => format!("sqlite://{}", path.display()),
+        super::Cleanup::Postgres { .. } => unreachable!(),
+    };
+    // An applied migration whose recorded checksum no longer matches the file.
+    on_db!(&t.db, pool => sqlx::query("UPDATE _sqlx_migrations SET checksum = X'00' WHERE version = 20261126000001")
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    let err = crate::data::Db::open(&url).await.unwrap_err();
+    let message = format!("{err:#}");
+    assert!(message.contains("database migration failed") && message.contains("20261126000001"), "{message}");
+    t.drop_db().await;
+}

@@ -1,0 +1,159 @@
+//! The routes and server functions over HTTP, on both backends, through the real router.
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+    Router,
+};
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use tower::ServiceExt;
+
+use super::TestDb;
+use crate::{demo, server::router, state::AppState};
+
+async fn app(t: &TestDb) -> Router {
+    demo::load(&t.db).await.unwrap();
+    let options = LeptosOptions::builder().output_name("traguardi").build();
+    router(AppState::new(options, t.db.clone()))
+}
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, String, String) {
+    let response = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn csv_rows(body: &str) -> Vec<Vec<String>> {
+    csv::Reader::from_reader(body.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_render_on_the_server_with_the_computed_figures() {
+    for t in TestDb::all().await {
+        let app = app(&t).await;
+        let (status, _, body) = get(&app, "/healthz").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+
+        let (status, _, html) = get(&app, "/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("<html lang=\"it\""));
+        assert!(html.contains("Dati dimostrativi"));
+        assert!(html.contains("data-figura=\"aderenti\""));
+        assert!(html.contains("<span class=\"figura-valore\">133</span>"), "adherents figure");
+        assert!(html.contains("<span class=\"figura-valore\">106</span>"));
+        assert!(html.contains("su 257 comuni (50,6%)"), "130 of 257 with its denominator");
+        assert!(html.contains("<svg role=\"img\""), "server-rendered chart");
+        assert!(html.contains("<caption>Adesione per provincia</caption>"));
+        assert_eq!(html.matches("<h1").count(), 1);
+
+        let (status, _, html) = get(&app, "/comuni?provincia=TA&adesione=aderente").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Martina Franca") && html.contains("href=\"/comuni/073013\""));
+        assert!(html.contains("14 comuni trovati."));
+
+        let (status, _, html) = get(&app, "/comuni").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("257 comuni trovati."));
+
+        let (status, _, html) = get(&app, "/comuni/073013").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("<h1>Martina Franca</h1>"));
+        assert!(html.contains("c_e986") && html.contains("E986"));
+        assert!(html.contains("Almeno 10 servizi pubblicati su App IO"));
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_comuni_and_pages_are_404_not_500() {
+    for t in TestDb::all().await {
+        let app = app(&t).await;
+        for uri in ["/comuni/999999", "/comuni/abc", "/comuni/0730131"] {
+            let (status, _, html) = get(&app, uri).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+            assert!(html.contains("Comune non trovato"), "{uri}");
+        }
+        let (status, _, html) = get(&app, "/nessuna-pagina").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(html.contains("Pagina non trovata"));
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn server_function_errors_carry_no_internals() {
+    for t in TestDb::all().await {
+        let app = app(&t).await;
+        let response = app
+            .clone()
+            .oneshot(
+                Request::post("/api/comune")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::from("codice_istat=999999"))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body =
+            String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
+        assert!(body.contains("Comune non trovato"), "{body}");
+        for secret in ["SELECT", "sqlx", "sqlite", "postgres"] {
+            assert!(!body.to_lowercase().contains(&secret.to_lowercase()), "{secret} leaked: {body}");
+        }
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn csv_export_keeps_the_contract_and_agrees_with_the_figures() {
+    for t in TestDb::all().await {
+        let app = app(&t).await;
+        let (status, content_type, body) = get(&app, "/export/comuni.csv").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(content_type.starts_with("text/csv"));
+        assert_eq!(body.lines().next().unwrap(), crate::comuni::export::HEADER.join(","));
+        let rows = csv_rows(&body);
+        assert_eq!(rows.len(), 257);
+        let col = |name: &str| crate::comuni::export::HEADER.iter().position(|h| *h == name).unwrap();
+        let count = |name: &str, value: &str| rows.iter().filter(|r| r[col(name)] == value).count();
+        assert_eq!(count("adesione", "aderente"), 133);
+        assert_eq!(count("primo_step_entro_scadenza", "si"), 106);
+        assert_eq!(count("primo_step", "si"), 130);
+        assert_eq!(count("io_tramite_regione", "si"), 90);
+        // Non-adherents: steps and grant are empty, not "no".
+        let non = rows.iter().find(|r| r[col("adesione")] == "non_aderente").unwrap();
+        assert_eq!((non[col("contributo_eur")].as_str(), non[col("primo_step")].as_str()), ("", ""));
+        let martina = rows.iter().find(|r| r[0] == "073013").unwrap();
+        assert_eq!(
+            (martina[1].as_str(), martina[3].as_str(), martina[4].as_str()),
+            ("Martina Franca", "c_e986", "46900")
+        );
+        assert_eq!(martina[col("contributo_eur")], "11850");
+        let nardo = rows.iter().find(|r| r[0] == "075052").unwrap();
+        assert_eq!(nardo[1], "Nardò");
+
+        // Filters: per province, the CSV agrees with the dashboard's province table.
+        for (sigla, aderenti) in [("BA", 11), ("BT", 7), ("BR", 9), ("FG", 27), ("LE", 65), ("TA", 14)] {
+            let (_, _, body) =
+                get(&app, &format!("/export/comuni.csv?provincia={sigla}&adesione=aderente")).await;
+            let rows = csv_rows(&body);
+            assert_eq!(rows.len(), aderenti, "{sigla}");
+            assert!(rows.iter().all(|r| r[2] == sigla && r[5] == "aderente"));
+        }
+        let (status, _, body) = get(&app, "/export/comuni.csv?provincia=XX").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("Provincia sconosciuta"), "{body}");
+        t.drop_db().await;
+    }
+}

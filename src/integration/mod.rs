@@ -1,0 +1,98 @@
+//! Tests against real databases: every test runs on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL comes from `TRAGUARDI_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets a database of its own, dropped
+//! at the end. When `CI` is set a missing server fails the tests; elsewhere the PostgreSQL half
+//! is skipped with a printed line.
+
+mod demo_figures;
+mod http;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::data::Db;
+
+/// A fresh, migrated database and how to throw it away.
+pub struct TestDb {
+    pub db: Db,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let path = std::env::temp_dir().join(format!("{}.sqlite", unique("traguardi_test")));
+        let db = Db::open(&format!("sqlite://{}", path.display())).await.expect("open SQLite test database");
+        TestDb { db, cleanup: Cleanup::File(path) }
+    }
+
+    /// `None` when no PostgreSQL server answers and `CI` is not set.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin_url = std::env::var("TRAGUARDI_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let admin = match sqlx::PgPool::connect(&admin_url).await {
+            Ok(pool) => pool,
+            Err(e) if std::env::var_os("CI").is_some() => {
+                panic!("PostgreSQL is required in CI but {admin_url} does not answer: {e}")
+            }
+            Err(e) => {
+                println!("SKIPPED: PostgreSQL tests, no server at {admin_url} ({e}); set CI=1 to make this an error");
+                return None;
+            }
+        };
+        let name = unique("traguardi_test");
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let url = match admin_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => panic!("TRAGUARDI_TEST_POSTGRES must end with /DATABASE"),
+        };
+        let db = Db::open(&url).await.expect("open PostgreSQL test database");
+        Some(TestDb { db, cleanup: Cleanup::Postgres { admin_url, name } })
+    }
+
+    /// Both backends (PostgreSQL only when available).
+    pub async fn all() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite().await];
+        dbs.extend(TestDb::postgres().await);
+        dbs
+    }
+
+    pub async fn drop_db(self) {
+        match self.db {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+        match self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&admin)
+                        .await;
+                }
+            }
+        }
+    }
+}

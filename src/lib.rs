@@ -1,0 +1,37 @@
+//! Traguardi: tracks a public digitalisation programme (the Fondo Innovazione of Regione Puglia)
+//! comune by comune.
+//!
+//! Feature folders hold their types, server functions and views (`dashboard`, `comuni`); the
+//! programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
+
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod comuni;
+pub mod dashboard;
+pub mod error;
+pub mod format;
+pub mod rules;
+
+#[cfg(feature = "ssr")]
+pub mod check;
+#[cfg(feature = "ssr")]
+pub mod data;
+#[cfg(feature = "ssr")]
+pub mod demo;
+#[cfg(feature = "ssr")]
+pub mod evaluation;
+#[cfg(all(test, feature = "ssr"))]
+mod integration;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+/// The browser entry point: hydrate the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

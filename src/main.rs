@@ -1,0 +1,76 @@
+//! The `traguardi` command: `serve` (the default), `demo` and `check`.
+
+use clap::{Parser, Subcommand};
+use traguardi::data::{Db, DEFAULT_DATABASE_URL};
+
+#[derive(Parser)]
+#[command(
+    name = "traguardi",
+    version,
+    about = "Traguardi: the Fondo Innovazione of Regione Puglia, comune by comune"
+)]
+struct Cli {
+    /// Database: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (address from LEPTOS_SITE_ADDR, default 127.0.0.1:3000).
+    Serve {
+        /// Load the demo dataset first if the database holds no programme data yet.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load the deterministic demo dataset (refuses a database that holds real data).
+    Demo,
+    /// Print each figure of the press release beside the one computed from the database; exit
+    /// non-zero if a demo database disagrees.
+    Check,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("traguardi: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    // Fail fast: a bad URL or a failed migration stops here with its reason.
+    let db = Db::open(&cli.database_url).await?;
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => {
+            if demo && !traguardi::demo::has_programme_data(&db).await? {
+                let report = traguardi::demo::load(&db).await?;
+                println!("{report}");
+            }
+            traguardi::server::serve(db).await?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let report = traguardi::demo::load(&db).await?;
+            println!("{report}");
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let outcome = traguardi::check::run(&db).await?;
+            print!("{}", outcome.report);
+            Ok(if outcome.failed { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
+        }
+    }
+}

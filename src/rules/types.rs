@@ -1,0 +1,174 @@
+//! The small vocabularies the rules speak: platforms, adhesion states, rule kinds, tranche states.
+//! Each has a stable database/CSV code and an Italian label; the codes are a data contract.
+
+use serde::{Deserialize, Serialize};
+
+/// The three national platforms of the fund.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Platform {
+    PagoPa,
+    AppIo,
+    SpidCie,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 3] = [Platform::PagoPa, Platform::AppIo, Platform::SpidCie];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Platform::PagoPa => "pagopa",
+            Platform::AppIo => "io",
+            Platform::SpidCie => "spid_cie",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Platform::PagoPa => "pagoPA",
+            Platform::AppIo => "App IO",
+            Platform::SpidCie => "SPID/CIE",
+        }
+    }
+}
+
+/// A comune's position towards a programme.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AdhesionStatus {
+    Aderente,
+    /// Answered after the deadline but still supported (Puglia: 7 comuni).
+    AderenteInRitardo,
+    #[default]
+    NonAderente,
+    Rinuncia,
+}
+
+impl AdhesionStatus {
+    pub const ALL: [AdhesionStatus; 4] = [
+        AdhesionStatus::Aderente,
+        AdhesionStatus::AderenteInRitardo,
+        AdhesionStatus::NonAderente,
+        AdhesionStatus::Rinuncia,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            AdhesionStatus::Aderente => "aderente",
+            AdhesionStatus::AderenteInRitardo => "aderente_in_ritardo",
+            AdhesionStatus::NonAderente => "non_aderente",
+            AdhesionStatus::Rinuncia => "rinuncia",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AdhesionStatus::Aderente => "Aderente",
+            AdhesionStatus::AderenteInRitardo => "Aderente in ritardo",
+            AdhesionStatus::NonAderente => "Non aderente",
+            AdhesionStatus::Rinuncia => "Rinuncia",
+        }
+    }
+
+    /// Supported by the programme: objectives and tranches apply.
+    pub fn is_supported(self) -> bool {
+        matches!(self, AdhesionStatus::Aderente | AdhesionStatus::AderenteInRitardo)
+    }
+}
+
+/// How an objective is measured. Stored as a code in the `objective` table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleKind {
+    /// At least `threshold` active services on the platform (pagoPA: applicable collection
+    /// services; App IO: published services; SPID/CIE: online services with SPID access).
+    MinServices,
+    /// At least `threshold` percent of the comune's applicable pagoPA services active.
+    ShareOfApplicable,
+    /// Every online service reachable with both SPID and CIE (at least one service).
+    AllServicesSpidAndCie,
+}
+
+impl RuleKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            RuleKind::MinServices => "min_servizi",
+            RuleKind::ShareOfApplicable => "quota_servizi_applicabili",
+            RuleKind::AllServicesSpidAndCie => "tutti_servizi_spid_cie",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [RuleKind::MinServices, RuleKind::ShareOfApplicable, RuleKind::AllServicesSpidAndCie]
+            .into_iter()
+            .find(|r| r.code() == code)
+    }
+}
+
+/// What became of one tranche of a comune's grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrancheStatus {
+    /// The step was reached by its deadline.
+    Earned,
+    /// The deadline passed without the step.
+    Lost,
+    /// The deadline has not passed yet.
+    Possible,
+    /// The comune renounced.
+    Renounced,
+    /// The comune is not in the programme.
+    NotApplicable,
+}
+
+impl TrancheStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            TrancheStatus::Earned => "Maturata",
+            TrancheStatus::Lost => "Persa",
+            TrancheStatus::Possible => "Ancora possibile",
+            TrancheStatus::Renounced => "Rinunciata",
+            TrancheStatus::NotApplicable => "Non prevista",
+        }
+    }
+}
+
+/// What an objective measures today against what it asks for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub value: i64,
+    pub required: i64,
+    pub unit: ProgressUnit,
+    pub holds: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ProgressUnit {
+    Services,
+    NewServices,
+    ApplicableServices { total: i64 },
+    SpidAndCieServices,
+}
+
+impl Progress {
+    /// The measure in Italian words, e.g. "23 servizi attivi su 30 applicabili (ne servono 21)".
+    pub fn describe(&self) -> String {
+        match self.unit {
+            ProgressUnit::Services => format!("{} servizi (ne servono {})", self.value, self.required),
+            ProgressUnit::NewServices => {
+                format!("{} servizi nuovi (ne servono {})", self.value, self.required)
+            }
+            ProgressUnit::ApplicableServices { total } => format!(
+                "{} servizi attivi su {} applicabili (ne servono {})",
+                self.value, total, self.required
+            ),
+            ProgressUnit::SpidAndCieServices => {
+                format!("{} servizi online con SPID e CIE su {}", self.value, self.required)
+            }
+        }
+    }
+}
