@@ -126,8 +126,8 @@ pub async fn run(db: &Db) -> anyhow::Result<CheckOutcome> {
     );
     let _ = writeln!(
         report,
-        "{:<40} {:>24} {:>16}  {:<34} {}",
-        "figure", "published", "computed", "denominator", ""
+        "{:<40} {:>24} {:>16}  {:<34} verdict",
+        "figure", "published", "computed", "denominator"
     );
     for l in &lines {
         let _ = writeln!(

@@ -34,6 +34,7 @@ pub struct ServiceCounts {
     pub pagopa_applicable: i64,
     pub pagopa_activated_in_project: i64,
     pub mypay_active: i64,
+    pub mypay_applicable: i64,
     pub mypay_activated_in_project: i64,
     pub io_active: i64,
     /// Online services reachable with SPID or CIE.
@@ -53,6 +54,7 @@ impl ServiceCounts {
             c.pagopa_active += i64::from(is_active);
             c.pagopa_activated_in_project += i64::from(in_project);
             c.mypay_active += i64::from(is_active && s.on_mypay);
+            c.mypay_applicable += i64::from(s.applicable && s.on_mypay);
             c.mypay_activated_in_project += i64::from(in_project && s.on_mypay);
         }
         c.io_active = facts.io.iter().filter(|s| active(s.published_since, s.withdrawn_on)).count() as i64;
@@ -189,6 +191,7 @@ impl Snapshot {
             s.primo_step += i64::from(o.supported && step1.is_some_and(|st| st.reached_on.is_some()));
             s.tutti_obiettivi += i64::from(o.all_objectives_on_time);
             s.mypay_attivi += c.mypay_active;
+            s.mypay_applicabili += c.mypay_applicable;
             s.mypay_nel_progetto += c.mypay_activated_in_project;
             s.io_regione += i64::from(f.io_via_region);
             s.contributo_assegnato += o.grant_eur;

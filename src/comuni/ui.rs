@@ -334,7 +334,7 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                 .then(|| {
                     view! {
                         <p class="note">
-                            "I codici segnati «dimostrativo» non sono della tassonomia ufficiale pagoPA: servono solo ai dati dimostrativi."
+                            "I codici segnati «codice dimostrativo» non sono della tassonomia ufficiale pagoPA: servono solo ai dati dimostrativi."
                         </p>
                     }
                 })}
@@ -362,7 +362,7 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                                         </th>
                                         <td>
                                             {s.description.clone()}
-                                            {s.demo_code.then(|| " (dimostrativo)")}
+                                            {s.demo_code.then_some(" (codice dimostrativo)")}
                                         </td>
                                         <td>{format::yes_no(s.applicable)}</td>
                                         <td>

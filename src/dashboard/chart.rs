@@ -104,7 +104,7 @@ pub fn adhesion_by_province(rows: &[ProvinceRow]) -> Result<String, String> {
             let style =
                 TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
             root.draw(&Text::new(text, (lx + 24, 21), style.color(&TEXT))).map_err(|e| e.to_string())?;
-            lx += 24 + 9 * text.len() as i32 + 28;
+            lx += 24 + 7 * text.chars().count() as i32 + 32;
         }
         root.present().map_err(|e| e.to_string())?;
     }

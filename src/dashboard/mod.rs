@@ -25,6 +25,8 @@ pub struct Summary {
     pub primo_step: i64,
     pub tutti_obiettivi: i64,
     pub mypay_attivi: i64,
+    /// Applicable collection services registered on MyPay: the denominator of `mypay_attivi`.
+    pub mypay_applicabili: i64,
     pub mypay_nel_progetto: i64,
     pub io_regione: i64,
     pub contributo_assegnato: i64,

@@ -42,18 +42,20 @@ fn Dashboard(summary: Summary, svg: String) -> impl IntoView {
             value: s.aderenti,
             denominator: on_comuni(s.aderenti),
             href: Some("/comuni?adesione=aderente".into()),
+            euro: false,
         },
         Figure {
             key: "supportati",
             title: "Comuni supportati".into(),
             value: s.supportati,
             denominator: format!(
-                "{} aderenti e {} aderenti in ritardo, su {} comuni",
+                "su {} comuni: {} aderenti e {} aderenti in ritardo",
+                format::int(tot),
                 format::int(s.aderenti),
-                format::int(s.in_ritardo),
-                format::int(tot)
+                format::int(s.in_ritardo)
             ),
             href: Some("/comuni?adesione=aderente_in_ritardo".into()),
+            euro: false,
         },
         Figure {
             key: "primo-step-in-tempo",
@@ -61,6 +63,7 @@ fn Dashboard(summary: Summary, svg: String) -> impl IntoView {
             value: s.primo_step_in_tempo,
             denominator: on_comuni(s.primo_step_in_tempo),
             href: None,
+            euro: false,
         },
         Figure {
             key: "primo-step",
@@ -68,6 +71,7 @@ fn Dashboard(summary: Summary, svg: String) -> impl IntoView {
             value: s.primo_step,
             denominator: on_comuni(s.primo_step),
             href: None,
+            euro: false,
         },
         Figure {
             key: "tutti-obiettivi",
@@ -79,13 +83,19 @@ fn Dashboard(summary: Summary, svg: String) -> impl IntoView {
                 format::percent(s.tutti_obiettivi, s.supportati)
             ),
             href: None,
+            euro: false,
         },
         Figure {
             key: "mypay-attivi",
             title: "Servizi di incasso pagoPA attivi su MyPay".into(),
             value: s.mypay_attivi,
-            denominator: format!("servizi attivi al {as_of}, in tutti i comuni"),
+            denominator: format!(
+                "su {} servizi applicabili registrati su MyPay ({}), attivi al {as_of}",
+                format::int(s.mypay_applicabili),
+                format::percent(s.mypay_attivi, s.mypay_applicabili)
+            ),
             href: None,
+            euro: false,
         },
         Figure {
             key: "mypay-nel-progetto",
@@ -97,6 +107,7 @@ fn Dashboard(summary: Summary, svg: String) -> impl IntoView {
                 format::percent(s.mypay_nel_progetto, s.mypay_attivi)
             ),
             href: None,
+            euro: false,
         },
         Figure {
             key: "io-regione",
@@ -104,10 +115,11 @@ fn Dashboard(summary: Summary, svg: String) -> impl IntoView {
             value: s.io_regione,
             denominator: on_comuni(s.io_regione),
             href: None,
+            euro: false,
         },
         Figure {
             key: "contributo-maturato",
-            title: "Contributo maturato (euro)".into(),
+            title: "Contributo maturato".into(),
             value: s.contributo_maturato,
             denominator: format!(
                 "su {} assegnati ai comuni supportati; persi {}, rinunciati {}, ancora possibili {}",
@@ -117,6 +129,7 @@ fn Dashboard(summary: Summary, svg: String) -> impl IntoView {
                 format::eur(s.contributo_possibile)
             ),
             href: None,
+            euro: true,
         },
     ];
     let rows = s.province.clone();
@@ -191,14 +204,16 @@ struct Figure {
     value: i64,
     denominator: String,
     href: Option<String>,
+    /// The value is an amount in euros.
+    euro: bool,
 }
 
 #[component]
 fn FigureCard(figure: Figure) -> impl IntoView {
-    let Figure { key, title, value, denominator, href } = figure;
+    let Figure { key, title, value, denominator, href, euro } = figure;
     let body = view! {
         <span class="figura-titolo">{title}</span>
-        <span class="figura-valore">{format::int(value)}</span>
+        <span class="figura-valore">{if euro { format::eur(value) } else { format::int(value) }}</span>
         <span class="figura-denominatore">{denominator}</span>
     };
     view! {

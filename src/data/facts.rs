@@ -194,14 +194,14 @@ pub async fn services_of(
         let pagopa = sqlx::query_as::<_, PagoPaServiceRow>(
             "SELECT s.taxonomy_code, t.description, t.origin, s.applicable, s.active_since, s.deactivated_on, \
              s.on_mypay FROM pagopa_service s JOIN taxonomy_entry t ON t.code = s.taxonomy_code \
-             WHERE s.comune = $1 ORDER BY s.applicable DESC, s.active_since, s.taxonomy_code",
+             WHERE s.comune = $1 ORDER BY s.applicable DESC, s.active_since IS NULL, s.active_since, s.taxonomy_code",
         )
         .bind(codice_istat)
         .fetch_all(pool)
         .await?;
         let io = sqlx::query_as::<_, IoServiceRow>(
             "SELECT service_id, name, published_since, withdrawn_on FROM io_service \
-             WHERE comune = $1 ORDER BY published_since, service_id",
+             WHERE comune = $1 ORDER BY published_since IS NULL, published_since, service_id",
         )
         .bind(codice_istat)
         .fetch_all(pool)

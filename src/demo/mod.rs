@@ -364,12 +364,12 @@ fn fill<T>(
     assert!(total <= target, "demo plan starts above its target ({total} > {target})");
     while total < target {
         let mut progressed = false;
-        for i in 0..plans.len() {
+        for (i, plan) in plans.iter_mut().enumerate() {
             if total == target {
                 break;
             }
-            if can(&plans[i], i) {
-                add(&mut plans[i]);
+            if can(plan, i) {
+                add(plan);
                 total += 1;
                 progressed = true;
             }

@@ -58,12 +58,12 @@ const DEMO_SERVICES: [&str; 45] = [
     "Tosap residua",
 ];
 
-/// The demo taxonomy entries: (code, description).
+/// The demo taxonomy entries: (code, description). The UI labels them from their origin.
 pub fn demo_taxonomy() -> Vec<(String, String)> {
     DEMO_SERVICES
         .iter()
         .enumerate()
-        .map(|(i, name)| (format!("9/0199{:03}DM/", i + 1), format!("{name} (codice dimostrativo)")))
+        .map(|(i, name)| (format!("9/0199{:03}DM/", i + 1), name.to_string()))
         .collect()
 }
 

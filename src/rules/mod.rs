@@ -312,7 +312,12 @@ pub fn evaluate_objective(objective: &Objective, facts: &ComuneFacts, as_of: Nai
 ///
 /// Only supported comuni (`aderente`, `aderente_in_ritardo`) reach steps and earn tranches;
 /// objectives are still measured for the others, so a comune page can show where it stands.
-/// A comune that renounced (`rinuncia`) has every tranche not yet paid marked renounced.
+/// A comune that renounced (`rinuncia`) has every tranche marked renounced: payments are not
+/// recorded yet, so a tranche paid before the renunciation cannot be told apart.
+///
+/// An objective counts as reached from the first day its rule held: a service switched off later
+/// does not undo it. The sources do not say whether the fund re-checked the state on the
+/// deadline day; this is our reading, stated in the README.
 pub fn evaluate(programme: &Programme, facts: &ComuneFacts, as_of: NaiveDate) -> ComuneOutcome {
     let supported = facts.adhesion.is_supported();
     let objectives: Vec<ObjectiveOutcome> =

@@ -1020,7 +1020,10 @@ fn progress_is_described_in_italian() {
     assert_eq!(io.describe(), "9 servizi (ne servono 10)");
 
     let new = Progress { value: 1, required: 2, unit: ProgressUnit::NewServices, holds: false };
-    assert_eq!(new.describe(), "1 servizi nuovi (ne servono 2)");
+    assert_eq!(new.describe(), "1 servizio nuovo (ne servono 2)");
+
+    let one = Progress { value: 0, required: 1, unit: ProgressUnit::Services, holds: false };
+    assert_eq!(one.describe(), "0 servizi (ne serve 1)");
 
     let spid = Progress { value: 2, required: 3, unit: ProgressUnit::SpidAndCieServices, holds: false };
     assert_eq!(spid.describe(), "2 servizi online con SPID e CIE su 3");

@@ -157,17 +157,34 @@ pub enum ProgressUnit {
 impl Progress {
     /// The measure in Italian words, e.g. "23 servizi attivi su 30 applicabili (ne servono 21)".
     pub fn describe(&self) -> String {
+        // Italian agrees the noun with the number: 1 servizio, 2 servizi.
+        let servizi = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let needed = |n: i64| if n == 1 { "ne serve 1".to_string() } else { format!("ne servono {n}") };
         match self.unit {
-            ProgressUnit::Services => format!("{} servizi (ne servono {})", self.value, self.required),
+            ProgressUnit::Services => {
+                format!("{} ({})", servizi(self.value, "servizio", "servizi"), needed(self.required))
+            }
             ProgressUnit::NewServices => {
-                format!("{} servizi nuovi (ne servono {})", self.value, self.required)
+                format!(
+                    "{} ({})",
+                    servizi(self.value, "servizio nuovo", "servizi nuovi"),
+                    needed(self.required)
+                )
             }
             ProgressUnit::ApplicableServices { total } => format!(
-                "{} servizi attivi su {} applicabili (ne servono {})",
-                self.value, total, self.required
+                "{} su {total} applicabili ({})",
+                servizi(self.value, "servizio attivo", "servizi attivi"),
+                needed(self.required)
             ),
+            ProgressUnit::SpidAndCieServices if self.value == 0 && self.required <= 1 => {
+                "Nessun servizio online con SPID e CIE".to_string()
+            }
             ProgressUnit::SpidAndCieServices => {
-                format!("{} servizi online con SPID e CIE su {}", self.value, self.required)
+                format!(
+                    "{} con SPID e CIE su {}",
+                    servizi(self.value, "servizio online", "servizi online"),
+                    self.required
+                )
             }
         }
     }
