@@ -41,7 +41,7 @@ unit:
 	else \
 	  echo "SKIPPING the PostgreSQL half of the database tests: nothing answers on 127.0.0.1:5432 (SQLite still runs)."; \
 	fi
-	cargo test --features ssr
+	cargo test --features ssr --lib
 
 e2e: build
 	@rm -rf target/e2e && mkdir -p target/e2e
