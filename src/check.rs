@@ -126,13 +126,13 @@ pub async fn run(db: &Db) -> anyhow::Result<CheckOutcome> {
     );
     let _ = writeln!(
         report,
-        "{:<40} {:>24} {:>16}  {:<34} verdict",
+        "{:<40} {:>24} {:>20}  {:<34} verdict",
         "figure", "published", "computed", "denominator"
     );
     for l in &lines {
         let _ = writeln!(
             report,
-            "{:<40} {:>24} {:>16}  {:<34} {}",
+            "{:<40} {:>24} {:>20}  {:<34} {}",
             l.label,
             l.published,
             l.computed,

@@ -86,7 +86,8 @@ CREATE TABLE platform_membership (
 -- The pagoPA "Tassonomia dei servizi di incasso". origin: 'ufficiale' (imported official list),
 -- 'nota' (a real code quoted by the fund's documents), 'demo' (made up for the demo dataset).
 CREATE TABLE taxonomy_entry (
-    code         TEXT PRIMARY KEY,
+    code         TEXT PRIMARY KEY CONSTRAINT taxonomy_entry_code_shape
+                 CHECK (code ~ '^9/[0-9]{7}[A-Z]{2}/$'),
     description  TEXT NOT NULL,
     origin       TEXT NOT NULL CHECK (origin IN ('ufficiale', 'nota', 'demo')),
     valid_from   DATE,

@@ -46,7 +46,12 @@ pub async fn comuni_csv(
         tracing::error!(error = %e, "CSV export failed");
         AppError::Internal
     })?;
-    let filename = format!("comuni-{}.csv", snapshot.as_of.format("%Y-%m-%d"));
+    // Demo data says so even in the file name, since the CSV itself has no room for a label.
+    let filename = format!(
+        "comuni-{}{}.csv",
+        if snapshot.demo { "dati-dimostrativi-" } else { "" },
+        snapshot.as_of.format("%Y-%m-%d")
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

@@ -145,3 +145,34 @@ async fn a_failed_migration_stops_start_up_with_its_reason() {
     assert!(message.contains("database migration failed") && message.contains("20261126000001"), "{message}");
     t.drop_db().await;
 }
+
+#[tokio::test]
+async fn the_database_refuses_a_malformed_taxonomy_code() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let insert = |code: &'static str| {
+            let db = t.db.clone();
+            async move {
+                on_db!(&db, pool => sqlx::query(
+                    "INSERT INTO taxonomy_entry (code, description, origin) VALUES ($1, 'prova', 'demo')",
+                )
+                .bind(code)
+                .execute(pool)
+                .await
+                .map(|_| ()))
+            }
+        };
+        insert("9/0199999DM/").await.unwrap_or_else(|e| panic!("{backend}: {e}"));
+        for bad in ["9/0101101im/", "0101101IM", "9/01011IM/"] {
+            let err = insert(bad).await.expect_err(bad);
+            let constraint = err.as_database_error().and_then(|e| e.constraint().map(str::to_string));
+            // PostgreSQL names the constraint; SQLite only says CHECK failed.
+            assert!(
+                constraint.as_deref() == Some("taxonomy_entry_code_shape")
+                    || err.to_string().contains("CHECK"),
+                "{backend} {bad}: {err}"
+            );
+        }
+        t.drop_db().await;
+    }
+}

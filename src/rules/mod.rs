@@ -190,6 +190,18 @@ impl Programme {
     }
 }
 
+/// Whether `code` has the shape of a pagoPA collection-service taxonomy code: `9/`, seven digits
+/// (type of creditor, macro area, service type), two capital letters (legal reason), `/`, as in
+/// `9/0101101IM/` (TARI). The shape is all we can check until the official list is imported.
+pub fn is_taxonomy_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 12
+        && code.starts_with("9/")
+        && b[2..9].iter().all(u8::is_ascii_digit)
+        && b[9..11].iter().all(u8::is_ascii_uppercase)
+        && b[11] == b'/'
+}
+
 /// Whether something that started on `since` and stopped on `until` (exclusive) is on at `day`.
 fn on_at(since: Option<NaiveDate>, until: Option<NaiveDate>, day: NaiveDate) -> bool {
     since.is_some_and(|s| s <= day) && until.is_none_or(|u| u > day)

@@ -1039,3 +1039,22 @@ fn measured_progress_reads_as_the_rule_asks() {
         "16 servizi attivi su 23 applicabili (ne servono 17)"
     );
 }
+
+#[test]
+fn taxonomy_codes_are_checked_by_shape() {
+    for good in ["9/0101100IM/", "9/0101101IM/", "9/0102100SA/", "9/0199045DM/"] {
+        assert!(is_taxonomy_code(good), "{good}");
+    }
+    for bad in [
+        "",
+        "9/0101101IM",
+        "0101101IM",
+        "9/010110IM/",
+        "9/0101101im/",
+        "9/01011011M/",
+        "8/0101101IM/",
+        "9/0101101IM//",
+    ] {
+        assert!(!is_taxonomy_code(bad), "{bad}");
+    }
+}
