@@ -8,9 +8,14 @@ use crate::error::AppError;
 /// The comuni matching `filter`, ordered by ISTAT code.
 #[server(endpoint = "comuni")]
 pub async fn list_comuni(filter: ComuniFilter) -> Result<Vec<ComuneListRow>, AppError> {
-    let filter = filter.validate()?;
-    let snapshot = crate::state::app_state()?.snapshot().await?;
-    Ok(snapshot.list(&filter))
+    let result = async {
+        let filter = filter.validate()?;
+        let snapshot = crate::state::app_state()?.snapshot().await?;
+        Ok(snapshot.list(&filter))
+    }
+    .await;
+    set_status_on_error(&result);
+    result
 }
 
 /// One comune's page. An unknown code is a 404, never a 500.
@@ -18,14 +23,17 @@ pub async fn list_comuni(filter: ComuniFilter) -> Result<Vec<ComuneListRow>, App
 pub async fn get_comune(codice_istat: String) -> Result<ComuneDetail, AppError> {
     let state = crate::state::app_state()?;
     let result = ssr::detail(&state, codice_istat.trim()).await;
-    if let Err(e) = &result {
-        // Rendered in-process during SSR this sets the page's status; called over HTTP, the
-        // server function's.
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(e.status());
-        }
-    }
+    set_status_on_error(&result);
     result
+}
+
+/// Gives an error its HTTP status: rendered in-process during SSR this sets the page's status
+/// (a 404 page, a 400 for a bad filter); called over HTTP, the server function's.
+#[cfg(feature = "ssr")]
+fn set_status_on_error<T>(result: &Result<T, AppError>) {
+    if let (Err(e), Some(response)) = (result, use_context::<leptos_axum::ResponseOptions>()) {
+        response.set_status(e.status());
+    }
 }
 
 #[cfg(feature = "ssr")]

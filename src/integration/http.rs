@@ -75,7 +75,7 @@ async fn pages_render_on_the_server_with_the_computed_figures() {
 }
 
 #[tokio::test]
-async fn unknown_comuni_and_pages_are_404_not_500() {
+async fn unknown_comuni_and_pages_are_404_and_bad_filters_400_never_500() {
     for t in TestDb::all().await {
         let app = app(&t).await;
         for uri in ["/comuni/999999", "/comuni/abc", "/comuni/0730131"] {
@@ -83,6 +83,9 @@ async fn unknown_comuni_and_pages_are_404_not_500() {
             assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
             assert!(html.contains("Comune non trovato"), "{uri}");
         }
+        let (status, _, html) = get(&app, "/comuni?provincia=XX").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains("Provincia sconosciuta: «XX»"), "the page says what is wrong");
         let (status, _, html) = get(&app, "/nessuna-pagina").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(html.contains("Pagina non trovata"));
