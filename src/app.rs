@@ -15,6 +15,8 @@ use crate::{
 
 /// The document around every page. `lang="it"`: the UI speaks Italian.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::security::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="it">

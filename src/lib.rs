@@ -24,6 +24,8 @@ pub mod evaluation;
 #[cfg(all(test, feature = "ssr"))]
 mod integration;
 #[cfg(feature = "ssr")]
+pub mod security;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -15,16 +15,15 @@ use crate::{
 /// Builds the whole application for `state`.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/export/comuni.csv", get(crate::comuni::export::comuni_csv))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    crate::security::protect(router).layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 /// 200 when the database answers, 503 otherwise.

@@ -23,6 +23,13 @@ test.beforeEach(async ({ page }) => {
   const errors: Error[] = [];
   pageErrors.set(page, errors);
   page.on("pageerror", (error) => errors.push(error));
+  // The Content-Security-Policy reports what it blocks as console errors: a blocked script or
+  // style is a broken page even when the test's own checks pass.
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) {
+      errors.push(new Error(`CSP: ${message.text()}`));
+    }
+  });
 });
 
 test.afterEach(async ({ page }) => {

@@ -160,3 +160,64 @@ async fn csv_export_keeps_the_contract_and_agrees_with_the_figures() {
         t.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let t = TestDb::sqlite().await;
+    let app = app(&t).await;
+    let response = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    let csp = response.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let html =
+        String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    // The page's policy admits exactly the nonce its hydration scripts carry.
+    let nonce =
+        csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("a nonce in the policy");
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "hydration scripts carry the nonce");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"));
+    assert!(!csp.contains("unsafe-inline"));
+
+    for uri in ["/", "/export/comuni.csv", "/healthz", "/favicon.png"] {
+        let response = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+        let h = response.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{uri}");
+        assert_eq!(h["x-frame-options"], "DENY", "{uri}");
+        assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin", "{uri}");
+        assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'self'"), "{uri}");
+    }
+    // A second page gets a nonce of its own.
+    let again = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(nonce));
+    t.drop_db().await;
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused_same_site_ones_served() {
+    let t = TestDb::sqlite().await;
+    let app = app(&t).await;
+    let post = |site: &'static str, origin: &'static str| {
+        Request::post("/api/riepilogo")
+            .header("host", "traguardi.example")
+            .header("sec-fetch-site", site)
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let response = app.clone().oneshot(post("cross-site", "https://evil.example")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body =
+        String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    assert!(body.contains("proviene da un altro sito"), "{body}");
+
+    let response = app.clone().oneshot(post("same-origin", "https://traguardi.example")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // Reading is never blocked: a link from another site still opens the page.
+    let response = app
+        .clone()
+        .oneshot(Request::get("/comuni").header("sec-fetch-site", "cross-site").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    t.drop_db().await;
+}
