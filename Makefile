@@ -12,7 +12,7 @@ DATABASE_URL ?= sqlite://data/traguardi.sqlite
 E2E_ADDR ?= 127.0.0.1:3100
 E2E_DB := target/e2e/traguardi.sqlite
 
-.PHONY: run test tools build lint unit e2e clean-e2e
+.PHONY: run test tools build lint unit e2e bench
 
 tools:
 	@bash .ci/install-tools
@@ -30,7 +30,7 @@ test: tools lint unit e2e
 
 lint:
 	cargo fmt --all --check
-	cargo clippy --features ssr --lib --bins --tests -- -D warnings
+	cargo clippy --features ssr --lib --bins --tests --benches -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 unit:
@@ -52,3 +52,15 @@ e2e: build
 	  curl -fsS 'http://$(E2E_ADDR)/healthz' >/dev/null || { cat target/e2e/server.log; kill $$(cat target/e2e/server.pid); exit 1; }
 	@cd end2end && BASE_URL='http://$(E2E_ADDR)' npx playwright test; status=$$?; \
 	  kill $$(cat ../target/e2e/server.pid) 2>/dev/null || true; exit $$status
+
+## Speed and memory (not part of `make test`): the HTTP load from a separate process against the
+## release server on 127.0.0.1, then the rules over a synthetic national programme.
+bench: build
+	@rm -rf target/bench && mkdir -p target/bench
+	DATABASE_URL='sqlite://target/bench/traguardi.sqlite' ./target/release/traguardi demo >/dev/null
+	@DATABASE_URL='sqlite://target/bench/traguardi.sqlite' LEPTOS_SITE_ADDR='$(E2E_ADDR)' RUST_LOG=warn \
+	  ./target/release/traguardi serve > target/bench/server.log 2>&1 & echo $$! > target/bench/server.pid
+	@for i in $$(seq 1 60); do curl -fsS 'http://$(E2E_ADDR)/healthz' >/dev/null 2>&1 && break; sleep 0.5; done
+	@BENCH_URL='http://$(E2E_ADDR)' BENCH_PID=$$(cat target/bench/server.pid) \
+	  cargo bench --features ssr --bench load; status=$$?; kill $$(cat target/bench/server.pid); exit $$status
+	cargo bench --features ssr --bench scale
