@@ -62,5 +62,5 @@ bench: build
 	  ./target/release/traguardi serve > target/bench/server.log 2>&1 & echo $$! > target/bench/server.pid
 	@for i in $$(seq 1 60); do curl -fsS 'http://$(E2E_ADDR)/healthz' >/dev/null 2>&1 && break; sleep 0.5; done
 	@BENCH_URL='http://$(E2E_ADDR)' BENCH_PID=$$(cat target/bench/server.pid) \
-	  cargo bench --features ssr --bench load; status=$$?; kill $$(cat target/bench/server.pid); exit $$status
-	cargo bench --features ssr --bench scale
+	  cargo bench --profile bench-build --features ssr --bench load; status=$$?; kill $$(cat target/bench/server.pid); exit $$status
+	cargo bench --profile bench-build --features ssr --bench scale

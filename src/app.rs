@@ -44,8 +44,9 @@ pub struct SiteInfo {
 
 #[server(endpoint = "sito")]
 pub async fn get_site_info() -> Result<SiteInfo, AppError> {
-    let state = crate::state::app_state()?;
-    Ok(SiteInfo { demo: state.db.is_demo().await? })
+    // From the cached snapshot: no query per page.
+    let snapshot = crate::state::app_state()?.snapshot().await?;
+    Ok(SiteInfo { demo: snapshot.demo })
 }
 
 #[component]

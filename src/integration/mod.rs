@@ -44,7 +44,13 @@ impl TestDb {
     pub async fn postgres() -> Option<TestDb> {
         let admin_url = std::env::var("TRAGUARDI_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-        let admin = match sqlx::PgPool::connect(&admin_url).await {
+        // A short timeout: without a server, the default 30 s would be waited by every test.
+        let probe = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(3))
+            .connect(&admin_url)
+            .await;
+        let admin = match probe {
             Ok(pool) => pool,
             Err(e) if std::env::var_os("CI").is_some() => {
                 panic!("PostgreSQL is required in CI but {admin_url} does not answer: {e}")
