@@ -23,20 +23,10 @@ pub fn ComuniPage() -> impl IntoView {
         })
     };
     let rows = Resource::new(filter, list_comuni);
-    let export_href = move || {
-        let f = filter();
-        let mut params = Vec::new();
-        if let Some(p) = f.provincia {
-            params.push(format!("provincia={p}"));
-        }
-        if let Some(a) = f.adesione {
-            params.push(format!("adesione={a}"));
-        }
-        if params.is_empty() {
-            "/export/comuni.csv".to_string()
-        } else {
-            format!("/export/comuni.csv?{}", params.join("&"))
-        }
+    // The export link carries the validated filter, so it exports exactly this view.
+    let export_href = move || match filter().validate().map(|v| v.query()) {
+        Ok(q) if !q.is_empty() => format!("/export/comuni.csv?{q}"),
+        _ => "/export/comuni.csv".to_string(),
     };
     let selected_p = move || filter().provincia.unwrap_or_default();
     let selected_a = move || filter().adesione.unwrap_or_default();

@@ -60,6 +60,11 @@ async fn pages_render_on_the_server_with_the_computed_figures() {
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("Martina Franca") && html.contains("href=\"/comuni/073013\""));
         assert!(html.contains("14 comuni trovati."));
+        let export = "/export/comuni.csv?provincia=TA&amp;adesione=aderente";
+        assert!(
+            html.contains(export) || html.contains(&export.replace("&amp;", "&")),
+            "the export link keeps the filter"
+        );
 
         let (status, _, html) = get(&app, "/comuni").await;
         assert_eq!(status, StatusCode::OK);
