@@ -176,3 +176,31 @@ async fn the_database_refuses_a_malformed_taxonomy_code() {
         t.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn check_fails_when_a_demo_database_disagrees_with_the_press_release() {
+    for t in TestDb::all().await {
+        demo::load(&t.db).await.unwrap();
+        // One adherent of Lecce withdraws: 132 adherents, LE 64.
+        on_db!(&t.db, pool => sqlx::query(
+            "UPDATE adhesion SET status = 'non_aderente', adhesion_date = NULL WHERE comune = \
+             (SELECT MIN(a.comune) FROM adhesion a JOIN comune c ON c.codice_istat = a.comune \
+              WHERE c.sigla_provincia = 'LE' AND a.status = 'aderente')",
+        )
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        on_db!(&t.db, pool => sqlx::query(crate::data::BUMP_DATA_VERSION).execute(pool).await.map(|_| ()))
+            .unwrap();
+        let check = crate::check::run(&t.db).await.unwrap();
+        assert!(check.failed, "{}", check.report);
+        let differing: Vec<&str> = check.lines.iter().filter(|l| !l.agrees).map(|l| l.label.trim()).collect();
+        assert!(
+            differing.contains(&"Comuni aderenti") && differing.contains(&"di cui provincia LE"),
+            "{differing:?}"
+        );
+        assert!(check.report.contains("DIFFERS"));
+        t.drop_db().await;
+    }
+}
