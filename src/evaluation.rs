@@ -43,9 +43,7 @@ pub struct ServiceCounts {
 
 impl ServiceCounts {
     pub fn of(programme: &Programme, facts: &ComuneFacts, as_of: NaiveDate) -> Self {
-        let active = |since: Option<NaiveDate>, until: Option<NaiveDate>| {
-            since.is_some_and(|s| s <= as_of) && until.is_none_or(|u| u > as_of)
-        };
+        let active = |since, until| rules::on_at(since, until, as_of);
         let mut c = ServiceCounts::default();
         for s in &facts.pagopa {
             let is_active = active(s.active_since, s.deactivated_on);
@@ -127,11 +125,7 @@ impl Snapshot {
             return StepState::NotApplicable;
         }
         match e.outcome.step(code) {
-            Some(s) => match s.reached_on {
-                Some(d) if s.on_time => StepState::OnTime(d),
-                Some(d) => StepState::Late(d),
-                None => StepState::NotReached,
-            },
+            Some(s) => StepState::reached(s.reached_on, s.on_time),
             None => StepState::NotApplicable,
         }
     }

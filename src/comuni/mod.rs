@@ -112,6 +112,15 @@ pub enum StepState {
 }
 
 impl StepState {
+    /// The state of a step or objective that applies to the comune, from when it was reached.
+    pub fn reached(reached_on: Option<NaiveDate>, on_time: bool) -> Self {
+        match reached_on {
+            Some(d) if on_time => StepState::OnTime(d),
+            Some(d) => StepState::Late(d),
+            None => StepState::NotReached,
+        }
+    }
+
     pub fn label(&self) -> String {
         match self {
             StepState::NotApplicable => "Non previsto".to_string(),

@@ -80,11 +80,7 @@ pub mod ssr {
                 step: p.steps.iter().find(|s| s.code == obj.step).map(|s| s.name.clone()).unwrap_or_default(),
                 description: obj.description.clone(),
                 deadline: obj.deadline,
-                state: match o.reached_on {
-                    Some(d) if o.on_time => crate::comuni::StepState::OnTime(d),
-                    Some(d) => crate::comuni::StepState::Late(d),
-                    None => crate::comuni::StepState::NotReached,
-                },
+                state: crate::comuni::StepState::reached(o.reached_on, o.on_time),
                 progress: o.progress.describe(),
                 confirmed_by_source: obj.confirmed_by_source,
             })

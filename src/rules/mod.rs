@@ -203,7 +203,8 @@ pub fn is_taxonomy_code(code: &str) -> bool {
 }
 
 /// Whether something that started on `since` and stopped on `until` (exclusive) is on at `day`.
-fn on_at(since: Option<NaiveDate>, until: Option<NaiveDate>, day: NaiveDate) -> bool {
+/// The one definition of "active" for services, shared by the rules and the figures.
+pub fn on_at(since: Option<NaiveDate>, until: Option<NaiveDate>, day: NaiveDate) -> bool {
     since.is_some_and(|s| s <= day) && until.is_none_or(|u| u > day)
 }
 
