@@ -8,6 +8,7 @@ use leptos_router::{
 };
 
 use crate::{
+    auth::ui::{AccountNav, LoginPage, ProfilePage, UsersPage},
     comuni::ui::{ComunePage, ComuniPage},
     dashboard::ui::DashboardPage,
     error::AppError,
@@ -63,6 +64,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/comuni") view=ComuniPage ssr=SsrMode::Async />
                     <Route path=path!("/comuni/:codice") view=ComunePage ssr=SsrMode::Async />
+                    <Route path=path!("/accedi") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/profilo") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/utenti") view=UsersPage ssr=SsrMode::Async />
                 </Routes>
             </Frame>
         </Router>
@@ -83,7 +87,10 @@ fn Frame(children: Children) -> impl IntoView {
         </a>
         <header class="site-header">
             <div class="slim-header">
-                <div class="container">"Regione Puglia"</div>
+                <div class="container slim-inner">
+                    <span>"Regione Puglia"</span>
+                    <AccountNav />
+                </div>
             </div>
             <div class="center-header">
                 <div class="container">

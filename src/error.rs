@@ -18,6 +18,15 @@ pub enum AppError {
     /// The request is wrong in a way the person can fix; the text says how.
     #[error("{0}")]
     BadRequest(String),
+    /// Nobody is signed in and the thing asked for needs someone who is (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The signed-in person's role does not allow it (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; the text says when to retry (429).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// Something failed on the server; details are in the server log only.
     #[error("Si è verificato un errore interno. Riprova tra qualche minuto; se il problema continua, contatta l'assistenza.")]
     Internal,
@@ -43,15 +52,32 @@ impl AppError {
         AppError::NotFound(what.into())
     }
 
+    pub fn sign_in_required() -> Self {
+        AppError::Unauthorized("Per questa sezione occorre accedere a Traguardi.".into())
+    }
+
     #[cfg(feature = "ssr")]
     pub fn status(&self) -> axum::http::StatusCode {
         use axum::http::StatusCode;
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport => StatusCode::BAD_GATEWAY,
         }
+    }
+}
+
+/// Gives an error its HTTP status: rendered in-process during SSR this sets the page's status
+/// (a 404 page, a 400 for a bad filter); called over HTTP, the server function's.
+#[cfg(feature = "ssr")]
+pub fn set_status_on_error<T>(result: &Result<T, AppError>) {
+    if let (Err(e), Some(response)) = (result, leptos::prelude::use_context::<leptos_axum::ResponseOptions>())
+    {
+        response.set_status(e.status());
     }
 }
 

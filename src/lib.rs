@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+pub mod auth;
 pub mod comuni;
 pub mod dashboard;
 pub mod error;

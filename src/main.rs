@@ -1,7 +1,10 @@
 //! The `traguardi` command: `serve` (the default), `demo` and `check`.
 
 use clap::{Parser, Subcommand};
-use traguardi::data::{Db, DEFAULT_DATABASE_URL};
+use traguardi::{
+    auth::config::AuthArgs,
+    data::{Db, DEFAULT_DATABASE_URL},
+};
 
 #[derive(Parser)]
 #[command(
@@ -21,15 +24,21 @@ struct Cli {
 enum Command {
     /// Serve the web application (address from LEPTOS_SITE_ADDR, default 127.0.0.1:3000).
     Serve {
-        /// Load the demo dataset first if the database holds no programme data yet.
+        /// Load the demo dataset first if the database holds no programme data yet, create the
+        /// demo accounts and print their credentials.
         #[arg(long)]
         demo: bool,
+        #[command(flatten)]
+        auth: AuthArgs,
     },
     /// Load the deterministic demo dataset (refuses a database that holds real data).
     Demo,
     /// Print each figure of the press release beside the one computed from the database; exit
     /// non-zero if a demo database disagrees.
     Check,
+    /// Manage the people who may sign in.
+    #[command(subcommand)]
+    User(traguardi::auth::cli::UserCommand),
 }
 
 #[tokio::main]
@@ -53,13 +62,26 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     // Fail fast: a bad URL or a failed migration stops here with its reason.
     let db = Db::open(&cli.database_url).await?;
-    match cli.command.unwrap_or(Command::Serve { demo: false }) {
-        Command::Serve { demo } => {
-            if demo && !traguardi::demo::has_programme_data(&db).await? {
-                let report = traguardi::demo::load(&db).await?;
-                println!("{report}");
+    let command = match cli.command {
+        Some(c) => c,
+        None => Cli::parse_from(["traguardi", "serve"]).command.expect("serve parses"),
+    };
+    match command {
+        Command::Serve { demo, auth } => {
+            if demo {
+                if !traguardi::demo::has_programme_data(&db).await? {
+                    let report = traguardi::demo::load(&db).await?;
+                    println!("{report}");
+                }
+                if db.is_demo().await? {
+                    let lines = traguardi::auth::users::ensure_demo_accounts(&db).await?;
+                    println!("Demo accounts (they work only on this demo database):");
+                    for line in lines {
+                        println!("{line}");
+                    }
+                }
             }
-            traguardi::server::serve(db).await?;
+            traguardi::server::serve(db, auth).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Demo => {
@@ -72,5 +94,6 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             print!("{}", outcome.report);
             Ok(if outcome.failed { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
         }
+        Command::User(command) => traguardi::auth::cli::run(&db, command).await,
     }
 }

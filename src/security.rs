@@ -20,15 +20,21 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
 };
 
-/// The policy; `nonce` admits the hydration scripts of one page.
-pub fn content_security_policy(nonce: Option<&str>) -> String {
+/// The policy; `nonce` admits the hydration scripts of one page; `form_origin` is the identity
+/// service's origin, where the sign-in and sign-out forms end up after their redirect (browsers
+/// apply `form-action` to a form's redirects too).
+pub fn content_security_policy(nonce: Option<&str>, form_origin: Option<&str>) -> String {
     let scripts = match nonce {
         Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
         None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
     };
+    let forms = match form_origin {
+        Some(o) => format!("form-action 'self' {o}"),
+        None => "form-action 'self'".to_string(),
+    };
     format!(
         "default-src 'self'; {scripts}; style-src 'self'; img-src 'self' data:; font-src 'self'; \
-         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         connect-src 'self'; object-src 'none'; base-uri 'none'; {forms}; frame-ancestors 'none'"
     )
 }
 
@@ -38,7 +44,10 @@ pub fn set_page_policy() {
     if let (Some(nonce), Some(response)) =
         (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
     {
-        if let Ok(value) = HeaderValue::from_str(&content_security_policy(Some(&nonce))) {
+        let form_origin = use_context::<crate::state::AppState>().and_then(|s| s.auth.oidc_origin());
+        if let Ok(value) =
+            HeaderValue::from_str(&content_security_policy(Some(&nonce), form_origin.as_deref()))
+        {
             response.insert_header(header::CONTENT_SECURITY_POLICY, value);
         }
     }
@@ -51,7 +60,8 @@ const CROSS_SITE_REFUSED: &str =
 
 /// Wraps `router` with the headers and the cross-site protection.
 pub fn protect<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
-    let default_csp = HeaderValue::from_str(&content_security_policy(None)).expect("valid header value");
+    let default_csp =
+        HeaderValue::from_str(&content_security_policy(None, None)).expect("valid header value");
     router
         .layer(CsrfLayer::new().with_rejection_response(|_: ProtectionError| -> Response {
             (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], CROSS_SITE_REFUSED)

@@ -1,7 +1,14 @@
 //! The HTTP server: the router (split from `main` so tests drive it with `oneshot`), its plain
-//! routes (`/healthz`, `/export/comuni.csv`) and start-up.
+//! routes and start-up.
 
-use axum::{extract::State, http::StatusCode, routing::get, Router};
+use std::{net::SocketAddr, time::Duration};
+
+use axum::{
+    extract::State,
+    http::{Method, StatusCode},
+    routing::{get, post, MethodRouter},
+    Router,
+};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::TraceLayer;
@@ -12,17 +19,44 @@ use crate::{
     state::AppState,
 };
 
+/// A route outside Leptos (files, sign-in, forms).
+pub struct PlainRoute {
+    pub path: &'static str,
+    pub method: Method,
+    pub handler: MethodRouter<AppState>,
+}
+
+/// Every plain route, in one table: the router is built from it and the authorization matrix
+/// test walks it, so a route cannot be added without being checked.
+pub fn plain_routes() -> Vec<PlainRoute> {
+    use crate::auth::routes as auth;
+    let r = |path, method, handler| PlainRoute { path, method, handler };
+    vec![
+        r("/healthz", Method::GET, get(healthz)),
+        r("/export/comuni.csv", Method::GET, get(crate::comuni::export::comuni_csv)),
+        r("/accedi", Method::POST, post(auth::login)),
+        r("/esci", Method::POST, post(auth::logout)),
+        r("/accedi/oidc", Method::POST, post(auth::oidc_start)),
+        r("/accedi/oidc/callback", Method::GET, get(auth::oidc_callback)),
+        r("/utenti", Method::POST, post(auth::add_user)),
+        r("/utenti/disattiva", Method::POST, post(auth::disable_user)),
+    ]
+}
+
 /// Builds the whole application for `state`.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/export/comuni.csv", get(crate::comuni::export::comuni_csv))
+    let mut router = Router::new();
+    for route in plain_routes() {
+        router = router.route(route.path, route.handler);
+    }
+    let router = router
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve));
     crate::security::protect(router).layer(TraceLayer::new_for_http()).with_state(state)
 }
 
@@ -38,18 +72,55 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 }
 
 /// Serves the application until Ctrl-C or SIGTERM.
-pub async fn serve(db: Db) -> anyhow::Result<()> {
+pub async fn serve(db: Db, auth: crate::auth::config::AuthArgs) -> anyhow::Result<()> {
     let conf = get_configuration(None)?;
     let options = conf.leptos_options;
     let addr = options.site_addr;
-    let state = AppState::new(options, db);
+    let auth = auth.validate(&addr.to_string())?;
+    tracing::info!(
+        public_url = %auth.public_url,
+        secure_cookies = auth.cookie_secure,
+        oidc = auth.oidc.as_ref().map(|o| o.issuer.as_str()).unwrap_or("off"),
+        "sign-in settings"
+    );
+    let state = AppState::with_auth(options, db, auth);
+    if let Some(oidc) = &state.auth.oidc {
+        oidc.probe().await;
+    }
+    tokio::spawn(sweep_periodically(state.clone()));
     // Build the first snapshot now: a broken programme definition fails the start, not a visitor.
     state.snapshot().await.map_err(|e| anyhow::anyhow!("cannot evaluate the programme: {e}"))?;
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("Traguardi listening on http://{addr}");
-    axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     Ok(())
+}
+
+/// Every ten minutes: expired sessions and abandoned OIDC sign-ins leave the database, idle
+/// rate-limit counters leave memory.
+async fn sweep_periodically(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let config = &state.auth.config;
+        let now = crate::auth::session::now();
+        let result = crate::data::accounts::sweep(
+            &state.db,
+            now - config.idle.as_secs() as i64,
+            now - config.absolute.as_secs() as i64,
+            now - 600,
+        )
+        .await;
+        match result {
+            Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
+        state.auth.limiter.forget_idle();
+    }
 }
 
 async fn shutdown_signal() {

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
 use crate::{
+    auth::{config::AuthConfig, limit::LoginLimiter, oidc::Oidc},
     data::{programme::FONDO_INNOVAZIONE, Db},
     error::AppError,
     evaluation::{Snapshot, SnapshotCache},
@@ -19,11 +20,47 @@ pub struct AppState {
     pub snapshots: Arc<SnapshotCache>,
     /// The programme the pages show.
     pub programme: Arc<str>,
+    pub auth: Arc<AuthState>,
+}
+
+/// Sign-in settings and the state that goes with them.
+#[derive(Debug)]
+pub struct AuthState {
+    pub config: AuthConfig,
+    pub limiter: LoginLimiter,
+    /// The Region's identity service, when configured.
+    pub oidc: Option<Oidc>,
+}
+
+impl AuthState {
+    pub fn new(config: AuthConfig) -> AuthState {
+        let oidc = config.oidc.clone().map(Oidc::new);
+        AuthState { limiter: LoginLimiter::new(&config), oidc, config }
+    }
+
+    /// `scheme://host[:port]` of the identity service, for the pages' `form-action`.
+    pub fn oidc_origin(&self) -> Option<String> {
+        let issuer = &self.config.oidc.as_ref()?.issuer;
+        let url = openidconnect::url::Url::parse(issuer).ok()?;
+        Some(url.origin().ascii_serialization())
+    }
 }
 
 impl AppState {
+    /// A state with local sign-in only, for a server at the configured site address.
     pub fn new(leptos_options: LeptosOptions, db: Db) -> Self {
-        AppState { leptos_options, db, snapshots: Arc::default(), programme: FONDO_INNOVAZIONE.into() }
+        let config = AuthConfig::local(&leptos_options.site_addr.to_string());
+        Self::with_auth(leptos_options, db, config)
+    }
+
+    pub fn with_auth(leptos_options: LeptosOptions, db: Db, auth: AuthConfig) -> Self {
+        AppState {
+            leptos_options,
+            db,
+            snapshots: Arc::default(),
+            programme: FONDO_INNOVAZIONE.into(),
+            auth: Arc::new(AuthState::new(auth)),
+        }
     }
 
     /// The evaluated programme for today (cached).

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 
 use super::{ComuneDetail, ComuneListRow, ComuniFilter};
+#[cfg(feature = "ssr")]
+use crate::error::set_status_on_error;
 use crate::error::AppError;
 
 /// The comuni matching `filter`, ordered by ISTAT code.
@@ -25,15 +27,6 @@ pub async fn get_comune(codice_istat: String) -> Result<ComuneDetail, AppError> 
     let result = ssr::detail(&state, codice_istat.trim()).await;
     set_status_on_error(&result);
     result
-}
-
-/// Gives an error its HTTP status: rendered in-process during SSR this sets the page's status
-/// (a 404 page, a 400 for a bad filter); called over HTTP, the server function's.
-#[cfg(feature = "ssr")]
-fn set_status_on_error<T>(result: &Result<T, AppError>) {
-    if let (Err(e), Some(response)) = (result, use_context::<leptos_axum::ResponseOptions>()) {
-        response.set_status(e.status());
-    }
 }
 
 #[cfg(feature = "ssr")]
@@ -131,4 +124,28 @@ pub mod ssr {
                 .collect(),
         })
     }
+}
+
+/// The part of a comune's page that is not public: today its registered referents (names and
+/// e-mail addresses are personal data); blockers, notes and evidence will join it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ComunePrivate {
+    pub referenti: Vec<(String, String)>,
+    /// The viewer may act for this comune (upload evidence, propose updates).
+    pub may_act: bool,
+}
+
+/// Only for the Region, assessors and the comune's own users; others get a 404 with no data.
+#[server(endpoint = "comune-riservato")]
+pub async fn get_comune_private(codice_istat: String) -> Result<ComunePrivate, AppError> {
+    let result = async {
+        let codice = codice_istat.trim();
+        let user = crate::auth::guard::require_private(codice)?;
+        let state = crate::state::app_state()?;
+        let referenti = crate::data::accounts::users_of_comune(&state.db, codice).await?;
+        Ok(ComunePrivate { referenti, may_act: crate::auth::may_act_for(Some(&user), codice) })
+    }
+    .await;
+    set_status_on_error(&result);
+    result
 }

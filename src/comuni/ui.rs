@@ -435,5 +435,55 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                 </table>
             </div>
         </section>
+        <PrivateSection codice=d.codice_istat.clone() />
+    }
+}
+
+/// The comune's non-public section, fetched only for someone allowed to read it (the server
+/// checks again: the public never receives it).
+#[component]
+fn PrivateSection(codice: String) -> impl IntoView {
+    let user = Resource::new(|| (), |_| crate::auth::server::who_am_i());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let codice = codice.clone();
+                Suspend::new(async move {
+                    let viewer = user.await.ok().flatten();
+                    if !crate::auth::may_read_private(viewer.as_ref(), &codice) {
+                        return ().into_any();
+                    }
+                    match super::server::get_comune_private(codice).await {
+                        Ok(p) => view! { <PrivateView p /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PrivateView(p: super::server::ComunePrivate) -> impl IntoView {
+    view! {
+        <section aria-labelledby="riservato" class="riservato">
+            <h2 id="riservato">"Area riservata"</h2>
+            <p class="aiuto">"Visibile solo alla Regione, agli assessori e ai referenti di questo comune."</p>
+            <h3>"Referenti registrati in Traguardi"</h3>
+            {if p.referenti.is_empty() {
+                view! { <p>"Nessun referente registrato."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {p.referenti
+                            .into_iter()
+                            .map(|(name, email)| view! { <li>{format!("{name} <{email}>")}</li> })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+            {p.may_act.then(|| view! { <p>"Puoi operare per questo comune: il caricamento delle evidenze arriverà con la prossima versione."</p> })}
+        </section>
     }
 }

@@ -14,6 +14,7 @@ use sqlx::{
     PgPool, SqlitePool,
 };
 
+pub mod accounts;
 pub mod facts;
 pub mod programme;
 pub mod registry;

@@ -5,8 +5,11 @@
 //! at the end. When `CI` is set a missing server fails the tests; elsewhere the PostgreSQL half
 //! is skipped with a printed line.
 
+mod auth;
+mod authorization;
 mod demo_figures;
 mod http;
+mod oidc;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

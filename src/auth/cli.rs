@@ -1,0 +1,120 @@
+//! `traguardi user …`: accounts from the command line (the first `regione` account is made here).
+
+use std::{io::BufRead, process::ExitCode};
+
+use super::{password, users, users::AddUserError, UserForm};
+use crate::data::{accounts, Db};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum UserCommand {
+    /// Register a person, who then signs in through the identity service (matched on the fiscal
+    /// code, else the e-mail) or with a password.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// First name and surname.
+        #[arg(long)]
+        name: String,
+        /// regione, comune or assessore.
+        #[arg(long)]
+        role: String,
+        /// ISTAT code of a comune the person operates for (role comune; repeat for several).
+        #[arg(long = "comune")]
+        comuni: Vec<String>,
+        /// Italian fiscal code, matched against the identity service's claim.
+        #[arg(long)]
+        fiscal_code: Option<String>,
+        /// Read an initial password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List every account.
+    List,
+    /// Disable an account and end all its sessions at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password, read from standard input (one line).
+    Password {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+pub async fn run(db: &Db, command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Add { email, name, role, comuni, fiscal_code, password_stdin } => {
+            let form = UserForm {
+                email,
+                name,
+                role,
+                fiscal_code: fiscal_code.unwrap_or_default(),
+                comuni: comuni.join(","),
+                password: if password_stdin { read_password()? } else { String::new() },
+            };
+            match users::add(db, &form, false).await {
+                Ok(id) => {
+                    println!("user {} created (id {id})", form.email.trim().to_lowercase());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(AddUserError::Invalid(errors)) => {
+                    for e in errors {
+                        eprintln!("{}: {}", e.field, e.message);
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(AddUserError::Internal(e)) => anyhow::bail!("{e}"),
+            }
+        }
+        UserCommand::List => {
+            for u in accounts::list_users(db).await? {
+                println!(
+                    "{:<34} {:<10} {:<9} {}{}{}",
+                    u.email,
+                    u.role.code(),
+                    if u.enabled { "active" } else { "disabled" },
+                    u.name,
+                    if u.comuni.is_empty() { String::new() } else { format!(" [{}]", u.comuni.join(" ")) },
+                    if u.demo { " (demo)" } else { "" },
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Disable { email } => {
+            let email = email.trim().to_lowercase();
+            match accounts::disable_user(db, &email, super::session::now()).await? {
+                Some(ended) => {
+                    println!("user {email} disabled; {ended} session(s) ended");
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("no user with e-mail {email}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        UserCommand::Password { email } => {
+            let email = email.trim().to_lowercase();
+            let new = read_password()?;
+            if let Err(m) = super::check_password_rule(&new, &email) {
+                eprintln!("{m}");
+                return Ok(ExitCode::FAILURE);
+            }
+            let hash = password::hash(new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if accounts::set_password(db, &email, &hash).await? {
+                println!("password of {email} set");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("no user with e-mail {email}");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! The checks server functions and pages make. The person comes from the request extension the
+//! session middleware set; leptos_axum hands the request parts to every server function and
+//! page render as context.
+
+use leptos::prelude::use_context;
+
+use super::{session::RequestAuth, CurrentUser, Viewer};
+use crate::error::AppError;
+
+/// The request's authentication (empty outside a request).
+pub fn request_auth() -> RequestAuth {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<RequestAuth>().cloned())
+        .unwrap_or_default()
+}
+
+pub fn viewer() -> Viewer {
+    request_auth().viewer
+}
+
+/// Anyone signed in.
+pub fn require_signed_in() -> Result<CurrentUser, AppError> {
+    viewer().ok_or_else(AppError::sign_in_required)
+}
+
+/// The Region's managers.
+pub fn require_users_manager() -> Result<CurrentUser, AppError> {
+    let user = require_signed_in()?;
+    if super::may_manage_users(Some(&user)) {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden("Solo i referenti della Regione possono gestire gli utenti.".into()))
+    }
+}
+
+/// Someone who may read this comune's non-public data. Others get a 404 that says nothing about
+/// what exists.
+pub fn require_private(codice_istat: &str) -> Result<CurrentUser, AppError> {
+    let user = require_signed_in()?;
+    if super::may_read_private(Some(&user), codice_istat) {
+        Ok(user)
+    } else {
+        Err(AppError::not_found("Nessun dato riservato di questo comune è accessibile con il tuo profilo."))
+    }
+}

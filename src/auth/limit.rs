@@ -1,0 +1,80 @@
+//! Sign-in attempts limited per client address and per account (GCRA from `governor`): a
+//! burst of attempts, then one more every period. Every attempt counts, whether the account
+//! exists or not, so the limit itself tells nothing about which accounts exist.
+//!
+//! The counters live in this process: with several server processes behind a balancer each
+//! counts its own (the limits then multiply by the number of processes).
+
+use std::{net::IpAddr, num::NonZeroU32, time::Duration};
+
+use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::config::AuthConfig;
+
+#[derive(Debug)]
+pub struct LoginLimiter {
+    by_address: DefaultKeyedRateLimiter<IpAddr>,
+    by_account: DefaultKeyedRateLimiter<String>,
+}
+
+impl LoginLimiter {
+    pub fn new(config: &AuthConfig) -> LoginLimiter {
+        let quota = |burst: u32| {
+            Quota::with_period(config.limit_period)
+                .expect("a positive period (checked at start-up)")
+                .allow_burst(NonZeroU32::new(burst).expect("a positive limit (checked at start-up)"))
+        };
+        LoginLimiter {
+            by_address: RateLimiter::keyed(quota(config.limit_per_ip)),
+            by_account: RateLimiter::keyed(quota(config.limit_per_account)),
+        }
+    }
+
+    /// Counts one attempt; `Err(wait)` when the address or the account must wait.
+    pub fn attempt(&self, address: IpAddr, account: &str) -> Result<(), Duration> {
+        let clock = governor::clock::DefaultClock::default();
+        let address = self.by_address.check_key(&address);
+        let account = self.by_account.check_key(&account.to_string());
+        let wait = [address.err(), account.err()]
+            .into_iter()
+            .flatten()
+            .map(|not_until| not_until.wait_time_from(clock.now()))
+            .max();
+        match wait {
+            Some(w) => Err(w),
+            None => Ok(()),
+        }
+    }
+
+    /// Forgets keys that are no longer limited (called from the periodic sweep).
+    pub fn forget_idle(&self) {
+        self.by_address.retain_recent();
+        self.by_account.retain_recent();
+    }
+}
+
+/// The Italian message for a refused attempt: when to try again, rounded up.
+pub fn retry_message(wait: Duration) -> String {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let when = if secs <= 60 {
+        let s = secs.max(1);
+        if s == 1 {
+            "1 secondo".to_string()
+        } else {
+            format!("{s} secondi")
+        }
+    } else {
+        let m = secs.div_ceil(60);
+        if m == 1 {
+            "1 minuto".to_string()
+        } else {
+            format!("{m} minuti")
+        }
+    };
+    format!("Troppi tentativi di accesso. Per proteggere l'account l'accesso è sospeso: riprova tra {when}.")
+}
+
+/// Seconds for a `Retry-After` header.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}

@@ -1,0 +1,399 @@
+//! Accounts, their comuni and their sessions: every query of the sign-in feature.
+//! Times are Unix seconds (see the migration).
+
+use super::{on_db, Db};
+use crate::auth::{password::PasswordHash, CurrentUser, Role};
+
+/// One account as the users page and the CLI list it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub fiscal_code: Option<String>,
+    pub enabled: bool,
+    pub demo: bool,
+    pub has_password: bool,
+    pub created_at: i64,
+    pub comuni: Vec<String>,
+}
+
+/// An account to create; `email` lower case, `fiscal_code` upper case (see `auth::users`).
+#[derive(Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub fiscal_code: Option<String>,
+    pub comuni: Vec<String>,
+    pub password: Option<PasswordHash>,
+    pub demo: bool,
+}
+
+/// Why an account could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertUserError {
+    #[error("esiste già un utente con questo indirizzo e-mail o codice fiscale")]
+    Duplicate,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// What sign-in needs to know about an e-mail address.
+#[derive(Debug)]
+pub struct LoginCandidate {
+    pub id: i64,
+    pub password: Option<PasswordHash>,
+    pub enabled: bool,
+    pub demo: bool,
+}
+
+/// A session with its person, as the request middleware checks it.
+#[derive(Debug)]
+pub struct SessionRow {
+    pub user: CurrentUser,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub method: String,
+    pub id_token: Option<String>,
+}
+
+/// An OIDC sign-in under way.
+#[derive(Debug)]
+pub struct OidcLogin {
+    pub binding_hash: String,
+    pub pkce_verifier: String,
+    pub nonce: String,
+    pub return_to: String,
+    pub created_at: i64,
+}
+
+fn role_of(code: &str) -> Role {
+    // The CHECK constraint admits only the three codes.
+    Role::from_code(code).unwrap_or(Role::Assessore)
+}
+
+/// Which of `codes` are not in the ISTAT registry.
+pub async fn unknown_comuni(db: &Db, codes: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let known: Vec<String> = on_db!(db, pool => sqlx::query_scalar("SELECT codice_istat FROM comune")
+        .fetch_all(pool)
+        .await)?;
+    Ok(codes.iter().filter(|c| !known.contains(c)).cloned().collect())
+}
+
+/// Creates an account and its comuni in one transaction.
+pub async fn insert_user(db: &Db, user: &NewUser, now: i64) -> Result<i64, InsertUserError> {
+    let result: Result<i64, sqlx::Error> = on_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO app_user (email, name, role, fiscal_code, password_hash, enabled, demo, created_at) \
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) RETURNING id",
+        )
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(user.role.code())
+        .bind(&user.fiscal_code)
+        .bind(user.password.as_ref().map(|p| p.as_stored().to_string()))
+        .bind(user.demo)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for codice in &user.comuni {
+            sqlx::query("INSERT INTO user_comune (user_id, codice_istat) VALUES ($1, $2)")
+                .bind(id)
+                .bind(codice)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }.await);
+    result.map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => InsertUserError::Duplicate,
+        _ => InsertUserError::Db(e),
+    })
+}
+
+/// Every account with its comuni: two queries, whatever the number of accounts.
+pub async fn list_users(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        email: String,
+        name: String,
+        role: String,
+        fiscal_code: Option<String>,
+        enabled: bool,
+        demo: bool,
+        has_password: bool,
+        created_at: i64,
+    }
+    let (rows, links) = on_db!(db, pool => {
+        let rows = sqlx::query_as::<_, Row>(
+            "SELECT id, email, name, role, fiscal_code, enabled, demo, password_hash IS NOT NULL AS has_password, \
+             created_at FROM app_user ORDER BY role, name, email",
+        )
+        .fetch_all(pool)
+        .await?;
+        let links = sqlx::query_as::<_, (i64, String)>(
+            "SELECT user_id, codice_istat FROM user_comune ORDER BY user_id, codice_istat",
+        )
+        .fetch_all(pool)
+        .await?;
+        (rows, links)
+    });
+    let mut users: Vec<UserRow> = rows
+        .into_iter()
+        .map(|r| UserRow {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            role: role_of(&r.role),
+            fiscal_code: r.fiscal_code,
+            enabled: r.enabled,
+            demo: r.demo,
+            has_password: r.has_password,
+            created_at: r.created_at,
+            comuni: Vec::new(),
+        })
+        .collect();
+    for (user_id, codice) in links {
+        if let Some(u) = users.iter_mut().find(|u| u.id == user_id) {
+            u.comuni.push(codice);
+        }
+    }
+    Ok(users)
+}
+
+/// The people registered for one comune (its referents).
+pub async fn users_of_comune(db: &Db, codice_istat: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as::<_, (String, String)>(
+        "SELECT u.name, u.email FROM app_user u JOIN user_comune uc ON uc.user_id = u.id \
+         WHERE uc.codice_istat = $1 AND u.enabled ORDER BY u.name",
+    )
+    .bind(codice_istat)
+    .fetch_all(pool)
+    .await)
+}
+
+/// The account behind an e-mail address, for password sign-in.
+pub async fn login_candidate(db: &Db, email: &str) -> Result<Option<LoginCandidate>, sqlx::Error> {
+    let row = on_db!(db, pool => sqlx::query_as::<_, (i64, Option<String>, bool, bool)>(
+        "SELECT id, password_hash, enabled, demo FROM app_user WHERE email = $1",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.map(|(id, hash, enabled, demo)| LoginCandidate {
+        id,
+        password: hash.map(PasswordHash::from_stored),
+        enabled,
+        demo,
+    }))
+}
+
+/// The account an identity provider's claims point to: the fiscal code first, else the e-mail.
+pub async fn find_for_identity(
+    db: &Db,
+    fiscal_code: Option<&str>,
+    email: Option<&str>,
+) -> Result<Option<LoginCandidate>, sqlx::Error> {
+    let by = |column: &'static str, value: String| async move {
+        let sql = format!("SELECT id, enabled, demo FROM app_user WHERE {column} = $1");
+        let row = on_db!(db, pool => sqlx::query_as::<_, (i64, bool, bool)>(&sql)
+            .bind(value)
+            .fetch_optional(pool)
+            .await)?;
+        Ok::<_, sqlx::Error>(row.map(|(id, enabled, demo)| LoginCandidate {
+            id,
+            password: None,
+            enabled,
+            demo,
+        }))
+    };
+    if let Some(cf) = fiscal_code {
+        if let Some(found) = by("fiscal_code", cf.to_string()).await? {
+            return Ok(Some(found));
+        }
+    }
+    match email {
+        Some(e) => by("email", e.to_string()).await,
+        None => Ok(None),
+    }
+}
+
+/// Replaces an account's password. `false` if there is no such account.
+pub async fn set_password(db: &Db, email: &str, hash: &PasswordHash) -> Result<bool, sqlx::Error> {
+    let done = on_db!(db, pool => sqlx::query("UPDATE app_user SET password_hash = $1 WHERE email = $2")
+        .bind(hash.as_stored())
+        .bind(email)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Disables an account and ends all its sessions, in one transaction. `None` if there is no
+/// such account; otherwise the number of sessions ended.
+pub async fn disable_user(db: &Db, email: &str, now: i64) -> Result<Option<u64>, sqlx::Error> {
+    on_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE app_user SET enabled = FALSE, disabled_at = COALESCE(disabled_at, $1) WHERE email = $2 RETURNING id",
+        )
+        .bind(now)
+        .bind(email)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else { return Ok(None) };
+        let ended = sqlx::query("DELETE FROM user_session WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Some(ended.rows_affected()))
+    }.await)
+}
+
+/// Starts a session.
+pub async fn insert_session(
+    db: &Db,
+    token_hash: &str,
+    user_id: i64,
+    now: i64,
+    method: &str,
+    id_token: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO user_session (token_hash, user_id, created_at, last_seen_at, method, id_token) \
+         VALUES ($1, $2, $3, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(method)
+    .bind(id_token)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A session and its person (with the person's comuni), in two queries.
+pub async fn session(db: &Db, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        created_at: i64,
+        last_seen_at: i64,
+        method: String,
+        id_token: Option<String>,
+        id: i64,
+        name: String,
+        email: String,
+        role: String,
+        enabled: bool,
+        demo: bool,
+    }
+    let row = on_db!(db, pool => sqlx::query_as::<_, Row>(
+        "SELECT s.created_at, s.last_seen_at, s.method, s.id_token, u.id, u.name, u.email, u.role, u.enabled, u.demo \
+         FROM user_session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await)?;
+    let Some(r) = row else { return Ok(None) };
+    let role = role_of(&r.role);
+    let comuni = if role == Role::Comune { comuni_of(db, r.id).await? } else { Vec::new() };
+    Ok(Some(SessionRow {
+        user: CurrentUser { id: r.id, name: r.name, email: r.email, role, comuni, demo: r.demo },
+        enabled: r.enabled,
+        created_at: r.created_at,
+        last_seen_at: r.last_seen_at,
+        method: r.method,
+        id_token: r.id_token,
+    }))
+}
+
+async fn comuni_of(db: &Db, user_id: i64) -> Result<Vec<String>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT codice_istat FROM user_comune WHERE user_id = $1 ORDER BY codice_istat",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await)
+}
+
+pub async fn touch_session(db: &Db, token_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query("UPDATE user_session SET last_seen_at = $1 WHERE token_hash = $2")
+        .bind(now)
+        .bind(token_hash)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query("DELETE FROM user_session WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Removes sessions past their idle or absolute limit and OIDC sign-ins older than
+/// `oidc_before`; returns how many sessions went.
+pub async fn sweep(
+    db: &Db,
+    seen_before: i64,
+    created_before: i64,
+    oidc_before: i64,
+) -> Result<u64, sqlx::Error> {
+    on_db!(db, pool => async {
+        let gone = sqlx::query("DELETE FROM user_session WHERE last_seen_at < $1 OR created_at < $2")
+            .bind(seen_before)
+            .bind(created_before)
+            .execute(pool)
+            .await?;
+        sqlx::query("DELETE FROM oidc_login WHERE created_at < $1").bind(oidc_before).execute(pool).await?;
+        Ok(gone.rows_affected())
+    }.await)
+}
+
+pub async fn insert_oidc_login(db: &Db, state_hash: &str, login: &OidcLogin) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO oidc_login (state_hash, binding_hash, pkce_verifier, nonce, return_to, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(state_hash)
+    .bind(&login.binding_hash)
+    .bind(&login.pkce_verifier)
+    .bind(&login.nonce)
+    .bind(&login.return_to)
+    .bind(login.created_at)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Removes and returns the sign-in under way for a state: each state is usable once.
+pub async fn take_oidc_login(db: &Db, state_hash: &str) -> Result<Option<OidcLogin>, sqlx::Error> {
+    let row = on_db!(db, pool => sqlx::query_as::<_, (String, String, String, String, i64)>(
+        "DELETE FROM oidc_login WHERE state_hash = $1 \
+         RETURNING binding_hash, pkce_verifier, nonce, return_to, created_at",
+    )
+    .bind(state_hash)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.map(|(binding_hash, pkce_verifier, nonce, return_to, created_at)| OidcLogin {
+        binding_hash,
+        pkce_verifier,
+        nonce,
+        return_to,
+        created_at,
+    }))
+}

@@ -1,0 +1,426 @@
+//! Sign-in, sessions and their protections over HTTP, through the real router, on both backends.
+
+use std::net::SocketAddr;
+
+use axum::{
+    body::Body,
+    extract::ConnectInfo,
+    http::{header, HeaderMap, Request, StatusCode},
+    Router,
+};
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use tower::ServiceExt;
+
+use super::TestDb;
+use crate::{
+    auth::{config::AuthConfig, users, UserForm},
+    data::{accounts, Db},
+    demo,
+    server::router,
+    state::AppState,
+};
+
+pub const PASSWORD: &str = "Prova-di-accesso-2021";
+
+/// The people every test here can sign in as, plus two referents whose addresses are the
+/// private data the authorization tests look for.
+pub const REGIONE: &str = "regione@test.invalid";
+pub const COMUNE_A: &str = "comune.a@test.invalid";
+pub const ASSESSORE: &str = "assessore@test.invalid";
+pub const SECRET_A: &str = "referente.segreto.a@test.invalid";
+pub const SECRET_B: &str = "referente.segreto.b@test.invalid";
+/// Bari and Lecce.
+pub const CODICE_A: &str = "072006";
+pub const CODICE_B: &str = "075035";
+
+pub async fn add_user(db: &Db, email: &str, role: &str, comuni: &str, fiscal_code: &str) {
+    let form = UserForm {
+        email: email.into(),
+        name: format!("Persona {email}"),
+        role: role.into(),
+        fiscal_code: fiscal_code.into(),
+        comuni: comuni.into(),
+        password: PASSWORD.into(),
+    };
+    users::add(db, &form, false).await.unwrap_or_else(|e| panic!("add {email}: {e:?}"));
+}
+
+/// A demo database with the test accounts, served with `config`.
+pub async fn app_with(t: &TestDb, config: AuthConfig) -> Router {
+    demo::load(&t.db).await.unwrap();
+    add_user(&t.db, REGIONE, "regione", "", "").await;
+    add_user(&t.db, COMUNE_A, "comune", CODICE_A, "").await;
+    add_user(&t.db, ASSESSORE, "assessore", "", "").await;
+    add_user(&t.db, SECRET_A, "comune", CODICE_A, "").await;
+    add_user(&t.db, SECRET_B, "comune", CODICE_B, "").await;
+    let options = LeptosOptions::builder().output_name("traguardi").build();
+    router(AppState::with_auth(options, t.db.clone(), config))
+}
+
+pub fn local() -> AuthConfig {
+    AuthConfig::local("127.0.0.1:3000")
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    /// The session token this answer sets, if any.
+    pub fn session(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.contains("traguardi_sessione=") && !c.contains("Max-Age=0"))
+            .and_then(|c| c.split(';').next())
+            .and_then(|kv| kv.split_once('='))
+            .map(|(_, v)| v.to_string())
+    }
+
+    pub fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+}
+
+pub async fn send(app: &Router, req: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+pub fn with_cookie(mut req: Request<Body>, token: Option<&str>) -> Request<Body> {
+    if let Some(t) = token {
+        req.headers_mut().insert(header::COOKIE, format!("traguardi_sessione={t}").parse().unwrap());
+    }
+    req
+}
+
+pub fn form(uri: &str, body: &str, token: Option<&str>) -> Request<Body> {
+    let req = Request::post(uri)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    with_cookie(req, token)
+}
+
+pub fn get(uri: &str, token: Option<&str>) -> Request<Body> {
+    with_cookie(Request::get(uri).body(Body::empty()).unwrap(), token)
+}
+
+fn from_address(mut req: Request<Body>, ip: [u8; 4]) -> Request<Body> {
+    req.extensions_mut().insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+    req
+}
+
+pub fn login_body(email: &str, password: &str) -> String {
+    format!("email={}&password={}", email.replace('@', "%40"), password)
+}
+
+/// Signs in and returns the session token.
+pub async fn sign_in(app: &Router, email: &str) -> String {
+    let a = send(app, form("/accedi", &login_body(email, PASSWORD), None)).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "sign-in of {email}: {}", a.body);
+    a.session().expect("a session cookie")
+}
+
+/// Who the server thinks the token belongs to (`None`: anonymous).
+pub async fn who(app: &Router, token: &str) -> Option<String> {
+    let a = send(app, form("/api/utente-corrente", "", Some(token))).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    v.get("email").and_then(|e| e.as_str()).map(str::to_string)
+}
+
+/// The page without the per-request nonce (leptos also writes it as `crossorigin`), to compare
+/// two answers.
+fn without_nonce(html: &str) -> String {
+    let mut html = html.to_string();
+    for attribute in ["nonce=\"", "crossorigin=\""] {
+        let mut out = String::new();
+        for (i, part) in html.split(attribute).enumerate() {
+            if i == 0 {
+                out.push_str(part);
+            } else {
+                out.push_str(part.split_once('"').map(|(_, rest)| rest).unwrap_or(part));
+            }
+        }
+        html = out;
+    }
+    html
+}
+
+#[tokio::test]
+async fn password_sign_in_opens_a_session_with_safe_cookie_attributes() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let a = send(&app, form("/accedi", &(login_body(COMUNE_A, PASSWORD) + "&next=/comuni/072006"), None))
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+        assert_eq!(a.location(), "/comuni/072006");
+        let cookie = a.headers[header::SET_COOKIE].to_str().unwrap().to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Secure"), "plain http on localhost: {cookie}");
+        let token = a.session().unwrap();
+        assert_eq!(who(&app, &token).await.as_deref(), Some(COMUNE_A));
+        // Only the hash is stored.
+        let stored: Vec<String> = crate::on_db!(&t.db, pool => sqlx::query_scalar("SELECT token_hash FROM user_session")
+            .fetch_all(pool).await.unwrap());
+        assert!(!stored.contains(&token) && stored.contains(&crate::auth::session::hash_token(&token)));
+        // An absolute or protocol-relative `next` is not followed (no open redirect).
+        for next in ["https://evil.example/", "//evil.example/"] {
+            let a =
+                send(&app, form("/accedi", &(login_body(COMUNE_A, PASSWORD) + "&next=" + next), None)).await;
+            assert_eq!(a.location(), "/profilo", "{next}");
+        }
+        // Signed-in answers are not cached.
+        let a = send(&app, get("/profilo", Some(&token))).await;
+        assert_eq!(a.headers[header::CACHE_CONTROL], "private, no-store");
+        assert!(a.body.contains(COMUNE_A));
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn secure_cookies_take_the_host_prefix_under_https() {
+    let t = TestDb::sqlite().await;
+    let mut config = local();
+    config.cookie_secure = true;
+    let app = app_with(&t, config).await;
+    let a = send(&app, form("/accedi", &login_body(REGIONE, PASSWORD), None)).await;
+    let cookie = a.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-traguardi_sessione=") && cookie.contains("Secure"), "{cookie}");
+    t.drop_db().await;
+}
+
+#[tokio::test]
+async fn unknown_account_and_wrong_password_get_the_same_answer() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let wrong = send(&app, form("/accedi", &login_body(COMUNE_A, "Non-e-la-password-1"), None)).await;
+        let unknown =
+            send(&app, form("/accedi", &login_body("nessuno@test.invalid", "Non-e-la-password-1"), None))
+                .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(unknown.status, wrong.status);
+        assert!(wrong.session().is_none() && unknown.session().is_none());
+        assert!(wrong.body.contains("Indirizzo e-mail o password non corretti."));
+        // The same page apart from the e-mail typed (kept, so nothing is lost) and the nonce.
+        assert_eq!(
+            without_nonce(&wrong.body).replace(COMUNE_A, "X"),
+            without_nonce(&unknown.body).replace("nessuno@test.invalid", "X")
+        );
+        assert!(wrong.body.contains(&format!("value=\"{COMUNE_A}\"")), "typed e-mail kept");
+        assert!(!wrong.body.contains("Non-e-la-password-1"), "a password is never echoed");
+        // A disabled account with its right password: the same answer again.
+        accounts::disable_user(&t.db, ASSESSORE, 0).await.unwrap();
+        let disabled = send(&app, form("/accedi", &login_body(ASSESSORE, PASSWORD), None)).await;
+        assert_eq!(disabled.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            without_nonce(&disabled.body).replace(ASSESSORE, "X"),
+            without_nonce(&unknown.body).replace("nessuno@test.invalid", "X")
+        );
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_session_id_at_every_sign_in_and_none_accepted_from_outside() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        // Fixation: a token planted before sign-in is neither kept nor made valid.
+        let planted = "attacker-chosen-session-token";
+        let a = send(&app, form("/accedi", &login_body(COMUNE_A, PASSWORD), Some(planted))).await;
+        let token = a.session().unwrap();
+        assert_ne!(token, planted);
+        assert_eq!(who(&app, planted).await, None);
+        // Signing in again from a signed-in browser replaces its session.
+        let again = send(&app, form("/accedi", &login_body(REGIONE, PASSWORD), Some(&token))).await;
+        let second = again.session().unwrap();
+        assert_ne!(second, token);
+        assert_eq!(who(&app, &token).await, None, "the previous session ended");
+        assert_eq!(who(&app, &second).await.as_deref(), Some(REGIONE));
+        // Sign-out ends it on the server, not only in the browser.
+        let out = send(&app, form("/esci", "", Some(&second))).await;
+        assert_eq!((out.status, out.location()), (StatusCode::SEE_OTHER, "/accedi?uscita=1"));
+        assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+        assert_eq!(who(&app, &second).await, None);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_or_too_old() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let config = local();
+        for (column, by) in
+            [("last_seen_at", config.idle.as_secs() + 5), ("created_at", config.absolute.as_secs() + 5)]
+        {
+            let token = sign_in(&app, COMUNE_A).await;
+            let hash = crate::auth::session::hash_token(&token);
+            let sql = format!("UPDATE user_session SET {column} = {column} - $1 WHERE token_hash = $2");
+            crate::on_db!(&t.db, pool => sqlx::query(&sql).bind(by as i64).bind(&hash).execute(pool).await.map(|_| ()))
+                .unwrap();
+            let a = send(&app, get("/profilo", Some(&token))).await;
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{column}");
+            assert!(a.body.contains("occorre accedere"), "{column}");
+            assert!(a.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"), "cookie cleared");
+            let left: i64 = crate::on_db!(&t.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM user_session WHERE token_hash = $1")
+                .bind(&hash).fetch_one(pool).await.unwrap());
+            assert_eq!(left, 0, "{column}: the session row is gone");
+        }
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_signed_out_everywhere() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let laptop = sign_in(&app, COMUNE_A).await;
+        let phone = sign_in(&app, COMUNE_A).await;
+        let manager = sign_in(&app, REGIONE).await;
+        // Only the Region may disable; the comune user cannot disable anyone.
+        let refused = send(&app, form("/utenti/disattiva", &format!("email={REGIONE}"), Some(&laptop))).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let done = send(&app, form("/utenti/disattiva", &format!("email={COMUNE_A}"), Some(&manager))).await;
+        assert_eq!((done.status, done.location()), (StatusCode::SEE_OTHER, "/utenti?esito=disattivato"));
+        assert_eq!(who(&app, &laptop).await, None);
+        assert_eq!(who(&app, &phone).await, None);
+        let a = send(&app, form("/accedi", &login_body(COMUNE_A, PASSWORD), None)).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        let listed = accounts::list_users(&t.db).await.unwrap();
+        assert!(!listed.iter().find(|u| u.email == COMUNE_A).unwrap().enabled);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn repeated_attempts_are_locked_out_with_an_italian_retry_time() {
+    for t in TestDb::all().await {
+        let mut config = local();
+        config.limit_per_account = 3;
+        config.limit_per_ip = 5;
+        let app = app_with(&t, config).await;
+        let attempt = |email: &str, password: &str, ip: [u8; 4]| {
+            from_address(form("/accedi", &login_body(email, password), None), ip)
+        };
+        for _ in 0..3 {
+            let a = send(&app, attempt(COMUNE_A, "Sbagliata-sbagliata-1", [10, 0, 0, 1])).await;
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        }
+        // The account is locked, even with the right password and from another address.
+        let locked = send(&app, attempt(COMUNE_A, PASSWORD, [10, 0, 0, 2])).await;
+        assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            locked.body.contains("Troppi tentativi di accesso") && locked.body.contains("riprova tra"),
+            "{}",
+            locked.body
+        );
+        assert!(locked.headers[header::RETRY_AFTER].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+        assert!(locked.session().is_none());
+        // An unknown account is limited the same way (the limit tells nothing about existence).
+        for _ in 0..3 {
+            send(&app, attempt("nessuno@test.invalid", "Sbagliata-sbagliata-1", [10, 0, 0, 3])).await;
+        }
+        let a = send(&app, attempt("nessuno@test.invalid", "Sbagliata-sbagliata-1", [10, 0, 0, 4])).await;
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+        // Per address: the fifth attempt from 10.0.0.3 (three above, plus these) is refused for
+        // any account; another address still signs in.
+        send(&app, attempt(ASSESSORE, "Sbagliata-sbagliata-1", [10, 0, 0, 3])).await;
+        send(&app, attempt(ASSESSORE, "Sbagliata-sbagliata-1", [10, 0, 0, 3])).await;
+        let a = send(&app, attempt(REGIONE, PASSWORD, [10, 0, 0, 3])).await;
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "address limit");
+        let a = send(&app, attempt(REGIONE, PASSWORD, [10, 0, 0, 9])).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "another address is not affected");
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn sign_in_from_another_site_is_refused() {
+    let t = TestDb::sqlite().await;
+    let app = app_with(&t, local()).await;
+    for uri in ["/accedi", "/esci", "/utenti", "/accedi/oidc", "/api/utenti"] {
+        let mut req = form(uri, &login_body(REGIONE, PASSWORD), None);
+        req.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
+        req.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+        let a = send(&app, req).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{uri}");
+        assert!(a.session().is_none());
+        assert!(a.body.contains("proviene da un altro sito"), "{uri}");
+    }
+    t.drop_db().await;
+}
+
+#[tokio::test]
+async fn demo_accounts_work_only_on_a_demo_database() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let lines = users::ensure_demo_accounts(&t.db).await.unwrap();
+        assert_eq!(lines.len(), 3);
+        let (email, _, _, _, password) = users::DEMO_ACCOUNTS[0];
+        let a = send(&app, form("/accedi", &login_body(email, password), None)).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+        let token = a.session().unwrap();
+        // The same database stops being a demo one (as when real data is imported).
+        crate::on_db!(&t.db, pool => sqlx::query("UPDATE app_meta SET value = 'real' WHERE key = 'dataset'")
+            .execute(pool).await.map(|_| ()))
+        .unwrap();
+        assert_eq!(who(&app, &token).await, None, "the open demo session ends");
+        let a = send(&app, form("/accedi", &login_body(email, password), None)).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert!(users::ensure_demo_accounts(&t.db).await.is_err(), "none are created on real data");
+        // Real accounts are unaffected.
+        sign_in(&app, REGIONE).await;
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn the_region_creates_accounts_and_bad_input_comes_back_with_messages() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let manager = sign_in(&app, REGIONE).await;
+        let bad = "email=nuovo%40test.invalid&name=Nuova+Persona&role=comune&fiscal_code=ABC&comuni=999999";
+        let a = send(&app, form("/utenti", bad, Some(&manager))).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST);
+        assert!(
+            a.body.contains("L&#x27;utente non è stato creato")
+                || a.body.contains("L'utente non è stato creato"),
+            "{}",
+            a.body
+        );
+        assert!(a.body.contains("Il codice fiscale deve avere 16 lettere e cifre."));
+        assert!(a.body.contains("value=\"Nuova Persona\""), "typed values kept");
+        let good = "email=Nuovo%40Test.invalid&name=Nuova+Persona&role=comune&fiscal_code=rssmra80a01h501u&comuni=72006%2C+75035&password=";
+        let a = send(&app, form("/utenti", good, Some(&manager))).await;
+        assert_eq!((a.status, a.location()), (StatusCode::SEE_OTHER, "/utenti?esito=creato"), "{}", a.body);
+        let created = accounts::list_users(&t.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.email == "nuovo@test.invalid")
+            .unwrap();
+        assert_eq!(created.comuni, vec!["072006".to_string(), "075035".to_string()]);
+        assert_eq!(created.fiscal_code.as_deref(), Some("RSSMRA80A01H501U"));
+        assert!(!created.has_password);
+        let dup = send(&app, form("/utenti", good, Some(&manager))).await;
+        assert_eq!(dup.status, StatusCode::BAD_REQUEST);
+        assert!(dup.body.contains("Esiste già un utente"));
+        // Others cannot create accounts.
+        let assessore = sign_in(&app, ASSESSORE).await;
+        assert_eq!(send(&app, form("/utenti", good, Some(&assessore))).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(send(&app, form("/utenti", good, None)).await.status, StatusCode::UNAUTHORIZED);
+        t.drop_db().await;
+    }
+}

@@ -1,0 +1,175 @@
+//! The authorization matrix: every route the application registers (Leptos pages, server
+//! functions and plain routes, all read from the router's own sources) × every kind of viewer.
+//! A route without an expectation here fails the test, so a new one cannot be forgotten; a
+//! denied answer must carry none of the private data planted in the database.
+
+use axum::http::{Method, StatusCode};
+
+use super::{
+    auth::{
+        app_with, form, get, send, sign_in, ASSESSORE, CODICE_A, CODICE_B, COMUNE_A, REGIONE, SECRET_A,
+        SECRET_B,
+    },
+    TestDb,
+};
+use crate::{app::App, auth::config::AuthConfig};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    /// A `comune` user of A, asking about A.
+    ComuneOnOwn,
+    /// The same user, asking about B.
+    ComuneOnOther,
+    Assessore,
+    Regione,
+}
+
+const EVERYONE: [Who; 5] =
+    [Who::Anonymous, Who::ComuneOnOwn, Who::ComuneOnOther, Who::Assessore, Who::Regione];
+
+/// Every route: (method, path template).
+fn registered_routes() -> Vec<(Method, String)> {
+    let mut routes = Vec::new();
+    for listing in leptos_axum::generate_route_list(App) {
+        for m in listing.methods() {
+            let method = match m {
+                leptos_router::Method::Get => Method::GET,
+                leptos_router::Method::Post => Method::POST,
+                leptos_router::Method::Put => Method::PUT,
+                leptos_router::Method::Delete => Method::DELETE,
+                leptos_router::Method::Patch => Method::PATCH,
+            };
+            routes.push((method, listing.path().to_string()));
+        }
+    }
+    for (path, method) in server_fn::axum::server_fn_paths() {
+        routes.push((method, path.to_string()));
+    }
+    for r in crate::server::plain_routes() {
+        routes.push((r.method, r.path.to_string()));
+    }
+    routes.sort_by(|a, b| (a.1.as_str(), a.0.as_str()).cmp(&(b.1.as_str(), b.0.as_str())));
+    routes.dedup();
+    routes
+}
+
+/// (status, shows the target comune's private data).
+fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
+    use Who::*;
+    let ok = (StatusCode::OK, false);
+    let signed_in_only = if who == Anonymous { (StatusCode::UNAUTHORIZED, false) } else { ok };
+    let region_only = |allowed: StatusCode, shows: bool| match who {
+        Anonymous => (StatusCode::UNAUTHORIZED, false),
+        Regione => (allowed, shows),
+        _ => (StatusCode::FORBIDDEN, false),
+    };
+    let private_reader = matches!(who, ComuneOnOwn | Assessore | Regione);
+    match (method.as_str(), path) {
+        // Public pages and reads: what open data would publish.
+        ("GET", "/" | "/comuni" | "/accedi" | "/healthz" | "/export/comuni.csv") => ok,
+        (
+            "POST",
+            "/api/sito"
+            | "/api/utente-corrente"
+            | "/api/esito-modulo"
+            | "/api/comuni"
+            | "/api/comune"
+            | "/api/riepilogo"
+            | "/api/grafico-adesione"
+            | "/api/accesso-oidc",
+        ) => ok,
+        // A comune's page is public; its private section only for those who may read it.
+        ("GET", "/comuni/{codice}") => (StatusCode::OK, private_reader),
+        ("POST", "/api/comune-riservato") => match who {
+            Anonymous => (StatusCode::UNAUTHORIZED, false),
+            ComuneOnOther => (StatusCode::NOT_FOUND, false),
+            _ => (StatusCode::OK, true),
+        },
+        ("GET", "/profilo") | ("POST", "/api/profilo") => signed_in_only,
+        ("GET", "/utenti") | ("POST", "/api/utenti") => region_only(StatusCode::OK, true),
+        // Forms, sent empty: the Region's get past authorization to validation (and the users
+        // page comes back with its messages).
+        ("POST", "/utenti") => region_only(StatusCode::BAD_REQUEST, true),
+        ("POST", "/utenti/disattiva") => region_only(StatusCode::NOT_FOUND, false),
+        ("POST", "/accedi") => (StatusCode::BAD_REQUEST, false),
+        ("POST", "/esci") => (StatusCode::SEE_OTHER, false),
+        // Not configured in this application.
+        ("POST", "/accedi/oidc") | ("GET", "/accedi/oidc/callback") => (StatusCode::NOT_FOUND, false),
+        _ => panic!("no expectation for {method} {path}: add it to the authorization matrix"),
+    }
+}
+
+fn body_for(path: &str, codice: &str) -> String {
+    match path {
+        "/api/comune" | "/api/comune-riservato" => format!("codice_istat={codice}"),
+        "/api/comuni" => "filter[provincia]=BA".into(),
+        _ => String::new(),
+    }
+}
+
+#[tokio::test]
+async fn every_route_for_every_role() {
+    let routes = registered_routes();
+    assert!(routes.len() >= 20, "routes found: {routes:?}");
+    // State-changing server functions never use GET: none of them does.
+    for (method, path) in &routes {
+        if path.starts_with("/api/") {
+            assert_eq!(method, Method::POST, "{path} must be POST");
+        }
+    }
+    for t in TestDb::all().await {
+        let mut config = AuthConfig::local("127.0.0.1:3000");
+        config.limit_per_account = 1000;
+        config.limit_per_ip = 1000;
+        let app = app_with(&t, config).await;
+        let mut checked = 0;
+        for (method, path) in &routes {
+            for who in EVERYONE {
+                let (target, other) =
+                    if who == Who::ComuneOnOther { (CODICE_B, CODICE_A) } else { (CODICE_A, CODICE_B) };
+                // A fresh session for each request: `/esci` ends it.
+                let token = match who {
+                    Who::Anonymous => None,
+                    Who::ComuneOnOwn | Who::ComuneOnOther => Some(sign_in(&app, COMUNE_A).await),
+                    Who::Assessore => Some(sign_in(&app, ASSESSORE).await),
+                    Who::Regione => Some(sign_in(&app, REGIONE).await),
+                };
+                let uri = path.replace("{codice}", target);
+                let req = if *method == Method::GET {
+                    get(&uri, token.as_deref())
+                } else {
+                    form(&uri, &body_for(path, target), token.as_deref())
+                };
+                let a = send(&app, req).await;
+                let (status, shows_private) = expected(method, path, who);
+                assert_eq!(
+                    a.status,
+                    status,
+                    "{method} {path} as {who:?}: {}",
+                    &a.body[..a.body.len().min(400)]
+                );
+                let (secret, other_secret) =
+                    if target == CODICE_A { (SECRET_A, SECRET_B) } else { (SECRET_B, SECRET_A) };
+                assert_eq!(
+                    a.body.contains(secret),
+                    shows_private,
+                    "{method} {path} as {who:?}: private data of {target}"
+                );
+                if *path != "/utenti" && *path != "/api/utenti" {
+                    assert!(!a.body.contains(other_secret), "{method} {path} as {who:?}: data of {other}");
+                }
+                let denied = [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];
+                if denied.contains(&status) {
+                    assert!(
+                        !a.body.contains(SECRET_A) && !a.body.contains(SECRET_B),
+                        "{method} {path} as {who:?}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, routes.len() * EVERYONE.len());
+        t.drop_db().await;
+    }
+}
