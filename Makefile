@@ -10,7 +10,6 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 DATABASE_URL ?= sqlite://data/traguardi.sqlite
 E2E_ADDR ?= 127.0.0.1:3100
-E2E_DB := target/e2e/traguardi.sqlite
 
 .PHONY: run test tools build lint unit e2e bench
 
@@ -44,14 +43,7 @@ unit:
 	cargo test --features ssr --lib
 
 e2e: build
-	@rm -rf target/e2e && mkdir -p target/e2e
-	DATABASE_URL='sqlite://$(E2E_DB)' ./target/release/traguardi demo
-	@DATABASE_URL='sqlite://$(E2E_DB)' LEPTOS_SITE_ADDR='$(E2E_ADDR)' ./target/release/traguardi serve \
-	  > target/e2e/server.log 2>&1 & echo $$! > target/e2e/server.pid
-	@for i in $$(seq 1 60); do curl -fsS 'http://$(E2E_ADDR)/healthz' >/dev/null 2>&1 && break; sleep 0.5; done; \
-	  curl -fsS 'http://$(E2E_ADDR)/healthz' >/dev/null || { cat target/e2e/server.log; kill $$(cat target/e2e/server.pid); exit 1; }
-	@cd end2end && BASE_URL='http://$(E2E_ADDR)' npx playwright test; status=$$?; \
-	  kill $$(cat ../target/e2e/server.pid) 2>/dev/null || true; exit $$status
+	E2E_ADDR='$(E2E_ADDR)' bash end2end/run.sh
 
 ## Speed and memory (not part of `make test`): the HTTP load from a separate process against the
 ## release server on 127.0.0.1, then the rules over a synthetic national programme.

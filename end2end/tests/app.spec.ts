@@ -300,7 +300,7 @@ test.describe("accessibility (axe, WCAG 2.1 AA)", () => {
   // Context options of the device, without the browser choice that newContext refuses.
   const { defaultBrowserType: _, ...desktopChrome } = devices["Desktop Chrome"];
 
-  for (const path of ["/", "/comuni", "/comuni/073013"]) {
+  for (const path of ["/", "/comuni", "/comuni/073013", "/accedi"]) {
     test(`no violations on ${path}`, async ({ page, browser, baseURL }, testInfo) => {
       let target = page;
       let scriptless: BrowserContext | undefined;
@@ -332,4 +332,117 @@ test.describe("accessibility (axe, WCAG 2.1 AA)", () => {
       }
     });
   }
+});
+
+// Demo accounts (created by `traguardi serve --demo`, printed by `make run`, listed in the
+// README) and the person the test OpenID provider signs in (end2end/oidc/provider.mjs,
+// registered by end2end/run.sh with the fiscal code the provider releases).
+const DEMO_COMUNE = { email: "demo.comune@traguardi.invalid", password: "Demo-Comune-2021" };
+const DEMO_REGIONE = { email: "demo.regione@traguardi.invalid", password: "Demo-Regione-2021" };
+
+async function signIn(page: Page, testInfo: TestInfo, who: { email: string; password: string }) {
+  await visit(page, "/accedi", testInfo);
+  await page.getByLabel("Indirizzo e-mail").fill(who.email);
+  await page.getByLabel("Password", { exact: false }).fill(who.password);
+  await page.getByRole("button", { name: "Accedi", exact: true }).click();
+}
+
+test.describe("sign-in", () => {
+  test("a comune user signs in, sees only its own comuni's private data, signs out", async ({ page }, testInfo) => {
+    await signIn(page, testInfo, DEMO_COMUNE);
+    await expect(page).toHaveURL(/\/profilo$/);
+    await expectHydrationState(page, testInfo);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Il mio profilo");
+    await expect(page.getByText("Comune (referente)")).toBeVisible();
+    await page.getByRole("link", { name: /^Bari \(072006\)$/ }).click();
+    await expect(page).toHaveURL(/\/comuni\/072006$/);
+    await expect(page.getByRole("heading", { name: "Area riservata" })).toBeVisible();
+    await expect(page.getByText("demo.comune@traguardi.invalid").last()).toBeVisible();
+    // Lecce is not theirs: its public page, without the private section.
+    await visit(page, "/comuni/075035", testInfo);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Lecce");
+    await expect(page.getByRole("heading", { name: "Area riservata" })).toHaveCount(0);
+    // The users page is the Region's: refused in words.
+    const refused = await visit(page, "/utenti", testInfo);
+    expect(refused.status()).toBe(403);
+    await expect(page.getByRole("alert")).toContainText("Solo i referenti della Regione");
+    await page.getByRole("button", { name: "Esci" }).click();
+    await expect(page).toHaveURL(/\/accedi\?uscita=1$/);
+    await expect(page.getByText("Sei uscito da Traguardi.")).toBeVisible();
+    const after = await visit(page, "/profilo", testInfo);
+    expect(after.status()).toBe(401);
+  });
+
+  test("a wrong password is refused in words and the e-mail typed is kept", async ({ page }, testInfo) => {
+    await signIn(page, testInfo, { email: DEMO_COMUNE.email, password: "non-e-questa-la-password" });
+    await expectHydrationState(page, testInfo);
+    await expect(page.getByRole("alert")).toContainText("Indirizzo e-mail o password non corretti.");
+    await expect(page.getByLabel("Indirizzo e-mail")).toHaveValue(DEMO_COMUNE.email);
+    await expect(page.getByLabel("Password", { exact: false })).toHaveValue("");
+  });
+
+  test("the Region manages users: errors next to the fields, then the account", async ({ page }, testInfo) => {
+    await signIn(page, testInfo, DEMO_REGIONE);
+    await visit(page, "/utenti", testInfo);
+    await expect(page.getByRole("table")).toContainText("demo.assessore@traguardi.invalid");
+    const email = `nuovo.${testInfo.project.name}@comune.lecce.example`;
+    await page.getByLabel("Indirizzo e-mail").fill(email);
+    await page.getByLabel("Nome e cognome").fill("Nuova Referente");
+    await page.getByLabel("Ruolo").selectOption("comune");
+    await page.getByLabel("Codice fiscale").fill("ABC");
+    await page.getByLabel("Comuni (codici ISTAT)").fill("75035");
+    await page.getByRole("button", { name: "Crea utente" }).click();
+    await expectHydrationState(page, testInfo);
+    await expect(page.getByRole("alert")).toContainText("L'utente non è stato creato");
+    await expect(page.getByText("Errore: Il codice fiscale deve avere 16 lettere e cifre.")).toBeVisible();
+    await expect(page.getByLabel("Nome e cognome")).toHaveValue("Nuova Referente");
+    await page.getByLabel("Codice fiscale").fill("");
+    await page.getByRole("button", { name: "Crea utente" }).click();
+    await expect(page).toHaveURL(/\/utenti\?esito=creato$/);
+    await expect(page.getByText("Utente creato.")).toBeVisible();
+    await expect(page.getByRole("row").filter({ hasText: email })).toContainText("075035");
+  });
+});
+
+test.describe("sign-in through the Region's identity service (OIDC)", () => {
+  // The provider's own pages import web fonts from the internet, which this machine cannot
+  // reach: refuse those requests at once instead of waiting for them.
+  test.beforeEach(async ({ page }) => {
+    await page.route(/fonts\.(googleapis|gstatic)\.com/, (route) => route.abort());
+  });
+
+  async function throughProvider(page: Page, testInfo: TestInfo, login: string) {
+    await visit(page, "/accedi", testInfo);
+    await page.getByRole("button", { name: "Entra con SPID, CIE o CNS" }).click();
+    await expect(page).toHaveURL(/127\.0\.0\.1:3101\/interaction\//);
+    await page.locator('input[name="login"]').fill(login);
+    await page.locator('input[name="password"]').fill("qualsiasi");
+    await page.getByRole("button", { name: "Sign-in" }).click();
+    await page.getByRole("button", { name: "Continue" }).click();
+  }
+
+  test("a pre-registered comune user signs in and sees its comune", async ({ page }, testInfo) => {
+    await throughProvider(page, testInfo, "comune.bari");
+    await expect(page).toHaveURL(/127\.0\.0\.1:3100\/profilo$/);
+    await expectHydrationState(page, testInfo);
+    await expect(page.getByText("Rosa Referente").first()).toBeVisible();
+    await page.getByRole("link", { name: /^Bari \(072006\)$/ }).click();
+    await expect(page.getByRole("heading", { name: "Area riservata" })).toBeVisible();
+    // Signing out also ends the provider's session (RP-initiated logout).
+    await page.getByRole("button", { name: "Esci" }).click();
+    await expect(page).toHaveURL(/127\.0\.0\.1:3101\/session\/end/);
+    await page.getByRole("button", { name: "Yes, sign me out" }).click();
+    await expect(page).toHaveURL(/127\.0\.0\.1:3100\//);
+    const after = await visit(page, "/profilo", testInfo);
+    expect(after.status()).toBe(401);
+  });
+
+  test("an identity that is not registered is refused", async ({ page }, testInfo) => {
+    await throughProvider(page, testInfo, "sconosciuto");
+    await expect(page).toHaveURL(/\/accedi\?errore=oidc-non-registrato$/);
+    await expectHydrationState(page, testInfo);
+    await expect(page.getByRole("status")).toContainText("non risulta registrata in Traguardi");
+    const profile = await visit(page, "/profilo", testInfo);
+    expect(profile.status()).toBe(401);
+  });
 });

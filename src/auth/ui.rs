@@ -262,7 +262,8 @@ fn UsersView(list: Vec<UserSummary>, feedback: Option<FormFeedback>) -> impl Int
     let total = list.len();
     let selected_role = feedback.as_ref().map(|f| f.value("role")).unwrap_or_default();
     view! {
-        <table class="tabella">
+        <div class="table-wrap">
+        <table class="table">
             <caption>{format!("Utenti registrati ({total})")}</caption>
             <thead>
                 <tr>
@@ -315,6 +316,7 @@ fn UsersView(list: Vec<UserSummary>, feedback: Option<FormFeedback>) -> impl Int
                     .collect_view()}
             </tbody>
         </table>
+        </div>
         <section aria-labelledby="nuovo-utente" class="riquadro">
             <h2 id="nuovo-utente">"Nuovo utente"</h2>
             <p>
