@@ -343,7 +343,7 @@ const DEMO_REGIONE = { email: "demo.regione@traguardi.invalid", password: "Demo-
 async function signIn(page: Page, testInfo: TestInfo, who: { email: string; password: string }) {
   await visit(page, "/accedi", testInfo);
   await page.getByLabel("Indirizzo e-mail").fill(who.email);
-  await page.getByLabel("Password", { exact: false }).fill(who.password);
+  await page.getByLabel("Password (obbligatorio)").fill(who.password);
   await page.getByRole("button", { name: "Accedi", exact: true }).click();
 }
 
@@ -378,7 +378,7 @@ test.describe("sign-in", () => {
     await expectHydrationState(page, testInfo);
     await expect(page.getByRole("alert")).toContainText("Indirizzo e-mail o password non corretti.");
     await expect(page.getByLabel("Indirizzo e-mail")).toHaveValue(DEMO_COMUNE.email);
-    await expect(page.getByLabel("Password", { exact: false })).toHaveValue("");
+    await expect(page.getByLabel("Password (obbligatorio)")).toHaveValue("");
   });
 
   test("the Region manages users: errors next to the fields, then the account", async ({ page }, testInfo) => {

@@ -424,3 +424,48 @@ async fn the_region_creates_accounts_and_bad_input_comes_back_with_messages() {
         t.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn the_command_line_adds_lists_and_disables_accounts() {
+    use crate::auth::cli::{run, UserCommand};
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let add = |email: &str, comuni: Vec<String>| UserCommand::Add {
+            email: email.into(),
+            name: "Referente da riga di comando".into(),
+            role: "comune".into(),
+            comuni,
+            fiscal_code: Some("rssmra80a01h501u".into()),
+            password_stdin: false,
+        };
+        let ok = format!("{:?}", std::process::ExitCode::SUCCESS);
+        let failed = format!("{:?}", std::process::ExitCode::FAILURE);
+        let code = run(&t.db, add("cli@test.invalid", vec!["72006".into(), "075035".into()])).await.unwrap();
+        assert_eq!(format!("{code:?}"), ok);
+        let u = accounts::list_users(&t.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.email == "cli@test.invalid")
+            .unwrap();
+        assert_eq!(
+            (u.comuni.len(), u.fiscal_code.as_deref(), u.has_password),
+            (2, Some("RSSMRA80A01H501U"), false)
+        );
+        // Refused, with nothing written: an unknown comune, then a duplicate fiscal code.
+        let code = run(&t.db, add("altro@test.invalid", vec!["999999".into()])).await.unwrap();
+        assert_eq!(format!("{code:?}"), failed);
+        let code = run(&t.db, add("altro@test.invalid", vec!["072006".into()])).await.unwrap();
+        assert_eq!(format!("{code:?}"), failed, "same fiscal code as cli@");
+        assert!(!accounts::list_users(&t.db).await.unwrap().iter().any(|u| u.email == "altro@test.invalid"));
+        assert_eq!(format!("{:?}", run(&t.db, UserCommand::List).await.unwrap()), ok);
+        // Disabling from the command line ends the sessions the web server knows.
+        let token = sign_in(&app, COMUNE_A).await;
+        let code = run(&t.db, UserCommand::Disable { email: COMUNE_A.to_uppercase() }).await.unwrap();
+        assert_eq!(format!("{code:?}"), ok);
+        assert_eq!(who(&app, &token).await, None);
+        let code = run(&t.db, UserCommand::Disable { email: "nessuno@test.invalid".into() }).await.unwrap();
+        assert_eq!(format!("{code:?}"), failed);
+        t.drop_db().await;
+    }
+}

@@ -313,6 +313,10 @@ async fn an_identity_that_was_not_registered_is_refused() {
         assert!(a.session().is_none());
         let page = send(&app, get_req("/accedi?errore=oidc-non-registrato", None)).await;
         assert!(page.body.contains("non risulta registrata in Traguardi"));
+        // The sign-in form may lead to the provider (browsers apply form-action to redirects).
+        let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains(&format!("form-action 'self' {}", idp.issuer)), "{csp}");
+        assert!(page.body.contains("Entra con SPID, CIE o CNS"));
         t.drop_db().await;
     }
 }
