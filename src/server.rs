@@ -43,9 +43,18 @@ pub fn plain_routes() -> Vec<PlainRoute> {
     ]
 }
 
+/// The Leptos routes, generated once per process. Generating them runs the app with resource
+/// loading suppressed through a process-global flag, and a resource first polled meanwhile by
+/// another render never resolves (leptos-rs/leptos#4773): so no render may overlap it. Every
+/// router is built from this list before it serves, hence after the one generation.
+pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Builds the whole application for `state`.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let mut router = Router::new();
     for route in plain_routes() {
         router = router.route(route.path, route.handler);

@@ -12,7 +12,7 @@ use super::{
     },
     TestDb,
 };
-use crate::{app::App, auth::config::AuthConfig};
+use crate::auth::config::AuthConfig;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
@@ -31,7 +31,7 @@ const EVERYONE: [Who; 5] =
 /// Every route: (method, path template).
 fn registered_routes() -> Vec<(Method, String)> {
     let mut routes = Vec::new();
-    for listing in leptos_axum::generate_route_list(App) {
+    for listing in crate::server::route_list() {
         for m in listing.methods() {
             let method = match m {
                 leptos_router::Method::Get => Method::GET,
@@ -131,9 +131,19 @@ async fn every_route_for_every_role() {
                 // A fresh session for each request: `/esci` ends it.
                 let token = match who {
                     Who::Anonymous => None,
-                    Who::ComuneOnOwn | Who::ComuneOnOther => Some(sign_in(&app, COMUNE_A).await),
-                    Who::Assessore => Some(sign_in(&app, ASSESSORE).await),
-                    Who::Regione => Some(sign_in(&app, REGIONE).await),
+                    Who::ComuneOnOwn | Who::ComuneOnOther => Some(COMUNE_A),
+                    Who::Assessore => Some(ASSESSORE),
+                    Who::Regione => Some(REGIONE),
+                };
+                let token = match token {
+                    Some(email) => Some(
+                        tokio::time::timeout(std::time::Duration::from_secs(60), sign_in(&app, email))
+                            .await
+                            .unwrap_or_else(|_| {
+                                panic!("sign-in of {email} before {method} {path}: no answer within 60 s")
+                            }),
+                    ),
+                    None => None,
                 };
                 let uri = path.replace("{codice}", target);
                 let req = if *method == Method::GET {
@@ -141,7 +151,10 @@ async fn every_route_for_every_role() {
                 } else {
                     form(&uri, &body_for(path, target), token.as_deref())
                 };
-                let a = send(&app, req).await;
+                // A hang would otherwise stall the whole suite without naming the request.
+                let a = tokio::time::timeout(std::time::Duration::from_secs(60), send(&app, req))
+                    .await
+                    .unwrap_or_else(|_| panic!("{method} {path} as {who:?}: no answer within 60 s"));
                 let (status, shows_private) = expected(method, path, who);
                 assert_eq!(
                     a.status,

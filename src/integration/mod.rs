@@ -85,9 +85,19 @@ impl TestDb {
     }
 
     pub async fn drop_db(self) {
-        match self.db {
-            Db::Sqlite(pool) => pool.close().await,
-            Db::Postgres(pool) => pool.close().await,
+        // `close` waits for every connection to come back; never wait forever for that here.
+        let (size, idle) = crate::on_db!(&self.db, pool => (pool.size(), pool.num_idle()));
+        let closing = async {
+            match &self.db {
+                Db::Sqlite(pool) => pool.close().await,
+                Db::Postgres(pool) => pool.close().await,
+            }
+        };
+        if tokio::time::timeout(std::time::Duration::from_secs(5), closing).await.is_err() {
+            eprintln!(
+                "test database pool of {} not closed in 5 s (size {size}, idle {idle})",
+                self.db.backend()
+            );
         }
         match self.cleanup {
             Cleanup::File(path) => {
