@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 pub mod chart;
+#[cfg(feature = "ssr")]
+pub mod map;
 pub mod server;
 pub mod ui;
 
