@@ -23,9 +23,15 @@ pub fn require_signed_in() -> Result<CurrentUser, AppError> {
     viewer().ok_or_else(AppError::sign_in_required)
 }
 
-/// The Region's managers.
+/// The Region's managers (server functions and pages).
 pub fn require_users_manager() -> Result<CurrentUser, AppError> {
-    let user = require_signed_in()?;
+    users_manager(viewer())
+}
+
+/// `viewer`, if a Region manager; else the refusal (401 for the public, 403 for other roles).
+/// Plain routes call it with the viewer of their request extension.
+pub fn users_manager(viewer: Viewer) -> Result<CurrentUser, AppError> {
+    let user = viewer.ok_or_else(AppError::sign_in_required)?;
     if super::may_manage_users(Some(&user)) {
         Ok(user)
     } else {

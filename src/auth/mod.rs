@@ -295,16 +295,3 @@ pub fn sign_in_error(code: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
-
-/// The Region manager making a plain HTTP request, or the refusal to send back.
-#[cfg(feature = "ssr")]
-fn may_manage(req: &axum::extract::Request) -> Result<CurrentUser, crate::error::AppError> {
-    let viewer = req.extensions().get::<session::RequestAuth>().and_then(|a| a.viewer.clone());
-    match viewer {
-        None => Err(crate::error::AppError::sign_in_required()),
-        Some(u) if may_manage_users(Some(&u)) => Ok(u),
-        Some(_) => Err(crate::error::AppError::Forbidden(
-            "Solo i referenti della Regione possono gestire gli utenti.".into(),
-        )),
-    }
-}

@@ -93,6 +93,11 @@ pub fn safe_return_to(next: &str) -> String {
     }
 }
 
+/// The Region manager making this request, or the refusal to send back.
+fn manager_of(req: &Request) -> Result<super::CurrentUser, AppError> {
+    super::guard::users_manager(req.extensions().get::<RequestAuth>().and_then(|a| a.viewer.clone()))
+}
+
 fn auth_of(parts: &Parts) -> RequestAuth {
     parts.extensions.get::<RequestAuth>().cloned().unwrap_or_default()
 }
@@ -344,7 +349,7 @@ pub async fn oidc_callback(
 
 /// `POST /utenti`: a Region manager creates an account.
 pub async fn add_user(State(state): State<AppState>, req: Request) -> Response {
-    if let Err(e) = super::may_manage(&req) {
+    if let Err(e) = manager_of(&req) {
         return e.into_response();
     }
     let (parts, form) = match split_form::<UserForm>(&state, req).await {
@@ -383,7 +388,7 @@ pub struct DisableForm {
 
 /// `POST /utenti/disattiva`: disables an account and ends its sessions everywhere.
 pub async fn disable_user(State(state): State<AppState>, req: Request) -> Response {
-    let me = match super::may_manage(&req) {
+    let me = match manager_of(&req) {
         Ok(me) => me,
         Err(e) => return e.into_response(),
     };

@@ -15,7 +15,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use cookie::{Cookie, SameSite};
 use sha2::{Digest, Sha256};
 
-use super::{config::AuthConfig, CurrentUser, Viewer};
+use super::{config::AuthConfig, Viewer};
 use crate::{data::accounts, error::AppError, state::AppState};
 
 /// Who made this request, and the session it came with.
@@ -162,9 +162,4 @@ pub async fn open(
     let token = new_token();
     accounts::insert_session(&state.db, &hash_token(&token), user_id, now(), method, id_token).await?;
     Ok(set_cookie(&state.auth.config, state.auth.config.session_cookie(), Some(&token)))
-}
-
-/// The signed-in person of a request (routes).
-pub fn viewer_of(req_auth: Option<&RequestAuth>) -> Option<&CurrentUser> {
-    req_auth.and_then(|a| a.viewer.as_ref())
 }
