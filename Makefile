@@ -11,12 +11,44 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 DATABASE_URL ?= sqlite://data/traguardi.sqlite
 E2E_ADDR ?= 127.0.0.1:3100
 
-.PHONY: run test tools build lint unit e2e bench
+.PHONY: run test tools assets build lint unit e2e bench
 
 tools:
 	@bash .ci/install-tools
 
-build: tools
+## Bootstrap Italia, pinned in style/package-lock.json: `npm ci` in style/ only when the lock file
+## is newer than the install, then its stylesheet, icon sprite and woff2 fonts (with their
+## licences) are copied into public/bootstrap-italia/ (gitignored), which cargo-leptos puts in
+## target/site. Nothing else from node_modules is served; its JavaScript never is. One rule is
+## dropped from the stylesheet: Video.js's icon font, a data: URL that Chromium loads at once
+## and the Content-Security-Policy (font-src 'self') refuses (no page plays videos); so is the
+## source-map comment (the map is not copied).
+BI_DIST := style/node_modules/bootstrap-italia/dist
+BI_OUT := public/bootstrap-italia
+BI_FONTS := $(foreach w,300 300italic regular italic 600 600italic 700 700italic,Titillium_Web/titillium-web-v10-latin-ext_latin-$(w).woff2) \
+	Titillium_Web/OFL.txt $(foreach w,regular 700,Roboto_Mono/roboto-mono-v13-latin-ext_latin-$(w).woff2) Roboto_Mono/LICENSE.txt
+
+assets:
+	@if [ ! -d style/node_modules ] || [ style/package-lock.json -nt style/node_modules/.package-lock.json ]; then \
+	  echo "==> installing Bootstrap Italia (npm ci in style/)"; \
+	  (cd style && npm ci --ignore-scripts --no-audit --no-fund); \
+	fi
+	@version=$$(node -p "require('./style/node_modules/bootstrap-italia/package.json').version"); \
+	if [ "$$(cat $(BI_OUT)/VERSION 2>/dev/null)" != "$$version" ] || [ Makefile -nt $(BI_OUT)/VERSION ]; then \
+	  echo "==> copying Bootstrap Italia $$version (CSS, icons, fonts) into $(BI_OUT)/"; \
+	  rm -rf $(BI_OUT); \
+	  mkdir -p $(BI_OUT)/css $(BI_OUT)/svg $(BI_OUT)/fonts/Titillium_Web $(BI_OUT)/fonts/Roboto_Mono; \
+	  perl -0pe 's/\@font-face\{font-family:VideoJS;[^}]*\}//g; s{/\*# sourceMappingURL=[^*]*\*/}{}g' \
+	    $(BI_DIST)/css/bootstrap-italia.min.css > $(BI_OUT)/css/bootstrap-italia.min.css; \
+	  if grep -q '@font-face' $(BI_OUT)/css/bootstrap-italia.min.css; then \
+	    echo "bootstrap-italia.min.css declares a font this script does not know (see the Makefile)"; exit 1; fi; \
+	  cp $(BI_DIST)/svg/sprites.svg $(BI_OUT)/svg/; \
+	  for f in $(BI_FONTS); do cp $(BI_DIST)/fonts/$$f $(BI_OUT)/fonts/$$f; done; \
+	  cp style/node_modules/bootstrap-italia/LICENSE $(BI_OUT)/LICENSE; \
+	  echo "$$version" > $(BI_OUT)/VERSION; \
+	fi
+
+build: tools assets
 	cargo leptos build --release
 
 ## Serve on SQLite, loading the demo dataset on first start.
@@ -46,13 +78,18 @@ e2e: build
 	E2E_ADDR='$(E2E_ADDR)' bash end2end/run.sh
 
 ## Speed and memory (not part of `make test`): the HTTP load from a separate process against the
-## release server on 127.0.0.1, then the rules over a synthetic national programme.
+## release server on 127.0.0.1, the dashboard against a static copy of itself under wrk (64
+## connections) with the wasm's gzip size, then the rules over a synthetic national programme.
 bench: build
+	@command -v wrk >/dev/null || { echo "==> installing Debian's wrk (load generator)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi; }
 	@rm -rf target/bench && mkdir -p target/bench
 	DATABASE_URL='sqlite://target/bench/traguardi.sqlite' ./target/release/traguardi demo >/dev/null
 	@DATABASE_URL='sqlite://target/bench/traguardi.sqlite' LEPTOS_SITE_ADDR='$(E2E_ADDR)' RUST_LOG=warn \
 	  ./target/release/traguardi serve > target/bench/server.log 2>&1 & echo $$! > target/bench/server.pid
 	@for i in $$(seq 1 60); do curl -fsS 'http://$(E2E_ADDR)/healthz' >/dev/null 2>&1 && break; sleep 0.5; done
 	@BENCH_URL='http://$(E2E_ADDR)' BENCH_PID=$$(cat target/bench/server.pid) \
-	  cargo bench --profile bench-build --features ssr --bench load; status=$$?; kill $$(cat target/bench/server.pid); exit $$status
+	  cargo bench --profile bench-build --features ssr --bench load && \
+	BENCH_URL='http://$(E2E_ADDR)' cargo bench --profile bench-build --features ssr --bench dashboard; \
+	  status=$$?; kill $$(cat target/bench/server.pid); exit $$status
 	cargo bench --profile bench-build --features ssr --bench scale

@@ -61,7 +61,7 @@ async fn main() {
         (Method::GET, "/comuni?provincia=LE&adesione=aderente"),
         (Method::GET, "/comuni/073013"),
         (Method::GET, "/export/comuni.csv"),
-        (Method::POST, "/api/riepilogo"),
+        (Method::POST, "/api/cruscotto"),
     ];
     for (method, path) in routes {
         let started = Instant::now();

@@ -6,9 +6,11 @@ set -euo pipefail
 
 ADDR="${E2E_ADDR:-127.0.0.1:3100}"
 OIDC_PORT="${E2E_OIDC_PORT:-3101}"
-DIR=target/e2e
+# Another build tree (e.g. CARGO_TARGET_DIR=… LEPTOS_SITE_ROOT=… make e2e) can name its binary
+# and a folder of its own for the run's database and logs.
+DIR="${E2E_DIR:-target/e2e}"
 DB="sqlite://$DIR/traguardi.sqlite"
-BIN=./target/release/traguardi
+BIN="${E2E_BIN:-./target/release/traguardi}"
 
 rm -rf "$DIR" && mkdir -p "$DIR"
 pids=()

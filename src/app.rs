@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
+    hooks::use_location,
     path, SsrMode,
 };
 
@@ -12,9 +13,17 @@ use crate::{
     comuni::ui::{ComunePage, ComuniPage},
     dashboard::ui::DashboardPage,
     error::AppError,
+    site::ui::{AccessibilityPage, FeedbackPage, FeedbackReceivedPage, LegalNotesPage, PrivacyPage},
 };
 
-/// The document around every page. `lang="it"`: the UI speaks Italian.
+/// Bootstrap Italia's stylesheet, copied from npm by `make assets` (see the README). Its
+/// JavaScript is never loaded: interactive pieces are Leptos components with its classes.
+pub const BOOTSTRAP_ITALIA_CSS: &str = "/bootstrap-italia/css/bootstrap-italia.min.css";
+/// Bootstrap Italia's icons, one SVG sprite.
+pub const SPRITES: &str = "/bootstrap-italia/svg/sprites.svg";
+
+/// The document around every page. `lang="it"`: the UI speaks Italian. Bootstrap Italia's
+/// stylesheet comes first, so that ours (`/pkg/traguardi.css`, placed by `<MetaTags />`) wins.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::security::set_page_policy();
@@ -25,8 +34,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" type="image/png" href="/favicon.png" />
+                <link rel="stylesheet" href=BOOTSTRAP_ITALIA_CSS />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -67,47 +77,67 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accedi") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/profilo") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/utenti") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/accessibilita") view=AccessibilityPage ssr=SsrMode::Async />
+                    <Route path=path!("/privacy") view=PrivacyPage ssr=SsrMode::Async />
+                    <Route path=path!("/note-legali") view=LegalNotesPage ssr=SsrMode::Async />
+                    <Route path=path!("/feedback") view=FeedbackPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/feedback/ricevuti")
+                        view=FeedbackReceivedPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </Frame>
         </Router>
     }
 }
 
-/// Header, demo label, main landmark and footer around every page.
+/// Header, demo label, main landmark and footer around every page, in Bootstrap Italia's markup.
+/// Nothing here needs JavaScript: the main navigation is always visible and wraps on narrow
+/// screens instead of hiding behind a toggle.
 #[component]
 fn Frame(children: Children) -> impl IntoView {
     let site = Resource::new(|| (), |_| get_site_info());
-    // Flipped by an effect, which only runs in the browser: proves that hydration happened
-    // (the browser tests read it, so a broken wasm build cannot pass unnoticed).
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     view! {
-        <a class="skip-link" href="#main">
-            "Vai al contenuto"
-        </a>
-        <header class="site-header">
-            <div class="slim-header">
-                <div class="container slim-inner">
-                    <span>"Regione Puglia"</span>
-                    <AccountNav />
+        <div class="skiplinks">
+            <a class="visually-hidden-focusable" href="#main">
+                "Vai al contenuto"
+            </a>
+        </div>
+        <header class="it-header-wrapper">
+            <div class="it-header-slim-wrapper">
+                <div class="container">
+                    <div class="it-header-slim-wrapper-content">
+                        <a class="navbar-brand" href="https://www.regione.puglia.it">
+                            "Regione Puglia"
+                        </a>
+                        <div class="it-header-slim-right-zone">
+                            <AccountNav />
+                        </div>
+                    </div>
                 </div>
             </div>
-            <div class="center-header">
-                <div class="container">
-                    <p class="service-name">
-                        <A href="/">"Traguardi — Fondo Innovazione"</A>
-                    </p>
-                    <nav aria-label="Sezioni principali">
-                        <ul class="main-nav">
-                            <li>
-                                <A href="/">"Cruscotto"</A>
-                            </li>
-                            <li>
-                                <A href="/comuni">"Comuni"</A>
-                            </li>
-                        </ul>
-                    </nav>
+            <div class="it-nav-wrapper">
+                <div class="it-header-center-wrapper">
+                    <div class="container">
+                        <div class="it-header-center-content-wrapper">
+                            <div class="it-brand-wrapper">
+                                <A href="/">
+                                    <svg class="icon" aria-hidden="true" focusable="false">
+                                        <use href=format!("{SPRITES}#it-pa")></use>
+                                    </svg>
+                                    <div class="it-brand-text">
+                                        <div class="it-brand-title">"Traguardi — Fondo Innovazione"</div>
+                                        <div class="it-brand-tagline d-none d-md-block">
+                                            "Il programma di digitalizzazione dei comuni della Puglia, comune per comune"
+                                        </div>
+                                    </div>
+                                </A>
+                            </div>
+                        </div>
+                    </div>
                 </div>
+                <MainNav />
             </div>
         </header>
         <Suspense fallback=|| ()>
@@ -131,30 +161,105 @@ fn Frame(children: Children) -> impl IntoView {
         <main id="main" class="container" tabindex="-1">
             {children()}
         </main>
-        <footer class="site-footer">
+        <SiteFooter />
+    }
+}
+
+/// The main navigation: Bootstrap Italia's navbar, without its off-canvas toggle (which needs
+/// its JavaScript): the links stay visible and wrap at any width. The router marks the current
+/// page with `aria-current="page"`.
+#[component]
+fn MainNav() -> impl IntoView {
+    view! {
+        <div class="it-header-navbar-wrapper">
             <div class="container">
-                <p>
-                    "Traguardi — monitoraggio del Fondo Innovazione 2020-2021, Regione Puglia."
-                </p>
-                <p>
-                    "Elenco dei comuni e popolazione: ISTAT (licenza CC BY). I dati dei servizi sono quelli registrati in Traguardi."
-                </p>
-                <p class="visually-hidden">
-                    <span
-                        id="hydration-status"
-                        data-hydrated=move || hydrated.get().to_string()
-                    >
-                        {move || {
-                            if hydrated.get() {
-                                "Interfaccia interattiva attiva"
-                            } else {
-                                "Interfaccia senza JavaScript"
-                            }
-                        }}
-                    </span>
-                </p>
+                <nav class="navbar" aria-label="Sezioni principali">
+                    <ul class="navbar-nav">
+                        <li class="nav-item">
+                            <A href="/" attr:class="nav-link">
+                                "Cruscotto"
+                            </A>
+                        </li>
+                        <li class="nav-item">
+                            <A href="/comuni" attr:class="nav-link">
+                                "Comuni"
+                            </A>
+                        </li>
+                    </ul>
+                </nav>
+            </div>
+        </div>
+    }
+}
+
+/// Bootstrap Italia's footer: who runs the service, the data credits, the links every public
+/// administration site carries, and the hydration marker the browser tests read.
+#[component]
+fn SiteFooter() -> impl IntoView {
+    let location = use_location();
+    let feedback_href = move || crate::site::feedback_href(&location.pathname.get());
+    view! {
+        <footer class="it-footer">
+            <div class="it-footer-main">
+                <div class="container">
+                    <div class="it-brand-wrapper">
+                        <A href="/">
+                            <svg class="icon" aria-hidden="true" focusable="false">
+                                <use href=format!("{SPRITES}#it-pa")></use>
+                            </svg>
+                            <div class="it-brand-text">
+                                <p class="h2 no_toc">"Traguardi"</p>
+                                <p class="h3 no_toc">"Regione Puglia"</p>
+                            </div>
+                        </A>
+                    </div>
+                    <p>
+                        "Traguardi — monitoraggio del Fondo Innovazione 2020-2021, Regione Puglia."
+                    </p>
+                    <p>
+                        "Elenco dei comuni e popolazione: ISTAT (licenza CC BY). I dati dei servizi sono quelli registrati in Traguardi."
+                    </p>
+                    <p class="visually-hidden">
+                        <HydrationStatus />
+                    </p>
+                </div>
+            </div>
+            <div class="it-footer-small-prints">
+                <div class="container">
+                    <nav aria-label="Informazioni sul sito">
+                        <ul class="it-footer-small-prints-list list-inline mb-0 d-flex flex-column flex-md-row">
+                            <li class="list-inline-item">
+                                <A href="/accessibilita">"Dichiarazione di accessibilità"</A>
+                            </li>
+                            <li class="list-inline-item">
+                                <a href=feedback_href>"Invia un commento"</a>
+                            </li>
+                            <li class="list-inline-item">
+                                <A href="/privacy">"Informativa sulla privacy"</A>
+                            </li>
+                            <li class="list-inline-item">
+                                <A href="/note-legali">"Note legali"</A>
+                            </li>
+                        </ul>
+                    </nav>
+                </div>
             </div>
         </footer>
+    }
+}
+
+/// Says whether the page's JavaScript runs: an island, flipped by an effect, which only runs in
+/// the browser. The browser tests read it, so a broken wasm build cannot pass unnoticed.
+#[island]
+fn HydrationStatus() -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <span id="hydration-status" data-hydrated=move || hydrated.get().to_string()>
+            {move || {
+                if hydrated.get() { "Interfaccia interattiva attiva" } else { "Interfaccia senza JavaScript" }
+            }}
+        </span>
     }
 }
 

@@ -6,17 +6,20 @@
 //! until the data changes (the `data_version` counter, which every write bumps, also from other
 //! processes) or the day changes (the rules depend on "today").
 
-use std::sync::Arc;
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use chrono::NaiveDate;
 use tokio::sync::RwLock;
 
 use crate::{
-    comuni::{ComuneListRow, StepState, ValidFilter, PROVINCE},
-    dashboard::{ProvinceRow, Summary},
+    comuni::{ComuneListRow, FilterChoice, Milestone, PopulationBand, StepState, ValidFilter, PROVINCE},
+    dashboard::{map::MapStatus, ProvinceRow, SeriesPoint, ServicesSeries, StepEarned, Summary},
     data::{facts::ComuneRecord, programme, Db},
     error::AppError,
-    rules::{self, AdhesionStatus, ComuneFacts, ComuneOutcome, Programme},
+    rules::{self, AdhesionStatus, ComuneFacts, ComuneOutcome, Platform, Programme, TrancheStatus},
 };
 
 /// One comune with the outcome of the rules.
@@ -115,8 +118,93 @@ impl Snapshot {
             .map(|i| &self.comuni[i])
     }
 
+    /// The comuni that match `filter`: the one place where filters are applied, so the cards,
+    /// the charts, the map, the list and the CSV always count the same comuni.
     pub fn filtered<'a>(&'a self, filter: &'a ValidFilter) -> impl Iterator<Item = &'a Evaluated> + 'a {
-        self.comuni.iter().filter(move |e| filter.matches(&e.record.sigla_provincia, e.record.facts.adhesion))
+        self.comuni.iter().filter(move |e| self.matches(filter, e))
+    }
+
+    pub fn matches(&self, filter: &ValidFilter, e: &Evaluated) -> bool {
+        let (r, c) = (&e.record, &e.counts);
+        filter.provincia.is_none_or(|p| p == r.sigla_provincia)
+            && filter.adesione.is_none_or(|a| a == r.facts.adhesion)
+            && filter.popolazione.is_none_or(|b| b.contains(r.popolazione))
+            && filter.piattaforma.is_none_or(|p| match p {
+                Platform::PagoPa => c.pagopa_active > 0,
+                Platform::AppIo => c.io_active > 0,
+                Platform::SpidCie => c.online_spid_or_cie > 0,
+            })
+            && filter.traguardo.is_none_or(|m| self.reached(e, m))
+    }
+
+    /// Whether comune `e` is counted by the headline figure of milestone `m` (the same tests
+    /// as in [`Snapshot::summary`]).
+    pub fn reached(&self, e: &Evaluated, m: Milestone) -> bool {
+        let (o, f, c) = (&e.outcome, &e.record.facts, &e.counts);
+        let step1 = o.step(self.first_step_code());
+        match m {
+            Milestone::Supportati => o.supported,
+            Milestone::PrimoStepInTempo => o.supported && step1.is_some_and(|st| st.on_time),
+            Milestone::PrimoStep => o.supported && step1.is_some_and(|st| st.reached_on.is_some()),
+            Milestone::TuttiObiettivi => o.all_objectives_on_time,
+            Milestone::MyPay => c.mypay_active > 0,
+            Milestone::MyPayNelProgetto => c.mypay_activated_in_project > 0,
+            Milestone::IoTramiteRegione => f.io_via_region,
+            Milestone::ContributoMaturato => o.earned_eur > 0,
+            Milestone::ContributoPossibile => o.possible_eur > 0,
+            Milestone::ContributoPerso => o.lost_eur > 0,
+            Milestone::ContributoRinunciato => o.renounced_eur > 0,
+        }
+    }
+
+    /// Where each comune stands on the map; comuni outside `filter` are [`MapStatus::FuoriFiltro`]
+    /// (by being absent). The classes nest like the cards: "all objectives" is
+    /// [`Milestone::TuttiObiettivi`], "step 1" the rest of [`Milestone::PrimoStep`], "adherent"
+    /// the rest of [`Milestone::Supportati`].
+    pub fn map_status(&self, filter: &ValidFilter) -> HashMap<String, MapStatus> {
+        self.filtered(filter)
+            .map(|e| {
+                let status = if self.reached(e, Milestone::TuttiObiettivi) {
+                    MapStatus::TuttiObiettivi
+                } else if self.reached(e, Milestone::PrimoStep) {
+                    MapStatus::PrimoStep
+                } else if self.reached(e, Milestone::Supportati) {
+                    MapStatus::Aderente
+                } else {
+                    MapStatus::NonAderente
+                };
+                (e.record.codice_istat.clone(), status)
+            })
+            .collect()
+    }
+
+    /// Active pagoPA and App IO services per snapshot day, summed over the comuni matching
+    /// `filter`, with the programme's deadlines.
+    pub fn series(&self, filter: &ValidFilter) -> ServicesSeries {
+        let mut by_day: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
+        for e in self.filtered(filter) {
+            for p in &e.record.counts_over_time {
+                let point = by_day.entry(p.day).or_default();
+                point.0 += p.pagopa;
+                point.1 += p.io;
+            }
+        }
+        ServicesSeries {
+            points: by_day.into_iter().map(|(day, (pagopa, io))| SeriesPoint { day, pagopa, io }).collect(),
+            deadlines: self.programme.steps.iter().map(|s| (s.name.clone(), s.deadline)).collect(),
+        }
+    }
+
+    /// The population bands offered by the filters: the programme's funding bands.
+    pub fn population_choices(&self) -> Vec<FilterChoice> {
+        self.programme
+            .bands
+            .iter()
+            .map(|b| {
+                let band = PopulationBand { min: b.min_population, max: b.max_population };
+                FilterChoice { value: band.code(), label: band.label() }
+            })
+            .collect()
     }
 
     /// Where a comune stands on step `code`.
@@ -156,12 +244,17 @@ impl Snapshot {
 
     /// The headline figures and the province table for the comuni matching `filter`.
     pub fn summary(&self, filter: &ValidFilter) -> Summary {
-        let first = self.first_step_code();
         let mut s = Summary {
             programma: self.programme.name.clone(),
             data_riferimento: Some(self.as_of),
             primo_step_scadenza: self.programme.first_step().map(|s| s.deadline),
             finale_scadenza: self.programme.last_step().map(|s| s.deadline),
+            maturato_per_step: self
+                .programme
+                .steps
+                .iter()
+                .map(|st| StepEarned { step: st.name.clone(), share_percent: st.share_percent, eur: 0 })
+                .collect(),
             ..Summary::default()
         };
         let mut province: Vec<ProvinceRow> = PROVINCE
@@ -175,26 +268,40 @@ impl Snapshot {
             .collect();
         for e in self.filtered(filter) {
             let (o, f, c) = (&e.outcome, &e.record.facts, &e.counts);
+            let reached = |m| i64::from(self.reached(e, m));
             s.totale_comuni += 1;
             s.aderenti += i64::from(f.adhesion == AdhesionStatus::Aderente);
             s.in_ritardo += i64::from(f.adhesion == AdhesionStatus::AderenteInRitardo);
             s.rinunce += i64::from(f.adhesion == AdhesionStatus::Rinuncia);
-            s.supportati += i64::from(o.supported);
-            let step1 = o.step(first);
-            s.primo_step_in_tempo += i64::from(o.supported && step1.is_some_and(|st| st.on_time));
-            s.primo_step += i64::from(o.supported && step1.is_some_and(|st| st.reached_on.is_some()));
-            s.tutti_obiettivi += i64::from(o.all_objectives_on_time);
+            s.supportati += reached(Milestone::Supportati);
+            s.primo_step_in_tempo += reached(Milestone::PrimoStepInTempo);
+            s.primo_step += reached(Milestone::PrimoStep);
+            s.tutti_obiettivi += reached(Milestone::TuttiObiettivi);
             s.mypay_attivi += c.mypay_active;
             s.mypay_applicabili += c.mypay_applicable;
             s.mypay_nel_progetto += c.mypay_activated_in_project;
-            s.io_regione += i64::from(f.io_via_region);
+            s.io_regione += reached(Milestone::IoTramiteRegione);
             s.contributo_assegnato += o.grant_eur;
             s.contributo_maturato += o.earned_eur;
             s.contributo_perso += o.lost_eur;
             s.contributo_rinunciato += o.renounced_eur;
             s.contributo_possibile += o.possible_eur;
+            // Outcome steps come in programme order, like `maturato_per_step`.
+            for (earned, step) in s.maturato_per_step.iter_mut().zip(&o.steps) {
+                if step.tranche == TrancheStatus::Earned {
+                    earned.eur += step.tranche_eur;
+                }
+            }
             if let Some(row) = province.iter_mut().find(|p| p.sigla == e.record.sigla_provincia) {
                 row.totale += 1;
+                row.supportati += reached(Milestone::Supportati);
+                row.primo_step += reached(Milestone::PrimoStep);
+                row.tutti_obiettivi += reached(Milestone::TuttiObiettivi);
+                row.contributo_assegnato += o.grant_eur;
+                row.contributo_maturato += o.earned_eur;
+                row.contributo_possibile += o.possible_eur;
+                row.contributo_perso += o.lost_eur;
+                row.contributo_rinunciato += o.renounced_eur;
                 match f.adhesion {
                     AdhesionStatus::Aderente => row.aderenti += 1,
                     AdhesionStatus::AderenteInRitardo => row.in_ritardo += 1,

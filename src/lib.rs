@@ -1,8 +1,8 @@
 //! Traguardi: tracks a public digitalisation programme (the Fondo Innovazione of Regione Puglia)
 //! comune by comune.
 //!
-//! Feature folders hold their types, server functions and views (`dashboard`, `comuni`); the
-//! programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
+//! Feature folders hold their types, server functions and views (`dashboard`, `comuni`, `auth`,
+//! `site`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
 
 #![recursion_limit = "256"]
 
@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod error;
 pub mod format;
 pub mod rules;
+pub mod site;
 
 #[cfg(feature = "ssr")]
 pub mod check;
@@ -36,5 +37,7 @@ pub mod state;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Islands: only the `#[island]` components run in the browser; every other component is
+    // rendered on the server alone, so the wasm holds just the islands' code.
+    leptos::mount::hydrate_islands();
 }

@@ -34,12 +34,14 @@ pub fn plain_routes() -> Vec<PlainRoute> {
     vec![
         r("/healthz", Method::GET, get(healthz)),
         r("/export/comuni.csv", Method::GET, get(crate::comuni::export::comuni_csv)),
+        r("/grafici/{file}", Method::GET, get(crate::dashboard::server::download_svg)),
         r("/accedi", Method::POST, post(auth::login)),
         r("/esci", Method::POST, post(auth::logout)),
         r("/accedi/oidc", Method::POST, post(auth::oidc_start)),
         r("/accedi/oidc/callback", Method::GET, get(auth::oidc_callback)),
         r("/utenti", Method::POST, post(auth::add_user)),
         r("/utenti/disattiva", Method::POST, post(auth::disable_user)),
+        r("/feedback", Method::POST, crate::site::routes::feedback_route()),
     ]
 }
 
@@ -66,7 +68,12 @@ pub fn router(state: AppState) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve));
-    crate::security::protect(router).layer(TraceLayer::new_for_http()).with_state(state)
+    // gzip for browsers that ask for it (the dashboard's HTML with the map is ~250 KB, ~60 KB
+    // compressed); clients that do not ask get the bytes as they are.
+    crate::security::protect(router)
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// 200 when the database answers, 503 otherwise.

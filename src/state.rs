@@ -8,6 +8,7 @@ use leptos::prelude::LeptosOptions;
 
 use crate::{
     auth::{config::AuthConfig, limit::LoginLimiter, oidc::Oidc},
+    dashboard::graphics::GraphicsCache,
     data::{programme::FONDO_INNOVAZIONE, Db},
     error::AppError,
     evaluation::{Snapshot, SnapshotCache},
@@ -18,6 +19,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub snapshots: Arc<SnapshotCache>,
+    /// The dashboard's charts and map, per data version and filter.
+    pub graphics: Arc<GraphicsCache>,
     /// The programme the pages show.
     pub programme: Arc<str>,
     pub auth: Arc<AuthState>,
@@ -58,6 +61,7 @@ impl AppState {
             leptos_options,
             db,
             snapshots: Arc::default(),
+            graphics: Arc::default(),
             programme: FONDO_INNOVAZIONE.into(),
             auth: Arc::new(AuthState::new(auth)),
         }

@@ -1,75 +1,18 @@
+import type { Page, TestInfo } from "@playwright/test";
 import {
   test,
   expect,
-  devices,
-  type BrowserContext,
-  type Page,
-  type TestInfo,
-} from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
+  expectHydrationState,
+  visit,
+  expectPageShell,
+  expectNoAxeViolations,
+  signIn,
+  DEMO_COMUNE,
+  DEMO_REGIONE,
+} from "./helpers";
 
-// Every test runs in two projects (see playwright.config.ts): "js-on" exercises the
-// hydrated Leptos app, "js-off" the bare server-rendered HTML. Locators are by role,
-// label or text, plus the few ids, classes and data attributes that the app promises
-// as its DOM contract (#hydration-status, .figura[data-figura=…], …).
-
-const jsEnabled = (testInfo: TestInfo) => testInfo.project.name !== "js-off";
-
-// A wasm panic (e.g. a hydration mismatch) surfaces as an uncaught page error: collect
-// them so that a test that otherwise passes still fails when the client blew up.
-const pageErrors = new WeakMap<Page, Error[]>();
-
-test.beforeEach(async ({ page }) => {
-  const errors: Error[] = [];
-  pageErrors.set(page, errors);
-  page.on("pageerror", (error) => errors.push(error));
-  // The Content-Security-Policy reports what it blocks as console errors: a blocked script or
-  // style is a broken page even when the test's own checks pass.
-  page.on("console", (message) => {
-    if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) {
-      errors.push(new Error(`CSP: ${message.text()}`));
-    }
-  });
-});
-
-test.afterEach(async ({ page }) => {
-  const errors = (pageErrors.get(page) ?? []).map((e) => `${e.name}: ${e.message}`);
-  expect(errors, "uncaught errors in the page").toEqual([]);
-});
-
-/**
- * The footer's #hydration-status says whether the wasm has hydrated: "false" in the
- * server HTML, "true" once an Effect has run in the browser. With JavaScript on we wait
- * for "true" so that the rest of the test drives the hydrated app, not the inert SSR
- * markup; with JavaScript off it must stay "false".
- */
-async function expectHydrationState(page: Page, testInfo: TestInfo) {
-  const status = page.getByRole("contentinfo").locator("#hydration-status");
-  await expect(status).toHaveAttribute("data-hydrated", jsEnabled(testInfo) ? "true" : "false");
-}
-
-/** Navigates, waits for hydration where it applies, and returns the HTTP response. */
-async function visit(page: Page, path: string, testInfo: TestInfo) {
-  const response = await page.goto(path);
-  expect(response, `no response for ${path}`).not.toBeNull();
-  await expectHydrationState(page, testInfo);
-  return response!;
-}
-
-/** What every page shares: language, landmarks, skip link, one h1, demo-data label. */
-async function expectPageShell(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("lang", "it");
-  await expect(page.locator("h1")).toHaveCount(1);
-  const main = page.getByRole("main");
-  await expect(main).toHaveCount(1);
-  await expect(main).toHaveAttribute("id", "main");
-  // The skip link is usually visually hidden until focused, so check its target only.
-  await expect(page.getByRole("link", { name: "Vai al contenuto" })).toHaveAttribute(
-    "href",
-    "#main",
-  );
-  await expect(page.getByText("Dati dimostrativi").first()).toBeVisible();
-}
+// The shared helpers (page-error guard, hydration, page shell, axe, sign-in) are in
+// helpers.ts; the footer's pages and the feedback form are tested in site.spec.ts.
 
 /** Italian integer formatting: thousands separated by a dot ("3.512"). */
 const ITALIAN_INT = /^\d{1,3}(\.\d{3})*$/;
@@ -86,7 +29,6 @@ test.describe("dashboard /", () => {
 
     const figura = (key: string) => page.locator(`.figura[data-figura="${key}"]`);
     const exact: Record<string, string> = {
-      aderenti: "133",
       supportati: "140",
       "primo-step-in-tempo": "106",
       "primo-step": "130",
@@ -96,7 +38,24 @@ test.describe("dashboard /", () => {
     for (const [key, value] of Object.entries(exact)) {
       await expect(figura(key).locator(".figura-valore"), key).toHaveText(value);
     }
-    await expect(figura("aderenti").locator(".figura-denominatore")).toHaveText(/^su 257 comuni\b/);
+    // Adherents over all the comuni, split into on time and late.
+    await expect(figura("supportati").locator(".figura-denominatore")).toHaveText(
+      "su 257 comuni (54,5%): 133 nei termini e 7 in ritardo",
+    );
+    // Objectives over the adherents.
+    await expect(figura("primo-step").locator(".figura-denominatore")).toHaveText(
+      "su 140 comuni aderenti (92,9%)",
+    );
+    // Grant euros: assigned, earned by tranche, lost or renounced.
+    for (const key of ["contributo-assegnato", "contributo-maturato", "contributo-perso"]) {
+      await expect(figura(key).locator(".figura-valore"), key).toHaveText(/^€ \d{1,3}(\.\d{3})*$/);
+    }
+    await expect(figura("contributo-maturato").locator(".figura-denominatore")).toContainText("20%");
+    // Every figure links to the list of the comuni behind it.
+    await expect(page.locator('.figura[data-figura="primo-step"] a')).toHaveAttribute(
+      "href",
+      "/comuni?traguardo=primo_step",
+    );
 
     // The pagoPA (MyPay) counts are large: they must be formatted the Italian way.
     const mypay = async (key: string) => {
@@ -128,8 +87,9 @@ test.describe("dashboard /", () => {
     await visit(page, "/", testInfo);
 
     // <details>/<summary> is native: it opens on click with or without JavaScript.
-    const summary = page.getByText("Dati del grafico in tabella");
-    const details = page.locator("details").filter({ has: summary });
+    const figure = page.locator('figure[data-grafico="adesione"]');
+    const summary = figure.getByText("Dati del grafico in tabella");
+    const details = figure.locator("details");
     await expect(details).not.toHaveAttribute("open");
     await summary.click();
     await expect(details).toHaveAttribute("open");
@@ -201,7 +161,7 @@ test.describe("comuni /comuni", () => {
     // router may intercept it; either way the filter ends up in the URL.
     await provincia.selectOption("TA");
     await adesione.selectOption("aderente");
-    await page.getByRole("button", { name: "Filtra" }).click();
+    await page.getByRole("button", { name: "Applica i filtri" }).click();
     await expect(page).toHaveURL(/[?&]provincia=TA(&|$)/);
     await expect(page).toHaveURL(/[?&]adesione=aderente(&|$)/);
     await expect(bodyRows(page)).toHaveCount(14);
@@ -297,55 +257,15 @@ test.describe("CSV export", () => {
 });
 
 test.describe("accessibility (axe, WCAG 2.1 AA)", () => {
-  // Context options of the device, without the browser choice that newContext refuses.
-  const { defaultBrowserType: _, ...desktopChrome } = devices["Desktop Chrome"];
-
   for (const path of ["/", "/comuni", "/comuni/073013", "/accedi"]) {
     test(`no violations on ${path}`, async ({ page, browser, baseURL }, testInfo) => {
-      let target = page;
-      let scriptless: BrowserContext | undefined;
-      if (!jsEnabled(testInfo)) {
-        // axe-core relies on timers, and timers never fire in a page with JavaScript
-        // disabled: its run would hang. So audit the same server-rendered DOM in a page
-        // that may run axe but is denied the app's scripts: nothing hydrates, and
-        // visit() checks that #hydration-status stays "false".
-        scriptless = await browser.newContext({ ...desktopChrome, baseURL, javaScriptEnabled: true });
-        await scriptless.route("**/*", (route) =>
-          route.request().resourceType() === "script" ? route.abort() : route.continue(),
-        );
-        target = await scriptless.newPage();
-      }
-      try {
-        await visit(target, path, testInfo);
-        const results = await new AxeBuilder({ page: target })
-          .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
-          .analyze();
-        // One line per violation, naming the offending nodes, instead of axe's huge objects.
-        const violations = results.violations.map(
-          (v) =>
-            `${v.id} [${v.impact}] ${v.help}: ` +
-            v.nodes.map((n) => JSON.stringify(n.target)).join(", "),
-        );
-        expect(violations, `axe violations on ${path}:\n${violations.join("\n")}`).toEqual([]);
-      } finally {
-        await scriptless?.close();
-      }
+      await expectNoAxeViolations(page, browser, baseURL, path, testInfo);
     });
   }
 });
 
-// Demo accounts (created by `traguardi serve --demo`, printed by `make run`, listed in the
-// README) and the person the test OpenID provider signs in (end2end/oidc/provider.mjs,
-// registered by end2end/run.sh with the fiscal code the provider releases).
-const DEMO_COMUNE = { email: "demo.comune@traguardi.invalid", password: "Demo-Comune-2021" };
-const DEMO_REGIONE = { email: "demo.regione@traguardi.invalid", password: "Demo-Regione-2021" };
-
-async function signIn(page: Page, testInfo: TestInfo, who: { email: string; password: string }) {
-  await visit(page, "/accedi", testInfo);
-  await page.getByLabel("Indirizzo e-mail").fill(who.email);
-  await page.getByLabel("Password (obbligatorio)").fill(who.password);
-  await page.getByRole("button", { name: "Accedi", exact: true }).click();
-}
+// The person the test OpenID provider signs in is end2end/oidc/provider.mjs's, registered by
+// end2end/run.sh with the fiscal code the provider releases; the demo accounts are in helpers.ts.
 
 test.describe("sign-in", () => {
   test("a comune user signs in, sees only its own comuni's private data, signs out", async ({ page }, testInfo) => {

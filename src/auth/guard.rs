@@ -39,6 +39,16 @@ pub fn users_manager(viewer: Viewer) -> Result<CurrentUser, AppError> {
     }
 }
 
+/// The Region, reading the messages of the feedback form (401 for the public, 403 for others).
+pub fn require_feedback_reader() -> Result<CurrentUser, AppError> {
+    let user = require_signed_in()?;
+    if super::may_read_feedback(Some(&user)) {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden("Solo i referenti della Regione possono leggere i commenti ricevuti.".into()))
+    }
+}
+
 /// Someone who may read this comune's non-public data. Others get a 404 that says nothing about
 /// what exists.
 pub fn require_private(codice_istat: &str) -> Result<CurrentUser, AppError> {

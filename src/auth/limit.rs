@@ -55,8 +55,14 @@ impl LoginLimiter {
 
 /// The Italian message for a refused attempt: when to try again, rounded up.
 pub fn retry_message(wait: Duration) -> String {
+    let when = wait_in_words(wait);
+    format!("Troppi tentativi di accesso. Per proteggere l'account l'accesso è sospeso: riprova tra {when}.")
+}
+
+/// A wait in Italian words, rounded up: "1 secondo", "45 secondi", "2 minuti".
+pub fn wait_in_words(wait: Duration) -> String {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let when = if secs <= 60 {
+    if secs <= 60 {
         let s = secs.max(1);
         if s == 1 {
             "1 secondo".to_string()
@@ -70,8 +76,7 @@ pub fn retry_message(wait: Duration) -> String {
         } else {
             format!("{m} minuti")
         }
-    };
-    format!("Troppi tentativi di accesso. Per proteggere l'account l'accesso è sospeso: riprova tra {when}.")
+    }
 }
 
 /// Seconds for a `Retry-After` header.

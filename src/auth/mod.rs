@@ -120,6 +120,19 @@ pub fn may_manage_users(viewer: Option<&CurrentUser>) -> bool {
     viewer.is_some_and(|u| u.role == Role::Regione)
 }
 
+/// Reads the messages sent with the feedback form: the Region only.
+pub fn may_read_feedback(viewer: Option<&CurrentUser>) -> bool {
+    viewer.is_some_and(|u| u.role == Role::Regione)
+}
+
+/// A plausible e-mail address (lower-cased and trimmed by the caller): something before the `@`,
+/// a dot after it, no spaces. The address is proven by the mail that reaches it, not here.
+pub fn is_plausible_email(email: &str) -> bool {
+    let at = email.find('@');
+    at.is_some_and(|i| i > 0 && i < email.len() - 1 && email[i + 1..].contains('.'))
+        && !email.contains(char::is_whitespace)
+}
+
 /// A message about one field of a form, shown next to it and in the summary at the top.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
@@ -186,12 +199,9 @@ pub fn validate_user_form(form: &UserForm) -> Result<ValidUser, Vec<FieldError>>
     let mut errors = Vec::new();
     let mut err = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
     let email = form.email.trim().to_lowercase();
-    let at = email.find('@');
     if email.is_empty() {
         err("email", "Indica l'indirizzo e-mail.".into());
-    } else if !at.is_some_and(|i| i > 0 && i < email.len() - 1 && email[i + 1..].contains('.'))
-        || email.contains(char::is_whitespace)
-    {
+    } else if !is_plausible_email(&email) {
         err("email", format!("«{email}» non è un indirizzo e-mail valido."));
     }
     let name = form.name.trim().to_string();

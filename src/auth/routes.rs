@@ -110,7 +110,8 @@ fn see_other(to: &str, cookies: Vec<HeaderValue>) -> Response {
     response
 }
 
-async fn split_form<T: serde::de::DeserializeOwned>(
+/// The request's parts and its urlencoded form; an unreadable form is answered with a 400.
+pub async fn split_form<T: serde::de::DeserializeOwned>(
     state: &AppState,
     req: Request,
 ) -> Result<(Parts, T), Response> {

@@ -14,7 +14,7 @@ use crate::app::ErrorNotice;
 
 /// The summary at the top of a refused form: focusable target of the skip, announced.
 #[component]
-fn ErrorSummary(feedback: FormFeedback) -> impl IntoView {
+pub fn ErrorSummary(feedback: FormFeedback) -> impl IntoView {
     let errors = feedback.errors.clone();
     view! {
         <div class="alert alert-danger" role="alert" id="riepilogo-errori" tabindex="-1">
@@ -45,7 +45,7 @@ fn ErrorSummary(feedback: FormFeedback) -> impl IntoView {
 
 /// A labelled input with its message tied by `aria-describedby`.
 #[component]
-fn Field(
+pub fn Field(
     name: &'static str,
     label: &'static str,
     #[prop(default = "text")] kind: &'static str,
@@ -367,11 +367,13 @@ pub fn AccountNav() -> impl IntoView {
 #[component]
 fn SignedIn(u: CurrentUser) -> impl IntoView {
     let manager = super::may_manage_users(Some(&u));
+    let feedback_reader = super::may_read_feedback(Some(&u));
     view! {
         <div class="account">
             <span class="account-nome">{format!("{} — {}", u.name, u.role.code())}</span>
             <a href="/profilo">"Profilo"</a>
             {manager.then(|| view! { <a href="/utenti">"Utenti"</a> })}
+            {feedback_reader.then(|| view! { <a href="/feedback/ricevuti">"Commenti ricevuti"</a> })}
             <form method="post" action="/esci" class="in-linea">
                 <button type="submit" class="btn-link">"Esci"</button>
             </form>

@@ -2,14 +2,14 @@
 
 use leptos::prelude::*;
 
-use super::{ComuneDetail, ComuneListRow, ComuniFilter};
+use super::{ComuneDetail, ComuneListRow, ComuniFilter, FilterChoice};
 #[cfg(feature = "ssr")]
 use crate::error::set_status_on_error;
 use crate::error::AppError;
 
 /// The comuni matching `filter`, ordered by ISTAT code.
 #[server(endpoint = "comuni")]
-pub async fn list_comuni(filter: ComuniFilter) -> Result<Vec<ComuneListRow>, AppError> {
+pub async fn list_comuni(#[server(default)] filter: ComuniFilter) -> Result<Vec<ComuneListRow>, AppError> {
     let result = async {
         let filter = filter.validate()?;
         let snapshot = crate::state::app_state()?.snapshot().await?;
@@ -18,6 +18,13 @@ pub async fn list_comuni(filter: ComuniFilter) -> Result<Vec<ComuneListRow>, App
     .await;
     set_status_on_error(&result);
     result
+}
+
+/// The population bands the filter forms offer: the programme's funding bands.
+#[server(endpoint = "scelte-filtri")]
+pub async fn filter_choices() -> Result<Vec<FilterChoice>, AppError> {
+    let snapshot = crate::state::app_state()?.snapshot().await?;
+    Ok(snapshot.population_choices())
 }
 
 /// One comune's page. An unknown code is a 404, never a 500.

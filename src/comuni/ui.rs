@@ -8,74 +8,144 @@ use leptos_router::{
 };
 
 use super::{
-    server::{get_comune, list_comuni},
-    ComuneDetail, ComuniFilter, StepState, PROVINCE,
+    server::{filter_choices, get_comune, list_comuni},
+    ComuneDetail, ComuniFilter, FilterChoice, Milestone, StepState, PROVINCE,
 };
-use crate::{app::ErrorNotice, format, rules::AdhesionStatus};
+use crate::{
+    app::ErrorNotice,
+    format,
+    rules::{AdhesionStatus, Platform},
+};
+
+/// The filter of a page as the URL holds it.
+pub fn use_filter() -> Memo<ComuniFilter> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        query.with(|q| {
+            let get = |k: &str| q.get(k).filter(|s| !s.trim().is_empty());
+            ComuniFilter {
+                provincia: get("provincia"),
+                adesione: get("adesione"),
+                popolazione: get("popolazione"),
+                piattaforma: get("piattaforma"),
+                traguardo: get("traguardo"),
+            }
+        })
+    })
+}
+
+/// One `<select>` of the filter form; "" means all.
+#[component]
+fn FilterSelect(
+    id: &'static str,
+    label: &'static str,
+    all: &'static str,
+    choices: Vec<FilterChoice>,
+    selected: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <div class="campo">
+            <label for=id>{label}</label>
+            <select id=id name=id class="form-select">
+                <option value="" selected=move || selected.get().is_empty()>
+                    {all}
+                </option>
+                {choices
+                    .into_iter()
+                    .map(|c| {
+                        let value = c.value.clone();
+                        view! {
+                            <option value=c.value selected=move || selected.get() == value>
+                                {c.label}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// The filter form shared by the dashboard and `/comuni`: a plain GET form (it works without
+/// JavaScript, and the URL it makes can be shared); with JavaScript the router follows it in
+/// place. `population` are the programme's bands; the milestone select only where a list is.
+#[component]
+pub fn FilterForm(
+    action: &'static str,
+    filter: Memo<ComuniFilter>,
+    population: Vec<FilterChoice>,
+    #[prop(optional)] with_milestone: bool,
+) -> impl IntoView {
+    let choice =
+        |value: &str, label: &str| FilterChoice { value: value.to_string(), label: label.to_string() };
+    let province = PROVINCE.iter().map(|(s, n)| choice(s, n)).collect::<Vec<_>>();
+    let adhesion = AdhesionStatus::ALL.iter().map(|a| choice(a.code(), a.label())).collect::<Vec<_>>();
+    let platforms = Platform::ALL.iter().map(|p| choice(p.code(), p.label())).collect::<Vec<_>>();
+    let milestones = Milestone::ALL.iter().map(|m| choice(m.code(), m.label())).collect::<Vec<_>>();
+    let sel = move |f: fn(&ComuniFilter) -> Option<String>| {
+        Signal::derive(move || f(&filter.get()).unwrap_or_default())
+    };
+    view! {
+        <Form method="GET" action=action attr:class="filtri" attr:aria-label="Filtri">
+            <FilterSelect id="provincia" label="Provincia" all="Tutte" choices=province selected=sel(|f| f.provincia.clone()) />
+            <FilterSelect id="adesione" label="Adesione" all="Tutte" choices=adhesion selected=sel(|f| f.adesione.clone()) />
+            <FilterSelect
+                id="popolazione"
+                label="Popolazione"
+                all="Tutte le fasce"
+                choices=population
+                selected=sel(|f| f.popolazione.clone())
+            />
+            <FilterSelect
+                id="piattaforma"
+                label="Piattaforma (servizi attivi)"
+                all="Tutte"
+                choices=platforms
+                selected=sel(|f| f.piattaforma.clone())
+            />
+            {with_milestone
+                .then(|| {
+                    view! {
+                        <FilterSelect
+                            id="traguardo"
+                            label="Traguardo"
+                            all="Tutti"
+                            choices=milestones
+                            selected=sel(|f| f.traguardo.clone())
+                        />
+                    }
+                })}
+            <div class="campo campo-azioni">
+                <button type="submit" class="btn btn-primary">
+                    "Applica i filtri"
+                </button>
+                <a href=action class="btn btn-outline-primary">
+                    "Azzera"
+                </a>
+            </div>
+        </Form>
+    }
+}
 
 #[component]
 pub fn ComuniPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = move || {
-        query.with(|q| ComuniFilter {
-            provincia: q.get("provincia").filter(|s| !s.is_empty()),
-            adesione: q.get("adesione").filter(|s| !s.is_empty()),
-        })
-    };
-    let rows = Resource::new(filter, list_comuni);
+    let filter = use_filter();
+    let rows = Resource::new(move || filter.get(), list_comuni);
+    let choices = Resource::new(|| (), |_| filter_choices());
     // The export link carries the validated filter, so it exports exactly this view.
-    let export_href = move || match filter().validate().map(|v| v.query()) {
+    let export_href = move || match filter.get().validate().map(|v| v.query()) {
         Ok(q) if !q.is_empty() => format!("/export/comuni.csv?{q}"),
         _ => "/export/comuni.csv".to_string(),
     };
-    let selected_p = move || filter().provincia.unwrap_or_default();
-    let selected_a = move || filter().adesione.unwrap_or_default();
     view! {
         <Title text="Comuni" />
         <h1>"Comuni"</h1>
-        <Form method="GET" action="" attr:class="filtri" attr:aria-label="Filtra i comuni">
-            <div class="campo">
-                <label for="provincia">"Provincia"</label>
-                <select id="provincia" name="provincia">
-                    <option value="" selected=move || selected_p().is_empty()>
-                        "Tutte"
-                    </option>
-                    {PROVINCE
-                        .iter()
-                        .map(|(sigla, nome)| {
-                            let sigla = *sigla;
-                            view! {
-                                <option value=sigla selected=move || selected_p() == sigla>
-                                    {*nome}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="campo">
-                <label for="adesione">"Adesione"</label>
-                <select id="adesione" name="adesione">
-                    <option value="" selected=move || selected_a().is_empty()>
-                        "Tutte"
-                    </option>
-                    {AdhesionStatus::ALL
-                        .iter()
-                        .map(|s| {
-                            let code = s.code();
-                            view! {
-                                <option value=code selected=move || selected_a() == code>
-                                    {s.label()}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <button type="submit" class="btn btn-primary">
-                "Filtra"
-            </button>
-        </Form>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let population = choices.await.unwrap_or_default();
+                view! { <FilterForm action="/comuni" filter population with_milestone=true /> }
+            })}
+        </Suspense>
         <p>
             <a href=export_href download="">
                 "Scarica questo elenco in CSV"
@@ -86,8 +156,17 @@ pub fn ComuniPage() -> impl IntoView {
                 match rows.await {
                     Ok(rows) => {
                         let count = rows.len();
+                        // The list behind a dashboard figure says which figure it is.
+                        let milestone = filter
+                            .get_untracked()
+                            .traguardo
+                            .and_then(|t| Milestone::from_code(&t))
+                            .map(|m| format!(" Traguardo: {}.", m.label()))
+                            .unwrap_or_default();
                         view! {
-                            <p role="status">{format!("{} comuni trovati.", format::int(count as i64))}</p>
+                            <p role="status">
+                                {format!("{} comuni trovati.{milestone}", format::int(count as i64))}
+                            </p>
                             <div class="table-wrap">
                                 <table class="table">
                                     <caption>"Comuni e stato degli obiettivi"</caption>

@@ -80,7 +80,7 @@ impl MapStatus {
     }
 
     /// The id of the `<pattern>` that fills the comuni of this status.
-    fn pattern_id(self) -> &'static str {
+    pub fn pattern_id(self) -> &'static str {
         match self {
             MapStatus::NonAderente => "p-non-aderente",
             MapStatus::Aderente => "p-aderente",
@@ -180,7 +180,7 @@ pub fn render(status: &HashMap<String, MapStatus>) -> String {
     let mut out = String::with_capacity(200_000);
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="img" aria-labelledby="mappa-titolo mappa-desc" class="mappa">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="group" aria-labelledby="mappa-titolo" aria-describedby="mappa-desc" class="mappa">"#,
         geo.width, geo.height
     );
     out.push_str(r#"<title id="mappa-titolo">Mappa dei comuni della Puglia per avanzamento</title>"#);

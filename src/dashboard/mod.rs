@@ -1,14 +1,76 @@
-//! The dashboard (`/`): headline figures, each with its denominator, and adhesion by province.
+//! The dashboard (`/`): headline figures with their denominators, four province and time
+//! charts, the map of the comuni, all following one filter (province, adhesion, population
+//! band, platform) that lives in the URL.
+//!
+//! Figures travel as data ([`DashboardData`]); charts and the map are SVG drawn on the server
+//! ([`chart`], [`map`]) and cached per data version and filter ([`graphics`]).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::comuni::FilterChoice;
+
 #[cfg(feature = "ssr")]
 pub mod chart;
 #[cfg(feature = "ssr")]
+pub mod graphics;
+#[cfg(feature = "ssr")]
 pub mod map;
 pub mod server;
+#[cfg(all(test, feature = "ssr"))]
+mod tests;
 pub mod ui;
+
+/// Everything the dashboard shows except the pictures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DashboardData {
+    pub summary: Summary,
+    /// The validated filter as a query string (`provincia=LE&popolazione=0-5000`), for links.
+    pub filtro: String,
+    /// The population bands offered by the filter form (the programme's funding bands).
+    pub fasce_popolazione: Vec<FilterChoice>,
+    /// The map's legend: (label, CSS class, number of comuni), in legend order.
+    pub legenda: Vec<LegendEntry>,
+    /// The points of the services-over-time chart that its table lists (at each deadline and
+    /// the latest).
+    pub servizi: Vec<SeriesPoint>,
+}
+
+/// One class of the map with its count.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LegendEntry {
+    pub label: String,
+    /// CSS class and SVG pattern of the swatch.
+    pub css: String,
+    pub pattern: String,
+    pub comuni: i64,
+}
+
+/// The dashboard's pictures, as SVG markup drawn on the server.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Graphics {
+    pub adesione: String,
+    pub obiettivi: String,
+    pub servizi: String,
+    pub contributo: String,
+    pub mappa: String,
+}
+
+/// The pictures that can be downloaded as SVG: the file name part of `/grafici/{name}.svg`.
+pub const GRAPHICS_NAMES: [&str; 5] = ["adesione", "obiettivi", "servizi", "contributo", "mappa"];
+
+impl Graphics {
+    pub fn by_name(&self, name: &str) -> Option<&str> {
+        match name {
+            "adesione" => Some(&self.adesione),
+            "obiettivi" => Some(&self.obiettivi),
+            "servizi" => Some(&self.servizi),
+            "contributo" => Some(&self.contributo),
+            "mappa" => Some(&self.mappa),
+            _ => None,
+        }
+    }
+}
 
 /// The headline figures, all computed by the rules from the rows (never stored).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -36,10 +98,21 @@ pub struct Summary {
     pub contributo_perso: i64,
     pub contributo_rinunciato: i64,
     pub contributo_possibile: i64,
+    /// The earned euros split by step (tranche), in step order.
+    pub maturato_per_step: Vec<StepEarned>,
     pub province: Vec<ProvinceRow>,
 }
 
-/// Adhesion in one province, against the province's total comuni.
+/// Euros earned on one step's tranche.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepEarned {
+    pub step: String,
+    pub share_percent: i64,
+    pub eur: i64,
+}
+
+/// One province's figures (of the comuni that match the filter): adhesion against the
+/// province's total comuni, objectives against the supported comuni, grant euros.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProvinceRow {
     pub sigla: String,
@@ -49,4 +122,36 @@ pub struct ProvinceRow {
     /// Non aderenti, including those that renounced.
     pub non_aderenti: i64,
     pub totale: i64,
+    /// Aderenti plus aderenti in ritardo: the denominator of the objectives' shares.
+    pub supportati: i64,
+    /// Step 1 reached, on time or late.
+    pub primo_step: i64,
+    /// Every objective reached by its deadline.
+    pub tutti_obiettivi: i64,
+    pub contributo_assegnato: i64,
+    pub contributo_maturato: i64,
+    /// Still possible: the tranches whose deadline has not passed yet.
+    pub contributo_possibile: i64,
+    pub contributo_perso: i64,
+    pub contributo_rinunciato: i64,
+}
+
+/// Active services over time, summed over the comuni that match the filter, from the count
+/// snapshots (`service_count`), with the programme's deadlines to mark on the chart.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServicesSeries {
+    /// Ordered by day; one point per snapshot day.
+    pub points: Vec<SeriesPoint>,
+    /// (step name, deadline), in step order.
+    pub deadlines: Vec<(String, NaiveDate)>,
+}
+
+/// Active services on one snapshot day.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    pub day: NaiveDate,
+    /// Active pagoPA collection services.
+    pub pagopa: i64,
+    /// Services published on App IO.
+    pub io: i64,
 }

@@ -1,31 +1,101 @@
-//! Server functions of the dashboard: thin adapters over the cached [`Snapshot`](crate::evaluation::Snapshot).
+//! Server functions of the dashboard: thin adapters over the cached
+//! [`Snapshot`](crate::evaluation::Snapshot) and the cached drawings, plus the SVG downloads.
 
 use leptos::prelude::*;
 
-use super::Summary;
-use crate::error::AppError;
+use super::{DashboardData, Graphics};
+#[cfg(feature = "ssr")]
+use crate::error::set_status_on_error;
+use crate::{comuni::ComuniFilter, error::AppError};
 
-/// The headline figures and the adhesion table, for all comuni.
-#[server(endpoint = "riepilogo")]
-pub async fn get_summary() -> Result<Summary, AppError> {
-    let snapshot = crate::state::app_state()?.snapshot().await?;
-    Ok(snapshot.summary(&Default::default()))
+/// The figures, tables and legend for the comuni matching `filter`.
+#[server(endpoint = "cruscotto")]
+pub async fn get_dashboard(#[server(default)] filter: ComuniFilter) -> Result<DashboardData, AppError> {
+    let result = async {
+        let filter = filter.validate()?;
+        let snapshot = crate::state::app_state()?.snapshot().await?;
+        let map_status = snapshot.map_status(&filter);
+        let legenda = super::map::legend_counts(&map_status)
+            .into_iter()
+            .map(|(status, n)| super::LegendEntry {
+                label: status.label().to_string(),
+                css: status.css_class().to_string(),
+                pattern: status.pattern_id().to_string(),
+                comuni: n as i64,
+            })
+            .collect();
+        Ok(DashboardData {
+            summary: snapshot.summary(&filter),
+            filtro: filter.query(),
+            fasce_popolazione: snapshot.population_choices(),
+            legenda,
+            servizi: super::chart::series_table(&snapshot.series(&filter)),
+        })
+    }
+    .await;
+    set_status_on_error(&result);
+    result
 }
 
-/// The adhesion-by-province bar chart as SVG, drawn by plotters on the server.
-#[server(endpoint = "grafico-adesione")]
-pub async fn get_adhesion_chart() -> Result<String, AppError> {
-    let snapshot = crate::state::app_state()?.snapshot().await?;
-    let rows = snapshot.summary(&Default::default()).province;
-    // Drawing is CPU work: keep it off the async workers.
-    tokio::task::spawn_blocking(move || super::chart::adhesion_by_province(&rows))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "chart task failed");
-            AppError::Internal
-        })?
-        .map_err(|e| {
-            tracing::error!(error = %e, "chart drawing failed");
-            AppError::Internal
-        })
+/// The four charts and the map for `filter`, as SVG (cached per data version and filter).
+#[server(endpoint = "grafici")]
+pub async fn get_graphics(#[server(default)] filter: ComuniFilter) -> Result<Graphics, AppError> {
+    let result = async {
+        let filter = filter.validate()?;
+        let state = crate::state::app_state()?;
+        let snapshot = state.snapshot().await?;
+        let graphics = state.graphics.get(&snapshot, &filter).await?;
+        Ok(Graphics::clone(&graphics))
+    }
+    .await;
+    set_status_on_error(&result);
+    result
+}
+
+/// `GET /grafici/{name}.svg?filters`: one picture as a file to download, with the data's day in
+/// its name.
+#[cfg(feature = "ssr")]
+pub async fn download_svg(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    axum::extract::Query(filter): axum::extract::Query<ComuniFilter>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::{http::header, response::IntoResponse};
+
+    let unknown = || {
+        AppError::not_found(format!(
+            "Grafico sconosciuto: «{file}». Grafici disponibili: {}.",
+            super::GRAPHICS_NAMES.map(|n| format!("{n}.svg")).join(", ")
+        ))
+    };
+    let name = file.strip_suffix(".svg").filter(|n| super::GRAPHICS_NAMES.contains(n)).ok_or_else(unknown)?;
+    let filter = filter.validate()?;
+    let snapshot = state.snapshot().await?;
+    let graphics = state.graphics.get(&snapshot, &filter).await?;
+    let svg = graphics.by_name(name).ok_or_else(unknown)?;
+    let filename = format!(
+        "traguardi-{name}-{}{}.svg",
+        if snapshot.demo { "dati-dimostrativi-" } else { "" },
+        snapshot.as_of.format("%Y-%m-%d")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        // A file on its own: it needs the XML declaration and namespace a browser page supplies.
+        standalone(svg),
+    )
+        .into_response())
+}
+
+/// An inline SVG as a standalone file: plotters' output lacks the namespace an `.svg` file needs.
+#[cfg(feature = "ssr")]
+fn standalone(svg: &str) -> String {
+    let body = if svg.contains("xmlns=\"http://www.w3.org/2000/svg\"") {
+        svg.to_string()
+    } else {
+        svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 1)
+    };
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}")
 }

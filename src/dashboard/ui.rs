@@ -1,144 +1,209 @@
-//! The dashboard page.
+//! The dashboard page: the filter form, the headline figures, four charts and the map.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    server::{get_adhesion_chart, get_summary},
-    Summary,
+    server::{get_dashboard, get_graphics},
+    DashboardData, Graphics, LegendEntry, ProvinceRow, SeriesPoint, Summary,
 };
-use crate::{app::ErrorNotice, format};
+use crate::{
+    app::ErrorNotice,
+    comuni::{ui::use_filter, ui::FilterForm, ComuniFilter, Milestone},
+    format,
+};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let summary = Resource::new(|| (), |_| get_summary());
-    let chart = Resource::new(|| (), |_| get_adhesion_chart());
+    let filter = use_filter();
+    // Rendered on the server only (islands): the resources are not sent to the browser.
+    let data = Resource::new(move || filter.get(), get_dashboard);
+    let graphics = Resource::new(move || filter.get(), get_graphics);
     view! {
         <Title text="Cruscotto" />
         <h1>"Fondo Innovazione in Puglia"</h1>
-        <Suspense fallback=|| view! { <p>"Caricamento dei dati…"</p> }>
-            {move || Suspend::new(async move {
-                match (summary.await, chart.await) {
-                    (Ok(s), Ok(svg)) => view! { <Dashboard summary=s svg /> }.into_any(),
-                    (Err(error), _) | (_, Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+        <InPlaceFilters>
+            <Suspense fallback=|| view! { <p>"Caricamento dei dati…"</p> }>
+                {move || Suspend::new(async move {
+                    match (data.await, graphics.await) {
+                        (Ok(d), Ok(g)) => view! { <Dashboard data=d graphics=g filter /> }.into_any(),
+                        (Err(error), _) | (_, Err(error)) => {
+                            view! {
+                                <FilterForm action="/" filter population=Vec::new() />
+                                <ErrorNotice error />
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </InPlaceFilters>
+    }
+}
+
+/// With JavaScript, the dashboard's filter form updates the page in place: the form is sent
+/// as it would be without JavaScript (a GET of `/` with the filters), and the figures, charts
+/// and map of the answer (`#cruscotto-risultati`) replace the current ones; the address bar
+/// follows, so the link can still be shared, and the back button reloads the page it names.
+/// Without JavaScript the same form simply loads the new page. The server renders everything
+/// once either way; this island is the only dashboard code in the browser.
+#[island]
+fn InPlaceFilters(children: Children) -> impl IntoView {
+    let message = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    // The back and forward buttons show the page of the address they go to.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        browser::reload_on_history_navigation();
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        browser::submit_in_place(ev, busy, message);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    view! {
+        <div class="cruscotto" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+            <p class="visually-hidden" aria-live="polite">
+                {move || message.get()}
+            </p>
+            <p class="aggiornamento" hidden=move || !busy.get()>
+                "Aggiornamento dei dati in corso…"
+            </p>
+            {children()}
+        </div>
+    }
+}
+
+/// What [`InPlaceFilters`] does in the browser.
+#[cfg(feature = "hydrate")]
+mod browser {
+    use leptos::prelude::*;
+    use wasm_bindgen::{closure::Closure, JsCast};
+    use wasm_bindgen_futures::JsFuture;
+
+    /// The part of the page that a filter changes.
+    const RESULTS: &str = "cruscotto-risultati";
+
+    pub fn reload_on_history_navigation() {
+        let Some(window) = web_sys::window() else { return };
+        let reload = Closure::<dyn Fn()>::new(|| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().reload();
+            }
+        });
+        window.set_onpopstate(Some(reload.as_ref().unchecked_ref()));
+        reload.forget();
+    }
+
+    pub fn submit_in_place(ev: leptos::ev::SubmitEvent, busy: RwSignal<bool>, message: RwSignal<String>) {
+        let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else {
+            return;
+        };
+        if !form.method().eq_ignore_ascii_case("get") {
+            return;
+        }
+        let Some(url) = form_url(&form) else { return };
+        ev.prevent_default();
+        busy.set(true);
+        message.set("Aggiornamento dei dati in corso.".into());
+        leptos::task::spawn_local(async move {
+            let done = replace_results(&url).await;
+            busy.set(false);
+            match done {
+                Some(status) => message.set(format!("Dati aggiornati. {status}")),
+                // Anything unexpected (an error page, a lost connection): load the page itself.
+                None => {
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().assign(&url);
+                    }
                 }
-            })}
-        </Suspense>
+            }
+        });
+    }
+
+    /// The address the form would load: its action with its fields as the query.
+    fn form_url(form: &web_sys::HtmlFormElement) -> Option<String> {
+        let data = web_sys::FormData::new_with_form(form).ok()?;
+        let query = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
+        let action = form.action();
+        let base = action.split('?').next().unwrap_or(&action);
+        Some(format!("{base}?{}", String::from(query.to_string())))
+    }
+
+    /// Fetches `url`, swaps its results into the page, updates the address and the title.
+    /// Returns the new status line, or `None` when the answer is not a dashboard.
+    async fn replace_results(url: &str) -> Option<String> {
+        let window = web_sys::window()?;
+        let response: web_sys::Response =
+            JsFuture::from(window.fetch_with_str(url)).await.ok()?.dyn_into().ok()?;
+        if !response.ok() {
+            return None;
+        }
+        let html = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+        let parsed = web_sys::DomParser::new()
+            .ok()?
+            .parse_from_string(&html, web_sys::SupportedType::TextHtml)
+            .ok()?;
+        let fresh = parsed.get_element_by_id(RESULTS)?;
+        let document = window.document()?;
+        let current = document.get_element_by_id(RESULTS)?;
+        current.set_inner_html(&fresh.inner_html());
+        document.set_title(&parsed.title());
+        window.history().ok()?.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url)).ok()?;
+        let status = current.query_selector("[data-testid=filtri-applicati]").ok()??.text_content()?;
+        Some(status)
     }
 }
 
 #[component]
-fn Dashboard(summary: Summary, svg: String) -> impl IntoView {
-    let s = summary;
-    let tot = s.totale_comuni;
-    let deadline1 = s.primo_step_scadenza.map(format::date).unwrap_or_default();
-    let deadline2 = s.finale_scadenza.map(format::date).unwrap_or_default();
+fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>) -> impl IntoView {
+    let DashboardData { summary: s, filtro, fasce_popolazione, legenda, servizi } = data;
     let as_of = s.data_riferimento.map(format::date).unwrap_or_default();
-    let on_comuni = |n: i64| format!("su {} comuni ({})", format::int(tot), format::percent(n, tot));
-    let figures = vec![
-        Figure {
-            key: "aderenti",
-            title: "Comuni aderenti".into(),
-            value: s.aderenti,
-            denominator: on_comuni(s.aderenti),
-            href: Some("/comuni?adesione=aderente".into()),
-            euro: false,
-        },
-        Figure {
-            key: "supportati",
-            title: "Comuni supportati".into(),
-            value: s.supportati,
-            denominator: format!(
-                "su {} comuni: {} aderenti e {} aderenti in ritardo",
-                format::int(tot),
-                format::int(s.aderenti),
-                format::int(s.in_ritardo)
-            ),
-            href: Some("/comuni?adesione=aderente_in_ritardo".into()),
-            euro: false,
-        },
-        Figure {
-            key: "primo-step-in-tempo",
-            title: format!("Primo step raggiunto entro il {deadline1}"),
-            value: s.primo_step_in_tempo,
-            denominator: on_comuni(s.primo_step_in_tempo),
-            href: None,
-            euro: false,
-        },
-        Figure {
-            key: "primo-step",
-            title: "Primo step raggiunto (anche in ritardo)".into(),
-            value: s.primo_step,
-            denominator: on_comuni(s.primo_step),
-            href: None,
-            euro: false,
-        },
-        Figure {
-            key: "tutti-obiettivi",
-            title: format!("Tutti gli obiettivi raggiunti entro il {deadline2}"),
-            value: s.tutti_obiettivi,
-            denominator: format!(
-                "su {} comuni supportati ({})",
-                format::int(s.supportati),
-                format::percent(s.tutti_obiettivi, s.supportati)
-            ),
-            href: None,
-            euro: false,
-        },
-        Figure {
-            key: "mypay-attivi",
-            title: "Servizi di incasso pagoPA attivi su MyPay".into(),
-            value: s.mypay_attivi,
-            denominator: format!(
-                "su {} servizi applicabili registrati su MyPay ({}), attivi al {as_of}",
-                format::int(s.mypay_applicabili),
-                format::percent(s.mypay_attivi, s.mypay_applicabili)
-            ),
-            href: None,
-            euro: false,
-        },
-        Figure {
-            key: "mypay-nel-progetto",
-            title: "Servizi attivati su MyPay durante il progetto".into(),
-            value: s.mypay_nel_progetto,
-            denominator: format!(
-                "su {} servizi attivi su MyPay ({}), attivati dal 15/12/2020 al {deadline2}",
-                format::int(s.mypay_attivi),
-                format::percent(s.mypay_nel_progetto, s.mypay_attivi)
-            ),
-            href: None,
-            euro: false,
-        },
-        Figure {
-            key: "io-regione",
-            title: "Comuni su App IO tramite la Regione".into(),
-            value: s.io_regione,
-            denominator: on_comuni(s.io_regione),
-            href: None,
-            euro: false,
-        },
-        Figure {
-            key: "contributo-maturato",
-            title: "Contributo maturato".into(),
-            value: s.contributo_maturato,
-            denominator: format!(
-                "su {} assegnati ai comuni supportati; persi {}, rinunciati {}, ancora possibili {}",
-                format::eur(s.contributo_assegnato),
-                format::eur(s.contributo_perso),
-                format::eur(s.contributo_rinunciato),
-                format::eur(s.contributo_possibile)
-            ),
-            href: None,
-            euro: true,
-        },
-    ];
-    let rows = s.province.clone();
+    let download = |name: &str| {
+        if filtro.is_empty() {
+            format!("/grafici/{name}.svg")
+        } else {
+            format!("/grafici/{name}.svg?{filtro}")
+        }
+    };
+    let [d_adesione, d_obiettivi, d_servizi, d_contributo, d_mappa] =
+        ["adesione", "obiettivi", "servizi", "contributo", "mappa"].map(download);
+    let figures = figures(&s, &filtro);
+    let applied = describe_filter(&filter.get_untracked(), &fasce_popolazione);
+    let (rows_a, rows_o, rows_c) = (s.province.clone(), s.province.clone(), s.province.clone());
+    let list_href = if filtro.is_empty() { "/comuni".to_string() } else { format!("/comuni?{filtro}") };
+    let csv_href = if filtro.is_empty() {
+        "/export/comuni.csv".to_string()
+    } else {
+        format!("/export/comuni.csv?{filtro}")
+    };
     view! {
         <p class="lead">
             {format!(
                 "{}: adesione e obiettivi dei comuni pugliesi su pagoPA, App IO e SPID/CIE. Dati al {as_of}.",
                 s.programma,
             )}
+        </p>
+        <section aria-labelledby="filtri-titolo" class="sezione-filtri">
+            <h2 id="filtri-titolo">"Filtri"</h2>
+            <p class="note">
+                "Cifre, grafici, mappa ed esportazione seguono gli stessi filtri; l'indirizzo della pagina li conserva e si può condividere."
+            </p>
+            <FilterForm action="/" filter population=fasce_popolazione />
+        </section>
+        // What a filter changes: with JavaScript, replaced in place by the `InPlaceFilters` island.
+        <div id="cruscotto-risultati">
+        <p role="status" class="filtri-applicati" data-testid="filtri-applicati">
+            {format!("{applied} {} comuni considerati.", format::int(s.totale_comuni))}
+        </p>
+        <p>
+            <a href=list_href class="me-3">
+                "Elenco di questi comuni"
+            </a>
+            <a href=csv_href download="">
+                "Scarica questi comuni in CSV"
+            </a>
         </p>
         <section aria-labelledby="cifre-titolo">
             <h2 id="cifre-titolo">"Le cifre principali"</h2>
@@ -149,79 +214,440 @@ fn Dashboard(summary: Summary, svg: String) -> impl IntoView {
                 "Nota: il comunicato stampa della Regione parla di 256 comuni pugliesi; l'elenco ISTAT ne conta 257 (Presicce-Acquarica è nato nel 2019 dalla fusione di due comuni). Qui si contano 257 comuni."
             </p>
         </section>
-        <section aria-labelledby="province-titolo">
-            <h2 id="province-titolo">"Adesione per provincia"</h2>
-            <figure class="chart">
-                <div class="chart-svg" inner_html=svg></div>
-                <figcaption>
-                    "Adesione al Fondo Innovazione per provincia: comuni aderenti, aderenti in ritardo e non aderenti, sul totale dei comuni di ciascuna provincia."
-                </figcaption>
-                <details>
-                    <summary>"Dati del grafico in tabella"</summary>
-                    <table class="table">
-                        <caption>"Adesione per provincia"</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">"Provincia"</th>
-                                <th scope="col">"Aderenti"</th>
-                                <th scope="col">"In ritardo"</th>
-                                <th scope="col">"Non aderenti"</th>
-                                <th scope="col">"Totale comuni"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {rows
-                                .into_iter()
-                                .map(|r| {
-                                    view! {
-                                        <tr>
-                                            <th scope="row">
-                                                <a href=format!(
-                                                    "/comuni?provincia={}",
-                                                    r.sigla,
-                                                )>{r.nome}</a>
-                                            </th>
-                                            <td>{format::int(r.aderenti)}</td>
-                                            <td>{format::int(r.in_ritardo)}</td>
-                                            <td>{format::int(r.non_aderenti)}</td>
-                                            <td>{format::int(r.totale)}</td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                </details>
-            </figure>
+        <section aria-labelledby="mappa-sezione">
+            <h2 id="mappa-sezione">"La mappa dei comuni"</h2>
+            <MapFigure svg=graphics.mappa legenda download=d_mappa />
         </section>
+        <section aria-labelledby="grafici-titolo">
+            <h2 id="grafici-titolo">"Province e tempi"</h2>
+            <ChartFigure
+                id="adesione"
+                title="Adesione per provincia"
+                caption="Comuni aderenti, aderenti in ritardo e non aderenti (comprese le rinunce), sul totale dei comuni di ciascuna provincia."
+                svg=graphics.adesione
+                download=d_adesione
+            >
+                <AdhesionTable rows=rows_a filtro=filtro />
+            </ChartFigure>
+            <ChartFigure
+                id="obiettivi"
+                title="Obiettivi raggiunti per provincia"
+                caption="Comuni che hanno raggiunto gli obiettivi del primo step (anche in ritardo) e tutti gli obiettivi entro le scadenze, in percentuale dei comuni aderenti della provincia."
+                svg=graphics.obiettivi
+                download=d_obiettivi
+            >
+                <ObjectivesTable rows=rows_o />
+            </ChartFigure>
+            <ChartFigure
+                id="servizi"
+                title="Servizi attivi nel tempo"
+                caption="Servizi di incasso pagoPA attivi e servizi pubblicati su App IO, sommati sui comuni considerati, dai conteggi di fine mese; le linee verticali segnano le scadenze del programma."
+                svg=graphics.servizi
+                download=d_servizi
+            >
+                <SeriesTable points=servizi />
+            </ChartFigure>
+            <ChartFigure
+                id="contributo"
+                title="Contributo per provincia"
+                caption="Contributo assegnato ai comuni aderenti, in euro: maturato, ancora possibile, perso o rinunciato."
+                svg=graphics.contributo
+                download=d_contributo
+            >
+                <GrantTable rows=rows_c />
+            </ChartFigure>
+        </section>
+        </div>
     }
 }
 
-/// A headline figure: what it counts, the number, and the denominator in words.
-struct Figure {
-    key: &'static str,
-    title: String,
-    value: i64,
-    denominator: String,
-    href: Option<String>,
-    /// The value is an amount in euros.
-    euro: bool,
+/// "Filtri applicati: provincia di Lecce, …." or "Nessun filtro: tutti i comuni della Puglia."
+fn describe_filter(f: &ComuniFilter, bands: &[crate::comuni::FilterChoice]) -> String {
+    let Ok(v) = f.validate() else { return String::new() };
+    let mut parts = Vec::new();
+    if let Some(p) = v.provincia {
+        let name = crate::comuni::PROVINCE.iter().find(|(s, _)| *s == p).map(|(_, n)| *n).unwrap_or(p);
+        parts.push(format!("provincia di {name}"));
+    }
+    if let Some(a) = v.adesione {
+        parts.push(format!("adesione «{}»", a.label()));
+    }
+    if let Some(b) = v.popolazione {
+        let label =
+            bands.iter().find(|c| c.value == b.code()).map(|c| c.label.clone()).unwrap_or_else(|| b.label());
+        parts.push(format!("popolazione {label}"));
+    }
+    if let Some(p) = v.piattaforma {
+        parts.push(format!("con servizi attivi su {}", p.label()));
+    }
+    if let Some(t) = v.traguardo {
+        parts.push(format!("traguardo «{}»", t.label()));
+    }
+    if parts.is_empty() {
+        "Nessun filtro: tutti i comuni della Puglia.".to_string()
+    } else {
+        format!("Filtri applicati: {}.", parts.join(", "))
+    }
+}
+
+/// A headline figure: what it counts, the number, the denominator in words, and the list of
+/// the comuni behind it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    pub key: &'static str,
+    pub title: String,
+    pub value: String,
+    pub denominator: String,
+    pub href: String,
+}
+
+/// The headline figures of `s`; links keep the filter `filtro` and add the figure's milestone.
+pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
+    let tot = s.totale_comuni;
+    let deadline1 = s.primo_step_scadenza.map(format::date).unwrap_or_default();
+    let deadline2 = s.finale_scadenza.map(format::date).unwrap_or_default();
+    let as_of = s.data_riferimento.map(format::date).unwrap_or_default();
+    let list = |extra: &str| match (filtro.is_empty(), extra.is_empty()) {
+        (true, true) => "/comuni".to_string(),
+        (true, false) => format!("/comuni?{extra}"),
+        (false, true) => format!("/comuni?{filtro}"),
+        (false, false) => format!("/comuni?{filtro}&{extra}"),
+    };
+    let milestone = |m: Milestone| list(&format!("traguardo={}", m.code()));
+    let of = |n: i64, whole: i64, what: &str| {
+        format!("su {} {what} ({})", format::int(whole), format::percent(n, whole))
+    };
+    let tranches = s
+        .maturato_per_step
+        .iter()
+        .map(|t| format!("{} {}% {}", t.step.to_lowercase(), t.share_percent, format::eur(t.eur)))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    vec![
+        Figure {
+            key: "supportati",
+            title: "Comuni aderenti".into(),
+            value: format::int(s.supportati),
+            denominator: format!(
+                "{}: {} nei termini e {} in ritardo",
+                of(s.supportati, tot, "comuni"),
+                format::int(s.aderenti),
+                format::int(s.in_ritardo)
+            ),
+            href: milestone(Milestone::Supportati),
+        },
+        Figure {
+            key: "primo-step-in-tempo",
+            title: format!("Primo step raggiunto entro il {deadline1}"),
+            value: format::int(s.primo_step_in_tempo),
+            denominator: of(s.primo_step_in_tempo, s.supportati, "comuni aderenti"),
+            href: milestone(Milestone::PrimoStepInTempo),
+        },
+        Figure {
+            key: "primo-step",
+            title: "Primo step raggiunto (anche in ritardo)".into(),
+            value: format::int(s.primo_step),
+            denominator: of(s.primo_step, s.supportati, "comuni aderenti"),
+            href: milestone(Milestone::PrimoStep),
+        },
+        Figure {
+            key: "tutti-obiettivi",
+            title: format!("Tutti gli obiettivi raggiunti entro il {deadline2}"),
+            value: format::int(s.tutti_obiettivi),
+            denominator: of(s.tutti_obiettivi, s.supportati, "comuni aderenti"),
+            href: milestone(Milestone::TuttiObiettivi),
+        },
+        Figure {
+            key: "mypay-attivi",
+            title: "Servizi di incasso pagoPA attivi su MyPay".into(),
+            value: format::int(s.mypay_attivi),
+            denominator: format!(
+                "{}, attivi al {as_of}",
+                of(s.mypay_attivi, s.mypay_applicabili, "servizi applicabili registrati su MyPay")
+            ),
+            href: milestone(Milestone::MyPay),
+        },
+        Figure {
+            key: "mypay-nel-progetto",
+            title: "Servizi attivati su MyPay durante il progetto".into(),
+            value: format::int(s.mypay_nel_progetto),
+            denominator: format!(
+                "{}, attivati dal 15/12/2020 in poi",
+                of(s.mypay_nel_progetto, s.mypay_attivi, "servizi attivi su MyPay")
+            ),
+            href: milestone(Milestone::MyPayNelProgetto),
+        },
+        Figure {
+            key: "io-regione",
+            title: "Comuni su App IO tramite la Regione".into(),
+            value: format::int(s.io_regione),
+            denominator: of(s.io_regione, tot, "comuni"),
+            href: milestone(Milestone::IoTramiteRegione),
+        },
+        Figure {
+            key: "contributo-assegnato",
+            title: "Contributo assegnato".into(),
+            value: format::eur(s.contributo_assegnato),
+            denominator: format!(
+                "ai {} comuni aderenti, per fascia di popolazione",
+                format::int(s.supportati)
+            ),
+            href: milestone(Milestone::Supportati),
+        },
+        Figure {
+            key: "contributo-maturato",
+            title: "Contributo maturato".into(),
+            value: format::eur(s.contributo_maturato),
+            denominator: format!(
+                "su {} assegnati ({}): {tranches}",
+                format::eur(s.contributo_assegnato),
+                format::percent(s.contributo_maturato, s.contributo_assegnato)
+            ),
+            href: milestone(Milestone::ContributoMaturato),
+        },
+        Figure {
+            key: "contributo-perso",
+            title: "Contributo perso o rinunciato".into(),
+            value: format::eur(s.contributo_perso + s.contributo_rinunciato),
+            denominator: format!(
+                "su {} assegnati: persi {}, rinunciati {}; ancora possibili {}",
+                format::eur(s.contributo_assegnato),
+                format::eur(s.contributo_perso),
+                format::eur(s.contributo_rinunciato),
+                format::eur(s.contributo_possibile)
+            ),
+            href: milestone(Milestone::ContributoPerso),
+        },
+    ]
 }
 
 #[component]
 fn FigureCard(figure: Figure) -> impl IntoView {
-    let Figure { key, title, value, denominator, href, euro } = figure;
-    let body = view! {
-        <span class="figura-titolo">{title}</span>
-        <span class="figura-valore">{if euro { format::eur(value) } else { format::int(value) }}</span>
-        <span class="figura-denominatore">{denominator}</span>
-    };
+    let Figure { key, title, value, denominator, href } = figure;
     view! {
         <div class="figura" data-figura=key>
-            {match href {
-                Some(href) => view! { <a href=href>{body}</a> }.into_any(),
-                None => view! { <div>{body}</div> }.into_any(),
-            }}
+            <a href=href>
+                <span class="figura-titolo">{title}</span>
+                <span class="figura-valore">{value}</span>
+                <span class="figura-denominatore">{denominator}</span>
+                <span class="visually-hidden">" — vedi l'elenco dei comuni"</span>
+            </a>
         </div>
     }
+}
+
+/// A chart: the SVG drawn on the server, its caption, the same numbers as a table (collapsed,
+/// readable without JavaScript: `<details>`), and the SVG as a file.
+#[component]
+fn ChartFigure(
+    id: &'static str,
+    title: &'static str,
+    caption: &'static str,
+    svg: String,
+    download: String,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <figure class="chart" id=format!("grafico-{id}") data-grafico=id>
+            <h3>{title}</h3>
+            <div class="chart-svg" inner_html=svg></div>
+            <figcaption>{caption}</figcaption>
+            <details>
+                <summary>"Dati del grafico in tabella"</summary>
+                {children()}
+            </details>
+            <p class="scarica">
+                <a href=download download="">
+                    {format!("Scarica il grafico «{title}» (SVG)")}
+                </a>
+            </p>
+        </figure>
+    }
+}
+
+#[component]
+fn MapFigure(svg: String, legenda: Vec<LegendEntry>, download: String) -> impl IntoView {
+    view! {
+        <figure class="mappa-figura" data-grafico="mappa">
+            <a href="#mappa-legenda" class="salta-mappa">
+                "Salta la mappa e vai alla legenda"
+            </a>
+            <div class="mappa-svg" inner_html=svg></div>
+            <figcaption>
+                "Comuni della Puglia per avanzamento nel programma: ogni comune porta nome e stato e apre la propria pagina. Trama e colore indicano lo stato; i comuni esclusi dai filtri sono in bianco."
+            </figcaption>
+            <h3 id="mappa-legenda" tabindex="-1">
+                "Legenda"
+            </h3>
+            <ul class="legenda">
+                {legenda
+                    .into_iter()
+                    .map(|l| {
+                        view! {
+                            <li data-stato=l.css.clone()>
+                                <svg class="legenda-campione" viewBox="0 0 24 16" aria-hidden="true">
+                                    <rect
+                                        width="24"
+                                        height="16"
+                                        fill=format!("url(#{})", l.pattern)
+                                        stroke="#1a1a1a"
+                                    ></rect>
+                                </svg>
+                                <span class="legenda-testo">
+                                    {format!(
+                                        "{}: {} {}",
+                                        l.label,
+                                        format::int(l.comuni),
+                                        if l.comuni == 1 { "comune" } else { "comuni" },
+                                    )}
+                                </span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <p class="note">
+                "Confini dei comuni e delle province: ISTAT, Openpolis (licenza CC BY 4.0). "
+                <a href=download download="">
+                    "Scarica la mappa (SVG)"
+                </a>
+            </p>
+        </figure>
+    }
+}
+
+/// One row of a chart's table: the row header (a link when it leads somewhere) and the cells.
+struct TableRow {
+    head: String,
+    href: Option<String>,
+    cells: Vec<String>,
+}
+
+/// A chart's numbers as a table: caption, column headers (the first one names the row headers),
+/// one row per province or day; numbers right-aligned.
+#[component]
+fn DataTable(caption: &'static str, columns: &'static [&'static str], rows: Vec<TableRow>) -> impl IntoView {
+    view! {
+        <table class="table">
+            <caption>{caption}</caption>
+            <thead>
+                <tr>
+                    {columns
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            view! {
+                                <th scope="col" class=(i > 0).then_some("num")>
+                                    {*c}
+                                </th>
+                            }
+                        })
+                        .collect_view()}
+                </tr>
+            </thead>
+            <tbody>
+                {rows
+                    .into_iter()
+                    .map(|r| {
+                        view! {
+                            <tr>
+                                <th scope="row">
+                                    {match r.href {
+                                        Some(href) => view! { <a href=href>{r.head}</a> }.into_any(),
+                                        None => r.head.into_any(),
+                                    }}
+                                </th>
+                                {r.cells.into_iter().map(|c| view! { <td class="num">{c}</td> }).collect_view()}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn AdhesionTable(rows: Vec<ProvinceRow>, filtro: String) -> impl IntoView {
+    let rows = rows
+        .into_iter()
+        .map(|r| TableRow {
+            href: Some(province_list(&filtro, &r.sigla)),
+            cells: [r.aderenti, r.in_ritardo, r.non_aderenti, r.totale].map(format::int).to_vec(),
+            head: r.nome,
+        })
+        .collect();
+    let columns = &["Provincia", "Aderenti", "In ritardo", "Non aderenti", "Totale comuni"];
+    view! { <DataTable caption="Adesione per provincia" columns rows /> }
+}
+
+/// `/comuni` with the filter narrowed to one province.
+fn province_list(filtro: &str, sigla: &str) -> String {
+    let rest =
+        filtro.split('&').filter(|p| !p.is_empty() && !p.starts_with("provincia=")).collect::<Vec<_>>();
+    let mut q = vec![format!("provincia={sigla}")];
+    q.extend(rest.into_iter().map(str::to_string));
+    format!("/comuni?{}", q.join("&"))
+}
+
+#[component]
+fn ObjectivesTable(rows: Vec<ProvinceRow>) -> impl IntoView {
+    let rows = rows
+        .into_iter()
+        .map(|r| TableRow {
+            href: None,
+            cells: vec![
+                format::int(r.supportati),
+                format::int(r.primo_step),
+                format::percent(r.primo_step, r.supportati),
+                format::int(r.tutti_obiettivi),
+                format::percent(r.tutti_obiettivi, r.supportati),
+            ],
+            head: r.nome,
+        })
+        .collect();
+    let columns = &[
+        "Provincia",
+        "Comuni aderenti",
+        "Primo step raggiunto",
+        "Quota primo step",
+        "Tutti gli obiettivi",
+        "Quota tutti gli obiettivi",
+    ];
+    view! { <DataTable caption="Obiettivi raggiunti per provincia" columns rows /> }
+}
+
+#[component]
+fn SeriesTable(points: Vec<SeriesPoint>) -> impl IntoView {
+    let rows = points
+        .into_iter()
+        .map(|p| TableRow {
+            head: format::date(p.day),
+            href: None,
+            cells: vec![format::int(p.pagopa), format::int(p.io)],
+        })
+        .collect();
+    let columns = &["Data del conteggio", "Servizi pagoPA attivi", "Servizi su App IO"];
+    view! { <DataTable caption="Servizi attivi alle scadenze e all'ultimo conteggio" columns rows /> }
+}
+
+#[component]
+fn GrantTable(rows: Vec<ProvinceRow>) -> impl IntoView {
+    let rows = rows
+        .into_iter()
+        .map(|r| TableRow {
+            href: None,
+            cells: [
+                r.contributo_assegnato,
+                r.contributo_maturato,
+                r.contributo_possibile,
+                r.contributo_perso + r.contributo_rinunciato,
+            ]
+            .map(format::eur)
+            .to_vec(),
+            head: r.nome,
+        })
+        .collect();
+    let columns = &["Provincia", "Assegnato", "Maturato", "Ancora possibile", "Perso o rinunciato"];
+    view! { <DataTable caption="Contributo per provincia, in euro" columns rows /> }
 }

@@ -19,6 +19,25 @@ pub struct ComuneRecord {
     pub codice_ipa: String,
     pub popolazione: i64,
     pub facts: ComuneFacts,
+    /// The count snapshots (`service_count`) of pagoPA and App IO services, ordered by day: the
+    /// services-over-time chart sums them over the filtered comuni.
+    pub counts_over_time: Vec<CountSnapshot>,
+}
+
+/// Active services of one comune on one snapshot day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CountSnapshot {
+    pub day: NaiveDate,
+    pub pagopa: i64,
+    pub io: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CountRow {
+    comune: String,
+    platform: String,
+    day: NaiveDate,
+    active: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -67,7 +86,7 @@ struct OnlineRow {
 
 /// Every comune of the registry, ordered by ISTAT code, with its facts for `programme`.
 pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sqlx::Error> {
-    let (comuni, memberships, pagopa, io, online) = on_db!(db, pool => {
+    let (comuni, memberships, pagopa, io, online, counts) = on_db!(db, pool => {
         let comuni = sqlx::query_as::<_, ComuneRow>(
             "SELECT c.codice_istat, c.denominazione, c.sigla_provincia, p.nome AS provincia, c.codice_catastale, \
              c.codice_ipa, c.popolazione, a.status, a.adhesion_date \
@@ -94,8 +113,28 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
         let online = sqlx::query_as::<_, OnlineRow>("SELECT comune, spid_since, cie_since FROM online_service")
             .fetch_all(pool)
             .await?;
-        (comuni, memberships, pagopa, io, online)
+        let counts = sqlx::query_as::<_, CountRow>(
+            "SELECT comune, platform, day, active FROM service_count WHERE platform IN ('pagopa', 'io') \
+             ORDER BY comune, day",
+        )
+        .fetch_all(pool)
+        .await?;
+        (comuni, memberships, pagopa, io, online, counts)
     });
+
+    // Rows come ordered by comune and day: one point per day, both platforms merged.
+    let mut series: HashMap<String, Vec<CountSnapshot>> = HashMap::new();
+    for c in counts {
+        let points = series.entry(c.comune).or_default();
+        if points.last().is_none_or(|p| p.day != c.day) {
+            points.push(CountSnapshot { day: c.day, ..Default::default() });
+        }
+        let point = points.last_mut().expect("pushed above");
+        match c.platform.as_str() {
+            "pagopa" => point.pagopa = c.active,
+            _ => point.io = c.active,
+        }
+    }
 
     let mut facts: HashMap<String, ComuneFacts> = HashMap::with_capacity(comuni.len());
     for m in memberships {
@@ -144,6 +183,7 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
                 })?,
             };
             f.adhesion_date = c.adhesion_date;
+            let counts_over_time = series.remove(&c.codice_istat).unwrap_or_default();
             Ok(ComuneRecord {
                 codice_istat: c.codice_istat,
                 denominazione: c.denominazione,
@@ -152,6 +192,7 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
                 codice_catastale: c.codice_catastale,
                 codice_ipa: c.codice_ipa,
                 popolazione: c.popolazione,
+                counts_over_time,
                 facts: f,
             })
         })

@@ -67,7 +67,7 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
     let private_reader = matches!(who, ComuneOnOwn | Assessore | Regione);
     match (method.as_str(), path) {
         // Public pages and reads: what open data would publish.
-        ("GET", "/" | "/comuni" | "/accedi" | "/healthz" | "/export/comuni.csv") => ok,
+        ("GET", "/" | "/comuni" | "/accedi" | "/healthz" | "/export/comuni.csv" | "/grafici/{file}") => ok,
         (
             "POST",
             "/api/sito"
@@ -75,8 +75,9 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
             | "/api/esito-modulo"
             | "/api/comuni"
             | "/api/comune"
-            | "/api/riepilogo"
-            | "/api/grafico-adesione"
+            | "/api/cruscotto"
+            | "/api/grafici"
+            | "/api/scelte-filtri"
             | "/api/accesso-oidc",
         ) => ok,
         // A comune's page is public; its private section only for those who may read it.
@@ -86,6 +87,13 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
             ComuneOnOther => (StatusCode::NOT_FOUND, false),
             _ => (StatusCode::OK, true),
         },
+        // The site's own pages (footer links) and the feedback form, sent empty: anyone gets the
+        // form back with its messages; only the Region reads what was sent.
+        ("GET", "/accessibilita" | "/privacy" | "/note-legali" | "/feedback") => ok,
+        ("POST", "/feedback") => ok,
+        ("GET", "/feedback/ricevuti") | ("POST", "/api/feedback-ricevuti") => {
+            region_only(StatusCode::OK, false)
+        }
         ("GET", "/profilo") | ("POST", "/api/profilo") => signed_in_only,
         ("GET", "/utenti") | ("POST", "/api/utenti") => region_only(StatusCode::OK, true),
         // Forms, sent empty: the Region's get past authorization to validation (and the users
@@ -145,7 +153,7 @@ async fn every_route_for_every_role() {
                     ),
                     None => None,
                 };
-                let uri = path.replace("{codice}", target);
+                let uri = path.replace("{codice}", target).replace("{file}", "mappa.svg");
                 let req = if *method == Method::GET {
                     get(&uri, token.as_deref())
                 } else {

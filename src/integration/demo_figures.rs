@@ -45,6 +45,7 @@ async fn demo_rows_give_the_press_release_figures_on_every_backend() {
         let ta = snapshot.list(&ValidFilter {
             provincia: Some("TA"),
             adesione: Some(crate::rules::AdhesionStatus::Aderente),
+            ..Default::default()
         });
         let mut names: Vec<String> = ta.into_iter().map(|r| r.denominazione).collect();
         names.sort();

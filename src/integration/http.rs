@@ -48,10 +48,11 @@ async fn pages_render_on_the_server_with_the_computed_figures() {
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("<html lang=\"it\""));
         assert!(html.contains("Dati dimostrativi"));
-        assert!(html.contains("data-figura=\"aderenti\""));
-        assert!(html.contains("<span class=\"figura-valore\">133</span>"), "adherents figure");
+        assert!(html.contains("data-figura=\"supportati\""));
+        assert!(html.contains("<span class=\"figura-valore\">140</span>"), "adherents figure");
+        assert!(html.contains("su 257 comuni (54,5%): 133 nei termini e 7 in ritardo"), "{html}");
         assert!(html.contains("<span class=\"figura-valore\">106</span>"));
-        assert!(html.contains("su 257 comuni (50,6%)"), "130 of 257 with its denominator");
+        assert!(html.contains("su 140 comuni aderenti (92,9%)"), "130 of 140 with its denominator");
         assert!(html.contains("<svg role=\"img\""), "server-rendered chart");
         assert!(html.contains("<caption>Adesione per provincia</caption>"));
         assert_eq!(html.matches("<h1").count(), 1);
@@ -201,7 +202,7 @@ async fn cross_site_requests_are_refused_same_site_ones_served() {
     let t = TestDb::sqlite().await;
     let app = app(&t).await;
     let post = |site: &'static str, origin: &'static str| {
-        Request::post("/api/riepilogo")
+        Request::post("/api/scelte-filtri")
             .header("host", "traguardi.example")
             .header("sec-fetch-site", site)
             .header("origin", origin)

@@ -7,9 +7,11 @@
 
 mod auth;
 mod authorization;
+mod dashboard;
 mod demo_figures;
 mod http;
 mod oidc;
+mod site;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -15,7 +15,7 @@ mod types;
 pub use types::*;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// A programme as the rules need it: steps with deadlines and tranche shares, objectives with
 /// their rule and threshold, grant bands by population.

@@ -8,7 +8,7 @@ use super::*;
 // Test data: the programme as the migration loads it, and small builders for a comune's facts.
 // ---------------------------------------------------------------------------------------------
 
-fn day(s: &str) -> NaiveDate {
+pub(crate) fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_else(|e| panic!("bad test date {s}: {e}"))
 }
 
@@ -49,7 +49,7 @@ fn objective(
 }
 
 /// The Fondo Innovazione 2020-21 with the rows of the database migration.
-fn fondo_innovazione() -> Programme {
+pub(crate) fn fondo_innovazione() -> Programme {
     use Platform::*;
     use RuleKind::*;
     Programme {
@@ -200,7 +200,7 @@ fn online(spid: Option<&str>, cie: Option<&str>) -> OnlineService {
 
 /// A supported comune of 3,000 residents that joined pagoPA and App IO in January 2021, with no
 /// services yet.
-fn aderente() -> ComuneFacts {
+pub(crate) fn aderente() -> ComuneFacts {
     ComuneFacts {
         population: 3000,
         adhesion: AdhesionStatus::Aderente,
@@ -213,7 +213,7 @@ fn aderente() -> ComuneFacts {
 
 /// A comune that meets every objective on time. Step 1 is complete on 2021-02-10 (the SPID
 /// service); the final objectives on 2021-11-30 (CIE on the last online service).
-fn full_success() -> ComuneFacts {
+pub(crate) fn full_success() -> ComuneFacts {
     let mut pagopa_services = pagopa_daily("2021-01-20", 7); // 7th on 2021-01-26
     pagopa_services.extend([pagopa_inactive(), pagopa_inactive(), pagopa_inactive()]);
     let mut io_services = io_daily("2021-01-25", 1);

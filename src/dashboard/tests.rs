@@ -1,0 +1,171 @@
+//! The dashboard's figures over a small hand-made programme state: each figure, its
+//! denominator, the province rows, the map classes and the time series.
+
+use chrono::NaiveDate;
+
+use super::{map::MapStatus, ui::figures};
+use crate::{
+    comuni::{ComuniFilter, Milestone, ValidFilter},
+    data::facts::{ComuneRecord, CountSnapshot},
+    evaluation::Snapshot,
+    rules::{
+        tests::{aderente, day, fondo_innovazione, full_success},
+        AdhesionStatus, ComuneFacts,
+    },
+};
+
+fn record(codice: &str, sigla: &str, facts: ComuneFacts, counts: Vec<CountSnapshot>) -> ComuneRecord {
+    ComuneRecord {
+        codice_istat: codice.to_string(),
+        denominazione: format!("Comune {codice}"),
+        sigla_provincia: sigla.to_string(),
+        provincia: sigla.to_string(),
+        codice_catastale: format!("X{codice}"),
+        codice_ipa: format!("c_{codice}"),
+        popolazione: facts.population,
+        facts,
+        counts_over_time: counts,
+    }
+}
+
+fn point(d: &str, pagopa: i64, io: i64) -> CountSnapshot {
+    CountSnapshot { day: day(d), pagopa, io }
+}
+
+/// Four comuni on 2022-06-30 (both deadlines passed):
+/// - 075001 (LE, 3,000 residents): every objective on time, € 3,900 earned;
+/// - 075002 (LE, 6,000): adherent, nothing reached, € 7,950 lost;
+/// - 072001 (BA, 50,000): not adhering;
+/// - 073001 (TA, 3,000): adhering late, nothing reached, € 3,900 lost; on IO via the Region.
+fn snapshot() -> Snapshot {
+    let as_of = day("2022-06-30");
+    let mut big = aderente();
+    big.population = 6000;
+    let mut late = aderente();
+    late.adhesion = AdhesionStatus::AderenteInRitardo;
+    late.io_via_region = true;
+    let none = ComuneFacts { population: 50_000, ..Default::default() };
+    let records = vec![
+        record("072001", "BA", none, vec![]),
+        record("073001", "TA", late, vec![point("2021-01-31", 0, 1), point("2021-02-28", 2, 1)]),
+        record(
+            "075001",
+            "LE",
+            full_success(),
+            vec![point("2021-01-31", 7, 1), point("2021-02-28", 7, 1), point("2021-12-31", 7, 10)],
+        ),
+        record("075002", "LE", big, vec![point("2021-02-28", 1, 0)]),
+    ];
+    Snapshot::evaluate(fondo_innovazione(), records, as_of, 1, false)
+}
+
+fn filter(q: ComuniFilter) -> ValidFilter {
+    q.validate().unwrap()
+}
+
+#[test]
+fn summary_counts_each_figure_with_its_denominator() {
+    let snap = snapshot();
+    let s = snap.summary(&ValidFilter::default());
+    assert_eq!(s.totale_comuni, 4);
+    assert_eq!((s.aderenti, s.in_ritardo, s.supportati), (2, 1, 3));
+    assert_eq!((s.primo_step_in_tempo, s.primo_step, s.tutti_obiettivi), (1, 1, 1));
+    assert_eq!(s.io_regione, 1);
+    assert_eq!(s.contributo_assegnato, 3900 + 7950 + 3900);
+    assert_eq!(s.contributo_maturato, 3900);
+    assert_eq!(s.contributo_perso, 7950 + 3900);
+    assert_eq!(s.contributo_possibile, 0);
+    // The earned euros by tranche: 20% and 80% of € 3,900.
+    let tranches: Vec<i64> = s.maturato_per_step.iter().map(|t| t.eur).collect();
+    assert_eq!(tranches, [780, 3120]);
+
+    let le = s.province.iter().find(|p| p.sigla == "LE").unwrap();
+    assert_eq!((le.totale, le.supportati, le.primo_step, le.tutti_obiettivi), (2, 2, 1, 1));
+    assert_eq!((le.contributo_maturato, le.contributo_perso), (3900, 7950));
+    let ba = s.province.iter().find(|p| p.sigla == "BA").unwrap();
+    assert_eq!((ba.totale, ba.non_aderenti, ba.supportati), (1, 1, 0));
+}
+
+#[test]
+fn figures_say_their_denominators_in_words_and_link_to_their_comuni() {
+    let snap = snapshot();
+    let s = snap.summary(&ValidFilter::default());
+    let f = figures(&s, "");
+    let card = |key: &str| f.iter().find(|c| c.key == key).unwrap().clone();
+    let adherents = card("supportati");
+    assert_eq!(adherents.value, "3");
+    assert_eq!(adherents.denominator, "su 4 comuni (75,0%): 2 nei termini e 1 in ritardo");
+    assert_eq!(adherents.href, "/comuni?traguardo=supportati");
+    let step1 = card("primo-step-in-tempo");
+    assert_eq!(step1.title, "Primo step raggiunto entro il 28/02/2021");
+    assert_eq!(step1.denominator, "su 3 comuni aderenti (33,3%)");
+    let earned = card("contributo-maturato");
+    assert_eq!(earned.value, "€ 3.900");
+    assert_eq!(
+        earned.denominator,
+        "su € 15.750 assegnati (24,8%): primo step 20% € 780 + obiettivi finali 80% € 3.120"
+    );
+    let lost = card("contributo-perso");
+    assert_eq!(lost.value, "€ 11.850");
+    // A filter travels with every link.
+    let f = figures(&s, "provincia=LE");
+    assert!(f.iter().all(|c| c.href.starts_with("/comuni?provincia=LE&traguardo=")), "{f:?}");
+}
+
+#[test]
+fn every_figure_links_to_exactly_the_comuni_it_counts() {
+    let snap = snapshot();
+    let s = snap.summary(&ValidFilter::default());
+    let listed = |m: Milestone| snap.list(&ValidFilter::default().with_milestone(m)).len() as i64;
+    assert_eq!(listed(Milestone::Supportati), s.supportati);
+    assert_eq!(listed(Milestone::PrimoStepInTempo), s.primo_step_in_tempo);
+    assert_eq!(listed(Milestone::PrimoStep), s.primo_step);
+    assert_eq!(listed(Milestone::TuttiObiettivi), s.tutti_obiettivi);
+    assert_eq!(listed(Milestone::IoTramiteRegione), s.io_regione);
+    assert_eq!(listed(Milestone::ContributoMaturato), 1);
+    assert_eq!(listed(Milestone::ContributoPerso), 2);
+}
+
+#[test]
+fn filters_by_population_band_and_platform() {
+    let snap = snapshot();
+    let small = filter(ComuniFilter { popolazione: Some("0-5000".into()), ..Default::default() });
+    let codes: Vec<String> = snap.list(&small).into_iter().map(|r| r.codice_istat).collect();
+    assert_eq!(codes, ["073001", "075001"]);
+    // On App IO = at least one IO service published on the day of the figures.
+    let io = filter(ComuniFilter { piattaforma: Some("io".into()), ..Default::default() });
+    let codes: Vec<String> = snap.list(&io).into_iter().map(|r| r.codice_istat).collect();
+    assert_eq!(codes, ["075001"]);
+    let s = snap.summary(&io);
+    assert_eq!((s.totale_comuni, s.supportati), (1, 1));
+    // Provinces outside a province filter disappear from the rows.
+    let le = filter(ComuniFilter { provincia: Some("LE".into()), ..Default::default() });
+    assert_eq!(snap.summary(&le).province.len(), 1);
+}
+
+#[test]
+fn map_classes_nest_like_the_cards() {
+    let snap = snapshot();
+    let status = snap.map_status(&ValidFilter::default());
+    assert_eq!(status["075001"], MapStatus::TuttiObiettivi);
+    assert_eq!(status["075002"], MapStatus::Aderente);
+    assert_eq!(status["073001"], MapStatus::Aderente);
+    assert_eq!(status["072001"], MapStatus::NonAderente);
+    let le = filter(ComuniFilter { provincia: Some("LE".into()), ..Default::default() });
+    let status = snap.map_status(&le);
+    assert_eq!(status.len(), 2, "comuni outside the filter are absent, hence FuoriFiltro");
+}
+
+#[test]
+fn series_sums_the_count_snapshots_of_the_filtered_comuni() {
+    let snap = snapshot();
+    let series = snap.series(&ValidFilter::default());
+    let points: Vec<(NaiveDate, i64, i64)> = series.points.iter().map(|p| (p.day, p.pagopa, p.io)).collect();
+    assert_eq!(points, [(day("2021-01-31"), 7, 2), (day("2021-02-28"), 10, 2), (day("2021-12-31"), 7, 10)]);
+    assert_eq!(
+        series.deadlines,
+        [("Primo step".to_string(), day("2021-02-28")), ("Obiettivi finali".to_string(), day("2021-12-31"))]
+    );
+    let ta = filter(ComuniFilter { provincia: Some("TA".into()), ..Default::default() });
+    assert_eq!(snap.series(&ta).points.len(), 2);
+}

@@ -1,0 +1,241 @@
+//! The dashboard's figures never disagree: for every province (and a few combined filters) the
+//! cards, the chart tables, the map, the SVG downloads and `/export/comuni.csv` count the same
+//! comuni, on both backends.
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+    Router,
+};
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use tower::ServiceExt;
+
+use super::TestDb;
+use crate::{
+    comuni::PROVINCE,
+    dashboard::{map::MapStatus, DashboardData},
+    demo, format,
+    server::router,
+    state::AppState,
+};
+
+async fn app(t: &TestDb) -> (Router, AppState) {
+    demo::load(&t.db).await.unwrap();
+    let options = LeptosOptions::builder().output_name("traguardi").build();
+    let state = AppState::new(options, t.db.clone());
+    (router(state.clone()), state)
+}
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, String) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn get(app: &Router, uri: &str) -> String {
+    let (status, body) = send(app, Request::get(uri).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{uri}: {}", &body[..body.len().min(300)]);
+    body
+}
+
+/// The dashboard's data through its server function, as the browser asks for it.
+async fn dashboard(app: &Router, query: &str) -> DashboardData {
+    let form = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap();
+            format!("filter[{k}]={v}")
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let request = Request::post("/api/cruscotto")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    let (status, body) = send(app, request).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// Number of comuni of each map class in an SVG map.
+fn map_classes(svg: &str) -> HashMap<MapStatus, i64> {
+    MapStatus::LEGEND
+        .iter()
+        .map(|s| (*s, svg.matches(&format!("class=\"{}\"", s.css_class())).count() as i64))
+        .collect()
+}
+
+/// The value of the card `key` in the page.
+fn card_value(html: &str, key: &str) -> String {
+    let at = html.find(&format!("data-figura=\"{key}\"")).unwrap_or_else(|| panic!("card {key}"));
+    let rest = &html[at..];
+    let start = rest.find("<span class=\"figura-valore\">").unwrap() + "<span class=\"figura-valore\">".len();
+    rest[start..start + rest[start..].find('<').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn cards_charts_map_and_csv_agree_for_every_province() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let (app, state) = app(&t).await;
+        let mut filters: Vec<String> = vec![String::new()];
+        filters.extend(PROVINCE.iter().map(|(sigla, _)| format!("provincia={sigla}")));
+        filters.push("popolazione=0-5000&piattaforma=io".into());
+        filters.push("provincia=LE&adesione=aderente&piattaforma=pagopa".into());
+        for q in &filters {
+            let d = dashboard(&app, q).await;
+            let s = &d.summary;
+            let ctx = format!("{backend} ?{q}");
+
+            // The CSV of the same filter: same comuni, same statuses.
+            let csv = get(&app, &with_query("/export/comuni.csv", q)).await;
+            let rows: Vec<csv::StringRecord> =
+                csv::Reader::from_reader(csv.as_bytes()).records().map(Result::unwrap).collect();
+            let count = |col: usize, pred: &dyn Fn(&str) -> bool| {
+                rows.iter().filter(|r| pred(&r[col])).count() as i64
+            };
+            assert_eq!(rows.len() as i64, s.totale_comuni, "{ctx}: CSV rows");
+            assert_eq!(count(5, &|a| a == "aderente"), s.aderenti, "{ctx}");
+            assert_eq!(count(5, &|a| a == "aderente_in_ritardo"), s.in_ritardo, "{ctx}");
+            assert_eq!(count(8, &|v| v == "si"), s.primo_step, "{ctx}: primo_step");
+            assert_eq!(count(9, &|v| v == "si"), s.primo_step_in_tempo, "{ctx}: primo_step_entro_scadenza");
+            assert_eq!(count(17, &|v| v == "si"), s.io_regione, "{ctx}: io_tramite_regione");
+            let grant: i64 = rows.iter().map(|r| r[7].parse::<i64>().unwrap_or(0)).sum();
+            assert_eq!(grant, s.contributo_assegnato, "{ctx}: contributo");
+
+            // The province rows add up to the totals.
+            let sum = |f: fn(&crate::dashboard::ProvinceRow) -> i64| s.province.iter().map(f).sum::<i64>();
+            assert_eq!(sum(|p| p.totale), s.totale_comuni, "{ctx}");
+            assert_eq!(sum(|p| p.supportati), s.supportati, "{ctx}");
+            assert_eq!(sum(|p| p.primo_step), s.primo_step, "{ctx}");
+            assert_eq!(sum(|p| p.tutti_obiettivi), s.tutti_obiettivi, "{ctx}");
+            assert_eq!(sum(|p| p.contributo_maturato), s.contributo_maturato, "{ctx}");
+            assert_eq!(sum(|p| p.contributo_assegnato), s.contributo_assegnato, "{ctx}");
+            for p in &s.province {
+                let in_csv = rows.iter().filter(|r| &r[2] == p.sigla.as_str()).count() as i64;
+                assert_eq!(in_csv, p.totale, "{ctx}: {}", p.sigla);
+                assert_eq!(p.aderenti + p.in_ritardo + p.non_aderenti, p.totale, "{ctx}");
+            }
+
+            // The map: the classes nest like the cards, the excluded comuni are the rest.
+            let svg = get(&app, &with_query("/grafici/mappa.svg", q)).await;
+            let m = map_classes(&svg);
+            assert_eq!(m[&MapStatus::TuttiObiettivi], s.tutti_obiettivi, "{ctx}: map");
+            assert_eq!(m[&MapStatus::PrimoStep] + m[&MapStatus::TuttiObiettivi], s.primo_step, "{ctx}: map");
+            assert_eq!(
+                m[&MapStatus::Aderente] + m[&MapStatus::PrimoStep] + m[&MapStatus::TuttiObiettivi],
+                s.supportati,
+                "{ctx}: map"
+            );
+            assert_eq!(m[&MapStatus::NonAderente], s.totale_comuni - s.supportati, "{ctx}: map");
+            assert_eq!(m[&MapStatus::FuoriFiltro], 257 - s.totale_comuni, "{ctx}: map");
+            // The legend in words says the same.
+            for entry in &d.legenda {
+                let status = MapStatus::LEGEND.iter().find(|st| st.css_class() == entry.css).unwrap();
+                assert_eq!(entry.comuni, m[status], "{ctx}: legend {}", entry.label);
+            }
+
+            // The page: cards, tables and the inline map of the same filter.
+            let html = get(&app, &with_query("/", q)).await;
+            assert_eq!(card_value(&html, "supportati"), format::int(s.supportati), "{ctx}");
+            assert_eq!(card_value(&html, "primo-step"), format::int(s.primo_step), "{ctx}");
+            assert_eq!(card_value(&html, "tutti-obiettivi"), format::int(s.tutti_obiettivi), "{ctx}");
+            assert_eq!(card_value(&html, "contributo-maturato"), format::eur(s.contributo_maturato), "{ctx}");
+            assert_eq!(map_classes(&html), m, "{ctx}: the page's map is the downloadable one");
+            for p in &s.province {
+                assert!(html.contains(&format!(">{}</a></th>", p.nome)), "{ctx}: {}", p.nome);
+            }
+
+            // Each chart shows the numbers of the table beside it.
+            let shows = crate::dashboard::chart::svg_shows;
+            let adesione = get(&app, &with_query("/grafici/adesione.svg", q)).await;
+            let obiettivi = get(&app, &with_query("/grafici/obiettivi.svg", q)).await;
+            let contributo = get(&app, &with_query("/grafici/contributo.svg", q)).await;
+            let servizi = get(&app, &with_query("/grafici/servizi.svg", q)).await;
+            for p in &s.province {
+                assert!(shows(&adesione, &format!("{} comuni", format::int(p.totale))), "{ctx}: {}", p.sigla);
+                assert!(shows(&obiettivi, &p.nome), "{ctx}");
+                if p.supportati > 0 {
+                    for n in [p.primo_step, p.tutti_obiettivi, p.supportati] {
+                        assert!(shows(&obiettivi, &format::int(n)), "{ctx}: {} {n}", p.sigla);
+                    }
+                    assert!(shows(&obiettivi, &format::percent(p.primo_step, p.supportati)), "{ctx}");
+                }
+                for eur in [p.contributo_assegnato, p.contributo_maturato, p.contributo_possibile] {
+                    assert!(shows(&contributo, &format::eur(eur)), "{ctx}: {} {eur}", p.sigla);
+                }
+            }
+            for point in &d.servizi {
+                assert!(shows(&servizi, &format::date(point.day)), "{ctx}: {:?}", point.day);
+                assert!(shows(&servizi, &format::int(point.pagopa)), "{ctx}: {point:?}");
+                assert!(shows(&servizi, &format::int(point.io)), "{ctx}: {point:?}");
+            }
+
+            // Every chart downloads as a standalone SVG file.
+            for name in crate::dashboard::GRAPHICS_NAMES {
+                let request =
+                    Request::get(with_query(&format!("/grafici/{name}.svg"), q)).body(Body::empty()).unwrap();
+                let response = app.clone().oneshot(request).await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK, "{ctx}: {name}");
+                assert!(response.headers()["content-type"].to_str().unwrap().starts_with("image/svg+xml"));
+                let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();
+                assert!(
+                    disposition.contains(&format!("traguardi-{name}-dati-dimostrativi-")),
+                    "{disposition}"
+                );
+                let body = response.into_body().collect().await.unwrap().to_bytes();
+                let body = String::from_utf8_lossy(&body);
+                assert!(body.starts_with("<?xml"), "{ctx}: {name}");
+                assert!(body.contains("xmlns=\"http://www.w3.org/2000/svg\""), "{ctx}: {name}");
+            }
+        }
+        // Drawn once per filter, then served from the cache.
+        assert_eq!(state.graphics.len(), filters.len(), "{backend}");
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_write_redraws_the_pictures_and_bad_filters_are_explained() {
+    for t in TestDb::all().await {
+        let (app, state) = app(&t).await;
+        let before = get(&app, "/grafici/mappa.svg?provincia=BT").await;
+        assert_eq!(state.graphics.len(), 1);
+        // Every comune of BT renounces: the next request sees it (data_version bumped).
+        crate::data::on_db!(&t.db, pool => {
+            sqlx::query("UPDATE adhesion SET status = 'non_aderente' WHERE comune IN (SELECT codice_istat FROM comune WHERE sigla_provincia = 'BT')")
+                .execute(pool).await.unwrap();
+            sqlx::query(crate::data::BUMP_DATA_VERSION).execute(pool).await.unwrap();
+        });
+        let after = get(&app, "/grafici/mappa.svg?provincia=BT").await;
+        assert_ne!(before, after);
+        assert_eq!(map_classes(&after)[&MapStatus::NonAderente], 10);
+
+        let (status, body) =
+            send(&app, Request::get("/grafici/mappa.svg?popolazione=tanti").body(Body::empty()).unwrap())
+                .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("Fascia di popolazione non valida"), "{body}");
+        let (status, body) =
+            send(&app, Request::get("/grafici/torta.svg").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(body.contains("Grafico sconosciuto"), "{body}");
+        let (status, html) = send(&app, Request::get("/?piattaforma=fax").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains("Piattaforma sconosciuta: «fax»"), "{}", &html[..html.len().min(500)]);
+        t.drop_db().await;
+    }
+}

@@ -1,0 +1,227 @@
+//! The site's own pages and the feedback form over HTTP, through the real router, on both
+//! backends: what is stored, what a refused form gets back, who reads the messages.
+
+use std::net::SocketAddr;
+
+use axum::{
+    body::Body,
+    extract::ConnectInfo,
+    http::{header, Request, StatusCode},
+};
+
+use super::{
+    auth::{app_with, form, get, local, send, sign_in, ASSESSORE, REGIONE},
+    TestDb,
+};
+use crate::{data::feedback, site::MAX_MESSAGE};
+
+/// `application/x-www-form-urlencoded` for a list of fields.
+fn encode(fields: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+fn from_address(mut req: Request<Body>, ip: [u8; 4]) -> Request<Body> {
+    req.extensions_mut().insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+    req
+}
+
+#[tokio::test]
+async fn the_footer_pages_render_for_everyone_with_the_frame() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let a = send(&app, get("/", None)).await;
+        assert_eq!(a.status, StatusCode::OK);
+        // Bootstrap Italia first, our stylesheet after it (ours wins); never its JavaScript.
+        let bi = a.body.find("/bootstrap-italia/css/bootstrap-italia.min.css").expect("BI stylesheet");
+        let ours = a.body.find("/pkg/traguardi.css").expect("our stylesheet");
+        assert!(bi < ours, "Bootstrap Italia must come before traguardi.css");
+        assert!(!a.body.contains("bootstrap-italia.bundle") && !a.body.contains("bootstrap-italia.min.js"));
+        for href in ["/accessibilita", "/feedback?pagina=/", "/privacy", "/note-legali"] {
+            assert!(a.body.contains(&format!("href=\"{href}\"")), "footer link {href}");
+        }
+        assert!(a.body.contains("class=\"it-header-wrapper\"") && a.body.contains("class=\"it-footer\""));
+        assert!(a.body.contains("Regione Puglia") && a.body.contains("Traguardi — Fondo Innovazione"));
+        assert!(a.body.contains("id=\"hydration-status\" data-hydrated=\"false\""));
+
+        for (path, title, text) in [
+            ("/accessibilita", "Dichiarazione di accessibilità", "parzialmente conforme"),
+            (
+                "/privacy",
+                "Informativa sul trattamento dei dati personali",
+                "da completare a cura del titolare",
+            ),
+            ("/note-legali", "Note legali", "CC BY 4.0"),
+            ("/feedback", "Invia un commento", "Cosa stavi cercando di fare?"),
+        ] {
+            let a = send(&app, get(path, None)).await;
+            assert_eq!(a.status, StatusCode::OK, "{path}");
+            assert_eq!(a.body.matches("<h1").count(), 1, "{path}: one h1");
+            assert!(a.body.contains(&format!("<h1>{title}</h1>")), "{path}");
+            assert!(a.body.contains(text), "{path}: {text}");
+            assert!(a.body.contains("<main id=\"main\""), "{path}");
+        }
+        let a = send(&app, get("/accessibilita", None)).await;
+        assert!(a.body.contains("https://form.agid.gov.it") && a.body.contains("axe-core"));
+        // The form names the page it came from, and only a path of this site.
+        let a = send(&app, get("/feedback?pagina=/comuni/073013", None)).await;
+        assert!(a.body.contains("name=\"pagina\" value=\"/comuni/073013\""), "{}", a.body);
+        let a = send(&app, get("/feedback?pagina=https://evil.example/", None)).await;
+        assert!(a.body.contains("name=\"pagina\" value=\"\""));
+        assert!(!a.body.contains("evil.example"));
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_valid_message_is_stored_and_only_the_region_reads_it() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let body = encode(&[
+            ("pagina", "/comuni?provincia=LE"),
+            ("attivita", "Cercare i comuni di Lecce"),
+            ("valutazione", "4"),
+            ("messaggio", "Il filtro funziona,\r\nma la tabella è lunga."),
+            ("email", " Persona@Example.IT "),
+        ]);
+        let a = send(&app, form("/feedback", &body, None)).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        assert_eq!(a.location(), "/feedback?inviato=1");
+        let a = send(&app, get("/feedback?inviato=1", None)).await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert!(a.body.contains("Grazie, il tuo messaggio è stato ricevuto."));
+
+        let rows = feedback::latest(&t.db, 100).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.page, "/comuni?provincia=LE");
+        assert_eq!(r.task.as_deref(), Some("Cercare i comuni di Lecce"));
+        assert_eq!(r.rating, Some(4));
+        assert_eq!(r.message, "Il filtro funziona,\nma la tabella è lunga.");
+        assert_eq!(r.email.as_deref(), Some("persona@example.it"));
+        assert!((crate::auth::session::now() - r.created_at).abs() < 60);
+
+        // Only a message: the optional fields stay empty.
+        let a = send(&app, form("/feedback", &encode(&[("messaggio", "Solo testo")]), None)).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+        let rows = feedback::latest(&t.db, 100).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].message, "Solo testo", "newest first");
+        assert_eq!(
+            (rows[0].page.as_str(), &rows[0].task, rows[0].rating, &rows[0].email),
+            ("", &None, None, &None)
+        );
+
+        // The Region reads them; the public is asked to sign in, other roles are refused, and
+        // neither sees a message.
+        let anonymous = send(&app, get("/feedback/ricevuti", None)).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+        let assessore = sign_in(&app, ASSESSORE).await;
+        let refused = send(&app, get("/feedback/ricevuti", Some(&assessore))).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        for a in [&anonymous, &refused] {
+            assert!(!a.body.contains("la tabella è lunga") && !a.body.contains("persona@example.it"));
+        }
+        let regione = sign_in(&app, REGIONE).await;
+        let a = send(&app, get("/feedback/ricevuti", Some(&regione))).await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert!(a.body.contains("la tabella è lunga") && a.body.contains("persona@example.it"));
+        assert!(a.body.contains("4 su 5") && a.body.contains("/comuni?provincia=LE"));
+        assert!(a.body.contains("2 commenti, dal più recente"));
+        // The Region's header links to them.
+        assert!(a.body.contains("href=\"/feedback/ricevuti\""));
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_refused_message_comes_back_with_its_errors_and_values_and_nothing_is_stored() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let too_long = "a".repeat(MAX_MESSAGE + 1);
+        // (case, fields sent, the error shown, something typed that must come back)
+        type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a str);
+        let cases: [Case; 4] = [
+            (
+                "empty message",
+                vec![("messaggio", "  "), ("email", "tiene@example.it")],
+                "Scrivi il tuo messaggio.",
+                "tiene@example.it",
+            ),
+            (
+                "over-long message",
+                vec![("messaggio", &too_long), ("attivita", "Scrivere molto")],
+                "Il messaggio può avere al massimo 2000 caratteri (ne ha 2001): accorcialo.",
+                "Scrivere molto",
+            ),
+            (
+                "bad e-mail",
+                vec![("messaggio", "Testo conservato"), ("email", "non-una-email")],
+                "«non-una-email» non è un indirizzo e-mail valido",
+                "Testo conservato",
+            ),
+            (
+                "rating 7",
+                vec![("messaggio", "Voto sbagliato"), ("valutazione", "7"), ("pagina", "/comuni")],
+                "La valutazione va da 1 a 5: scegline una o nessuna.",
+                "value=\"/comuni\"",
+            ),
+        ];
+        for (case, fields, error, kept) in cases {
+            let a = send(&app, form("/feedback", &encode(&fields), None)).await;
+            assert_eq!(a.status, StatusCode::OK, "{case}");
+            assert!(a.body.contains("Il commento non è stato inviato: correggi i campi indicati."), "{case}");
+            assert!(a.body.contains(error), "{case}: {error}\n{}", a.body);
+            assert!(a.body.contains(kept), "{case}: the value typed is kept ({kept})");
+            assert!(a.body.contains("aria-invalid=\"true\"") || case == "rating 7", "{case}");
+            assert_eq!(a.body.matches("<h1").count(), 1, "{case}");
+            assert_eq!(feedback::count(&t.db).await.unwrap(), 0, "{case}: nothing stored");
+        }
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn messages_are_limited_per_address_and_cross_site_posts_refused() {
+    let t = TestDb::sqlite().await;
+    let app = app_with(&t, local()).await;
+    let body = encode(&[("messaggio", "Ancora io")]);
+    let burst = crate::site::routes::BURST as i64;
+    for _ in 0..burst {
+        let a = send(&app, from_address(form("/feedback", &body, None), [203, 0, 113, 9])).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+    }
+    let a = send(&app, from_address(form("/feedback", &body, None), [203, 0, 113, 9])).await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(a.body.contains("Hai inviato molti messaggi in poco tempo"), "{}", a.body);
+    assert!(a.body.contains("Ancora io"), "the message typed is kept");
+    assert!(a.headers.contains_key(header::RETRY_AFTER));
+    // Refused forms do not count, and other addresses are not affected.
+    let a = send(&app, from_address(form("/feedback", "messaggio=", None), [203, 0, 113, 9])).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let a = send(&app, from_address(form("/feedback", &body, None), [198, 51, 100, 7])).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(feedback::count(&t.db).await.unwrap(), burst + 1);
+
+    let cross_site = Request::post("/feedback")
+        .header("host", "traguardi.example")
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let a = send(&app, cross_site).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(feedback::count(&t.db).await.unwrap(), burst + 1);
+    t.drop_db().await;
+}
