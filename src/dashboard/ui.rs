@@ -167,8 +167,7 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
             format!("/grafici/{name}.svg?{filtro}")
         }
     };
-    let [d_adesione, d_obiettivi, d_servizi, d_contributo, d_mappa] =
-        ["adesione", "obiettivi", "servizi", "contributo", "mappa"].map(download);
+    let [d_adesione, d_obiettivi, d_servizi, d_contributo, d_mappa] = super::GRAPHICS_NAMES.map(download);
     let figures = figures(&s, &filtro);
     let applied = describe_filter(&filter.get_untracked(), &fasce_popolazione);
     let (rows_a, rows_o, rows_c) = (s.province.clone(), s.province.clone(), s.province.clone());
