@@ -14,6 +14,7 @@ use crate::{
     dashboard::ui::DashboardPage,
     error::AppError,
     site::ui::{AccessibilityPage, FeedbackPage, FeedbackReceivedPage, LegalNotesPage, PrivacyPage},
+    workspace::ui::{ComuneTrailPage, TrailPageView, WorkspacePage},
 };
 
 /// Bootstrap Italia's stylesheet, copied from npm by `make assets` (see the README). Its
@@ -74,6 +75,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/comuni") view=ComuniPage ssr=SsrMode::Async />
                     <Route path=path!("/comuni/:codice") view=ComunePage ssr=SsrMode::Async />
+                    <Route path=path!("/comuni/:codice/gestione") view=WorkspacePage ssr=SsrMode::Async />
+                    <Route path=path!("/comuni/:codice/registro") view=ComuneTrailPage ssr=SsrMode::Async />
+                    <Route path=path!("/registro") view=TrailPageView ssr=SsrMode::Async />
                     <Route path=path!("/accedi") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/profilo") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/utenti") view=UsersPage ssr=SsrMode::Async />

@@ -14,6 +14,7 @@ pub mod error;
 pub mod format;
 pub mod rules;
 pub mod site;
+pub mod workspace;
 
 #[cfg(feature = "ssr")]
 pub mod check;

@@ -1,4 +1,4 @@
-//! The `traguardi` command: `serve` (the default), `demo` and `check`.
+//! The `traguardi` command: `serve` (the default), `demo`, `check`, `user` and `audit verify`.
 
 use clap::{Parser, Subcommand};
 use traguardi::{
@@ -39,6 +39,15 @@ enum Command {
     /// Manage the people who may sign in.
     #[command(subcommand)]
     User(traguardi::auth::cli::UserCommand),
+    /// The audit trail of every change.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole hash chain; name the first broken entry and exit non-zero if any.
+    Verify,
 }
 
 /// mimalloc instead of glibc's allocator: the dashboard's pages are a quarter of a megabyte,
@@ -101,5 +110,21 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(if outcome.failed { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
         }
         Command::User(command) => traguardi::auth::cli::run(&db, command).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let v = traguardi::data::audit::verify(&db).await?;
+            match v.broken {
+                None => {
+                    println!("Audit trail intact: {} entries verified.", v.entries);
+                    Ok(std::process::ExitCode::SUCCESS)
+                }
+                Some((seq, reason)) => {
+                    println!(
+                        "Audit trail BROKEN at entry {seq}: {reason} ({} entries verified before it).",
+                        v.entries
+                    );
+                    Ok(std::process::ExitCode::FAILURE)
+                }
+            }
+        }
     }
 }

@@ -42,6 +42,7 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         r("/utenti", Method::POST, post(auth::add_user)),
         r("/utenti/disattiva", Method::POST, post(auth::disable_user)),
         r("/feedback", Method::POST, crate::site::routes::feedback_route()),
+        r("/comuni/{codice}/gestione/{azione}", Method::POST, post(crate::workspace::routes::submit)),
     ]
 }
 

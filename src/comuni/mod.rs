@@ -350,6 +350,8 @@ pub struct ComuneDetail {
     pub io: Vec<IoView>,
     pub io_tramite_regione: bool,
     pub online: Vec<OnlineView>,
+    /// The comune's count snapshots over time, as an SVG chart (none without snapshots).
+    pub grafico: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -371,6 +373,8 @@ pub struct ObjectiveView {
     pub state: StepState,
     pub progress: String,
     pub confirmed_by_source: bool,
+    /// The Region's verification, in words ("Da verificare" until there is one).
+    pub verifica: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

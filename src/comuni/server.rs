@@ -57,6 +57,26 @@ pub mod ssr {
         let snapshot = state.snapshot().await?;
         let e = snapshot.find(codice_istat).ok_or_else(not_found)?;
         let (pagopa, io, online) = services_of(&state.db, codice_istat).await?;
+        let verifications =
+            crate::data::workspace::verifications_of(&state.db, &snapshot.programme.code, codice_istat)
+                .await?;
+        let series = crate::dashboard::ServicesSeries {
+            points: e
+                .record
+                .counts_over_time
+                .iter()
+                .map(|c| crate::dashboard::SeriesPoint { day: c.day, pagopa: c.pagopa, io: c.io })
+                .collect(),
+            deadlines: snapshot.programme.steps.iter().map(|s| (s.name.clone(), s.deadline)).collect(),
+        };
+        // A comune without snapshots gets no chart (the page says so), not an empty frame.
+        let grafico = if series.points.is_empty() {
+            None
+        } else {
+            crate::dashboard::chart::services_over_time(&series)
+                .inspect_err(|e| tracing::error!(error = %e, "drawing a comune's services chart failed"))
+                .ok()
+        };
         let p = &snapshot.programme;
         let steps = p
             .steps
@@ -83,6 +103,15 @@ pub mod ssr {
                 state: crate::comuni::StepState::reached(o.reached_on, o.on_time),
                 progress: o.progress.describe(),
                 confirmed_by_source: obj.confirmed_by_source,
+                verifica: match verifications.iter().find(|v| v.objective == obj.code) {
+                    Some(v) => format!(
+                        "{} il {}{}",
+                        crate::data::workspace::outcome(&v.outcome).map(|o| o.label()).unwrap_or("—"),
+                        crate::format::date(v.verified_on),
+                        v.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                    ),
+                    None => "Da verificare".to_string(),
+                },
             })
             .collect();
         let r = &e.record;
@@ -125,6 +154,7 @@ pub mod ssr {
                 })
                 .collect(),
             io_tramite_regione: r.facts.io_via_region,
+            grafico,
             online: online
                 .into_iter()
                 .map(|s| OnlineView { name: s.name, spid_since: s.spid_since, cie_since: s.cie_since })
@@ -137,10 +167,18 @@ pub mod ssr {
 /// e-mail addresses are personal data); blockers, notes and evidence will join it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ComunePrivate {
+    pub codice: String,
     pub referenti: Vec<(String, String)>,
+    /// Reasons for delay, open ones first.
+    pub blocchi: Vec<crate::workspace::server::BlockerItem>,
+    /// The latest changes (the whole trail is on `/comuni/{codice}/registro`).
+    pub modifiche: Vec<crate::workspace::TrailEntry>,
     /// The viewer may act for this comune (upload evidence, propose updates).
     pub may_act: bool,
 }
+
+/// Changes shown on a comune's page.
+pub const LATEST_CHANGES: i64 = 10;
 
 /// Only for the Region, assessors and the comune's own users; others get a 404 with no data.
 #[server(endpoint = "comune-riservato")]
@@ -150,7 +188,23 @@ pub async fn get_comune_private(codice_istat: String) -> Result<ComunePrivate, A
         let user = crate::auth::guard::require_private(codice)?;
         let state = crate::state::app_state()?;
         let referenti = crate::data::accounts::users_of_comune(&state.db, codice).await?;
-        Ok(ComunePrivate { referenti, may_act: crate::auth::may_act_for(Some(&user), codice) })
+        let blocchi = crate::data::workspace::blockers_of(&state.db, &state.programme, codice)
+            .await?
+            .into_iter()
+            .map(crate::workspace::server::ssr::blocker_item)
+            .collect();
+        let modifiche = crate::data::audit::list(&state.db, Some(codice), None, LATEST_CHANGES)
+            .await?
+            .into_iter()
+            .map(crate::workspace::server::ssr::trail_entry)
+            .collect();
+        Ok(ComunePrivate {
+            codice: codice.to_string(),
+            referenti,
+            blocchi,
+            modifiche,
+            may_act: crate::auth::may_act_for(Some(&user), codice),
+        })
     }
     .await;
     set_status_on_error(&result);

@@ -368,6 +368,7 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                         <th scope="col">"Scadenza"</th>
                         <th scope="col">"Stato"</th>
                         <th scope="col">"Misura attuale"</th>
+                        <th scope="col">"Verifica della Regione"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -389,6 +390,7 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                                         <StepBadge state=o.state.clone() />
                                     </td>
                                     <td>{o.progress.clone()}</td>
+                                    <td>{o.verifica.clone()}</td>
                                 </tr>
                             }
                         })
@@ -398,6 +400,20 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
         </section>
         <section aria-labelledby="servizi">
             <h2 id="servizi">"Servizi"</h2>
+            {match d.grafico.clone() {
+                Some(svg) => {
+                    view! {
+                        <figure class="figura grafico-comune">
+                            <div class="chart-svg" inner_html=svg></div>
+                            <figcaption>
+                                "Servizi attivi su pagoPA e App IO nei conteggi registrati, con le scadenze del programma."
+                            </figcaption>
+                        </figure>
+                    }
+                        .into_any()
+                }
+                None => view! { <p>"Nessun conteggio dei servizi registrato per questo comune."</p> }.into_any(),
+            }}
             <h3>{format!("pagoPA: {} servizi di incasso attivi", pagopa_active)}</h3>
             {any_demo_code
                 .then(|| {
@@ -562,7 +578,51 @@ fn PrivateView(p: super::server::ComunePrivate) -> impl IntoView {
                 }
                     .into_any()
             }}
-            {p.may_act.then(|| view! { <p>"Puoi operare per questo comune: il caricamento delle evidenze arriverà con la prossima versione."</p> })}
+            <h3>"Blocchi e ritardi"</h3>
+            {if p.blocchi.is_empty() {
+                view! { <p>"Nessun blocco registrato."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="lista-blocchi">
+                        {p.blocchi
+                            .into_iter()
+                            .map(|b| {
+                                let state = match b.resolved_on {
+                                    Some(d) => format!("risolto il {}", format::date(d)),
+                                    None => "aperto".to_string(),
+                                };
+                                view! {
+                                    <li>
+                                        {format!(
+                                            "{}: {} (dal {}, {state})",
+                                            b.category,
+                                            b.description,
+                                            format::date(b.opened_on),
+                                        )}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+            <h3>"Ultime modifiche"</h3>
+            <crate::workspace::ui::TrailEntries entries=p.modifiche />
+            <p>
+                <a href=format!("/comuni/{}/registro", p.codice)>"Registro completo delle modifiche del comune"</a>
+            </p>
+            {p
+                .may_act
+                .then(|| {
+                    view! {
+                        <p>
+                            <a class="btn btn-primary" href=format!("/comuni/{}/gestione", p.codice)>
+                                "Gestisci i dati del comune"
+                            </a>
+                        </p>
+                    }
+                })}
         </section>
     }
 }

@@ -15,10 +15,12 @@ use sqlx::{
 };
 
 pub mod accounts;
+pub mod audit;
 pub mod facts;
 pub mod feedback;
 pub mod programme;
 pub mod registry;
+pub mod workspace;
 
 /// A connection pool to one of the two supported databases.
 #[derive(Clone, Debug)]

@@ -16,7 +16,12 @@ use rand::{seq::SliceRandom, Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::{
-    data::{on_db, programme, registry::RegistryRow, Db, BUMP_DATA_VERSION},
+    data::{
+        audit::{Action, Change, NewEntry, WriteTx},
+        on_db, programme,
+        registry::RegistryRow,
+        Db,
+    },
     rules::{AdhesionStatus, Platform, Programme},
 };
 
@@ -474,6 +479,8 @@ const CHUNK: usize = 1_000;
 async fn write(db: &Db, programme: &str, data: &DemoData) -> Result<(), sqlx::Error> {
     on_db!(db, pool => {
         let mut tx = pool.begin().await?;
+        // First the write lock (the data_version bump), last the trail entry: see data::audit.
+        tx.lock_for_write().await?;
         for table in ["service_count", "online_service", "io_service", "pagopa_service", "platform_membership"] {
             sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
         }
@@ -535,7 +542,24 @@ async fn write(db: &Db, programme: &str, data: &DemoData) -> Result<(), sqlx::Er
         )
         .execute(&mut *tx)
         .await?;
-        sqlx::query(BUMP_DATA_VERSION).execute(&mut *tx).await?;
+        let summary = format!(
+            "{} adesioni, {} servizi pagoPA, {} servizi App IO, {} servizi online, {} conteggi",
+            data.adhesions.len(),
+            data.pagopa.len(),
+            data.io.len(),
+            data.online.len(),
+            data.counts.len()
+        );
+        tx.append(&NewEntry {
+            actor: "demo".into(),
+            comune: None,
+            entity: "dataset",
+            record: programme.to_string(),
+            action: Action::Load,
+            changes: vec![Change { field: "dati dimostrativi".into(), before: None, after: Some(summary) }],
+            reason: Some("traguardi demo: dati dimostrativi caricati".into()),
+        })
+        .await?;
         tx.commit().await
     })
 }

@@ -54,6 +54,13 @@ pub async fn app_with(t: &TestDb, config: AuthConfig) -> Router {
     add_user(&t.db, ASSESSORE, "assessore", "", "").await;
     add_user(&t.db, SECRET_A, "comune", CODICE_A, "").await;
     add_user(&t.db, SECRET_B, "comune", CODICE_B, "").await;
+    // The Region's notes are private too: each comune's carries its secret, and so does the
+    // comune's trail (the note's entry).
+    for (codice, secret) in [(CODICE_A, SECRET_A), (CODICE_B, SECRET_B)] {
+        let body = format!("Richiamare {secret}");
+        crate::data::workspace::write_tx!(&t.db, tx => tx.add_note_in(REGIONE, codice, &body).await?)
+            .unwrap();
+    }
     let options = LeptosOptions::builder().output_name("traguardi").build();
     router(AppState::with_auth(options, t.db.clone(), config))
 }

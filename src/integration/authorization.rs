@@ -104,13 +104,37 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         ("POST", "/esci") => (StatusCode::SEE_OTHER, false),
         // Not configured in this application.
         ("POST", "/accedi/oidc") | ("GET", "/accedi/oidc/callback") => (StatusCode::NOT_FOUND, false),
+        // The workspace of a comune: every form for the Region, proposals for the comune's own
+        // users (whose page holds none of the Region's notes); nothing for the others.
+        ("GET", "/comuni/{codice}/gestione") | ("POST", "/api/gestione") => match who {
+            Anonymous => (StatusCode::UNAUTHORIZED, false),
+            Regione => (StatusCode::OK, true),
+            ComuneOnOwn => (StatusCode::OK, false),
+            _ => (StatusCode::FORBIDDEN, false),
+        },
+        // Its forms, sent empty (here the Region's note form): the Region gets the page back with
+        // the messages; a comune's own user may only propose services.
+        ("POST", "/comuni/{codice}/gestione/{azione}") => match who {
+            Anonymous => (StatusCode::UNAUTHORIZED, false),
+            Regione => (StatusCode::BAD_REQUEST, true),
+            _ => (StatusCode::FORBIDDEN, false),
+        },
+        // A comune's trail: whoever reads its private data; the whole trail: the Region.
+        ("GET", "/comuni/{codice}/registro") | ("POST", "/api/registro") => match who {
+            Anonymous => (StatusCode::UNAUTHORIZED, false),
+            ComuneOnOther => (StatusCode::NOT_FOUND, false),
+            _ => (StatusCode::OK, true),
+        },
+        ("GET", "/registro") => region_only(StatusCode::OK, true),
         _ => panic!("no expectation for {method} {path}: add it to the authorization matrix"),
     }
 }
 
 fn body_for(path: &str, codice: &str) -> String {
     match path {
-        "/api/comune" | "/api/comune-riservato" => format!("codice_istat={codice}"),
+        "/api/comune" | "/api/comune-riservato" | "/api/gestione" | "/api/registro" => {
+            format!("codice_istat={codice}")
+        }
         "/api/comuni" => "filter[provincia]=BA".into(),
         _ => String::new(),
     }
@@ -153,7 +177,10 @@ async fn every_route_for_every_role() {
                     ),
                     None => None,
                 };
-                let uri = path.replace("{codice}", target).replace("{file}", "mappa.svg");
+                let uri = path
+                    .replace("{codice}", target)
+                    .replace("{file}", "mappa.svg")
+                    .replace("{azione}", "nota");
                 let req = if *method == Method::GET {
                     get(&uri, token.as_deref())
                 } else {
@@ -177,7 +204,8 @@ async fn every_route_for_every_role() {
                     shows_private,
                     "{method} {path} as {who:?}: private data of {target}"
                 );
-                if *path != "/utenti" && *path != "/api/utenti" {
+                // The lists of everything (users, the whole trail) show every comune's data.
+                if !matches!(path.as_str(), "/utenti" | "/api/utenti" | "/registro") {
                     assert!(!a.body.contains(other_secret), "{method} {path} as {who:?}: data of {other}");
                 }
                 let denied = [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];

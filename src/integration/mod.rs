@@ -12,6 +12,7 @@ mod demo_figures;
 mod http;
 mod oidc;
 mod site;
+mod workspace;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -1,0 +1,386 @@
+//! The audit trail: every write adds, in its own transaction, one entry saying who changed which
+//! record, what changed (before → after) and why. Entries are chained by SHA-256: each hash covers
+//! the entry's canonical JSON including the previous entry's hash, and `app_meta.audit_head`
+//! holds the last `seq:hash`. An entry edited, deleted or inserted behind the application's back
+//! breaks the chain, and [`verify`] names the first entry where it breaks.
+//!
+//! Writers serialise on one row: [`WriteTx::lock_for_write`] bumps `data_version` as the
+//! transaction's first statement, which takes SQLite's write lock (the database has one writer)
+//! or PostgreSQL's row lock on that `app_meta` row. Reading the last entry after it is therefore
+//! safe from forks, and caches see the new data version as soon as the transaction commits.
+//! The table refuses UPDATE and DELETE by trigger; nothing in the application offers either.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{on_db, Db, BUMP_DATA_VERSION};
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One field of a record, before and after a write (`None`: empty or absent).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// The fields that differ, from `(field, before, after)` triples: unchanged ones are left out.
+pub fn diff(fields: Vec<(&str, Option<String>, Option<String>)>) -> Vec<Change> {
+    fields
+        .into_iter()
+        .filter(|(_, b, a)| b != a)
+        .map(|(field, before, after)| Change { field: field.to_string(), before, after })
+        .collect()
+}
+
+/// What kind of write an entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    /// A bulk load (the demo dataset, an import).
+    Load,
+}
+
+impl Action {
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Load => "load",
+        }
+    }
+}
+
+/// What a writer says about its write; the trail adds the time, the sequence and the hashes.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    /// The person's e-mail, or `cli`, `demo`, `import`.
+    pub actor: String,
+    /// The comune the record belongs to, for the comune's own trail.
+    pub comune: Option<String>,
+    /// The table or concept (`adhesion`, `pagopa_service`, `blocker`, …).
+    pub entity: &'static str,
+    /// The record's key, e.g. `072006` or `072006/9/0101100IM/`.
+    pub record: String,
+    pub action: Action,
+    pub changes: Vec<Change>,
+    pub reason: Option<String>,
+}
+
+/// One stored entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct EntryRow {
+    pub seq: i64,
+    /// RFC 3339, UTC, whole seconds: stored as text so that the hash is the same on both backends.
+    pub at: String,
+    pub actor: String,
+    pub comune: Option<String>,
+    pub entity: String,
+    pub record: String,
+    pub action: String,
+    /// The JSON array of [`Change`]s, exactly as hashed.
+    pub changes: String,
+    pub reason: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl EntryRow {
+    /// The SHA-256 (lower-case hex) of the entry's canonical JSON: every column but `hash`, in a
+    /// fixed order. Changing any of them, or the previous entry, changes it.
+    pub fn compute_hash(&self) -> String {
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            seq: i64,
+            at: &'a str,
+            actor: &'a str,
+            comune: Option<&'a str>,
+            entity: &'a str,
+            record: &'a str,
+            action: &'a str,
+            changes: &'a str,
+            reason: Option<&'a str>,
+            prev_hash: &'a str,
+        }
+        let canonical = Canonical {
+            seq: self.seq,
+            at: &self.at,
+            actor: &self.actor,
+            comune: self.comune.as_deref(),
+            entity: &self.entity,
+            record: &self.record,
+            action: &self.action,
+            changes: &self.changes,
+            reason: self.reason.as_deref(),
+            prev_hash: &self.prev_hash,
+        };
+        let json = serde_json::to_vec(&canonical).expect("plain strings serialise");
+        format!("{:x}", Sha256::digest(json))
+    }
+
+    /// The changes, decoded (an unreadable column shows as no change: `verify` reports it).
+    pub fn change_list(&self) -> Vec<Change> {
+        serde_json::from_str(&self.changes).unwrap_or_default()
+    }
+}
+
+/// The entry that would follow `last` (`None`: the trail is empty).
+pub fn next_entry(last: Option<(i64, String)>, entry: &NewEntry, at: String) -> EntryRow {
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_string()),
+    };
+    let mut row = EntryRow {
+        seq,
+        at,
+        actor: entry.actor.clone(),
+        comune: entry.comune.clone(),
+        entity: entry.entity.to_string(),
+        record: entry.record.clone(),
+        action: entry.action.code().to_string(),
+        changes: serde_json::to_string(&entry.changes).expect("plain strings serialise"),
+        reason: entry.reason.clone().filter(|r| !r.trim().is_empty()),
+        prev_hash,
+        hash: String::new(),
+    };
+    row.hash = row.compute_hash();
+    row
+}
+
+/// Now, as the trail writes it.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The two things every writing transaction does, on either backend's connection.
+#[allow(async_fn_in_trait)] // only called on the two concrete connection types below
+pub trait WriteTx {
+    /// The first statement of every writing transaction: bumps `data_version`, which takes the
+    /// write lock (see the module's documentation).
+    async fn lock_for_write(&mut self) -> Result<(), sqlx::Error>;
+    /// Appends `entry` to the trail; returns its sequence number.
+    async fn append(&mut self, entry: &NewEntry) -> Result<i64, sqlx::Error>;
+}
+
+macro_rules! impl_write_tx {
+    ($conn:ty) => {
+        impl WriteTx for $conn {
+            async fn lock_for_write(&mut self) -> Result<(), sqlx::Error> {
+                sqlx::query(BUMP_DATA_VERSION).execute(&mut *self).await.map(|_| ())
+            }
+
+            async fn append(&mut self, entry: &NewEntry) -> Result<i64, sqlx::Error> {
+                let last: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut *self)
+                        .await?;
+                let row = next_entry(last, entry, now_rfc3339());
+                sqlx::query(
+                    "INSERT INTO audit_entry (seq, at, actor, comune, entity, record, action, changes, reason, \
+                     prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(row.seq)
+                .bind(&row.at)
+                .bind(&row.actor)
+                .bind(&row.comune)
+                .bind(&row.entity)
+                .bind(&row.record)
+                .bind(&row.action)
+                .bind(&row.changes)
+                .bind(&row.reason)
+                .bind(&row.prev_hash)
+                .bind(&row.hash)
+                .execute(&mut *self)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO app_meta (key, value) VALUES ('audit_head', $1) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(format!("{}:{}", row.seq, row.hash))
+                .execute(&mut *self)
+                .await?;
+                Ok(row.seq)
+            }
+        }
+    };
+}
+impl_write_tx!(sqlx::SqliteConnection);
+impl_write_tx!(sqlx::PgConnection);
+
+/// What [`verify`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// Entries read.
+    pub entries: i64,
+    /// The first entry that does not hold, and why (`None`: the chain is whole).
+    pub broken: Option<(i64, String)>,
+}
+
+/// Entries read per query while verifying: memory stays flat however long the trail is.
+const VERIFY_CHUNK: i64 = 5_000;
+
+/// Walks the whole chain in order: sequence without gaps, each `prev_hash` equal to the previous
+/// entry's hash, each hash equal to the one recomputed, and the last entry equal to the head.
+pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
+    let mut expected_seq = 1;
+    let mut prev_hash = GENESIS.to_string();
+    let mut entries = 0;
+    loop {
+        let rows: Vec<EntryRow> = on_db!(db, pool => sqlx::query_as::<_, EntryRow>(
+            "SELECT seq, at, actor, comune, entity, record, action, changes, reason, prev_hash, hash \
+             FROM audit_entry WHERE seq >= $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(expected_seq)
+        .bind(VERIFY_CHUNK)
+        .fetch_all(pool)
+        .await?);
+        let done = (rows.len() as i64) < VERIFY_CHUNK;
+        for row in rows {
+            if let Some(reason) = check_entry(&row, expected_seq, &prev_hash) {
+                return Ok(Verification { entries, broken: Some((row.seq.min(expected_seq), reason)) });
+            }
+            entries += 1;
+            expected_seq = row.seq + 1;
+            prev_hash = row.hash;
+        }
+        if done {
+            break;
+        }
+    }
+    let head = db.meta("audit_head").await?;
+    let last = (entries > 0).then(|| format!("{}:{}", expected_seq - 1, prev_hash));
+    if head != last {
+        let reason = match (&head, &last) {
+            (Some(h), _) => {
+                format!("the trail ends before its recorded head {h}: its last entries were removed")
+            }
+            (None, _) => "the trail has entries but no recorded head".to_string(),
+        };
+        return Ok(Verification { entries, broken: Some((expected_seq, reason)) });
+    }
+    Ok(Verification { entries, broken: None })
+}
+
+/// Why `row` does not follow the entry before it, if it does not.
+pub fn check_entry(row: &EntryRow, expected_seq: i64, prev_hash: &str) -> Option<String> {
+    if row.seq != expected_seq {
+        return Some(format!("entry {expected_seq} is missing (the next one found is {})", row.seq));
+    }
+    if row.prev_hash != prev_hash {
+        return Some("its prev_hash does not match the previous entry's hash".to_string());
+    }
+    if serde_json::from_str::<Vec<Change>>(&row.changes).is_err() {
+        return Some("its changes are not a valid list of changes".to_string());
+    }
+    if row.compute_hash() != row.hash {
+        return Some("its content does not match its hash (the entry was altered)".to_string());
+    }
+    None
+}
+
+/// A page of the trail, newest first: of one comune, or all of it. `before` is the `seq` to
+/// start below (keyset pagination: the same cost on page 1 and page 1,000).
+pub async fn list(
+    db: &Db,
+    comune: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EntryRow>, sqlx::Error> {
+    let before = before.unwrap_or(i64::MAX);
+    on_db!(db, pool => match comune {
+        Some(c) => sqlx::query_as::<_, EntryRow>(
+            "SELECT seq, at, actor, comune, entity, record, action, changes, reason, prev_hash, hash \
+             FROM audit_entry WHERE comune = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(c)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await,
+        None => sqlx::query_as::<_, EntryRow>(
+            "SELECT seq, at, actor, comune, entity, record, action, changes, reason, prev_hash, hash \
+             FROM audit_entry WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(record: &str) -> NewEntry {
+        NewEntry {
+            actor: "demo.regione@traguardi.invalid".into(),
+            comune: Some("072006".into()),
+            entity: "adhesion",
+            record: record.into(),
+            action: Action::Update,
+            changes: diff(vec![
+                ("status", Some("aderente".into()), Some("rinuncia".into())),
+                ("adhesion_date", Some("2021-01-10".into()), Some("2021-01-10".into())),
+            ]),
+            reason: Some("delibera n. 12".into()),
+        }
+    }
+
+    #[test]
+    fn diff_keeps_only_the_fields_that_changed() {
+        let e = entry("072006");
+        assert_eq!(e.changes.len(), 1);
+        assert_eq!(e.changes[0].field, "status");
+    }
+
+    #[test]
+    fn entries_chain_and_any_edit_breaks_the_chain() {
+        let first = next_entry(None, &entry("a"), "2026-11-26T10:00:00Z".into());
+        assert_eq!(first.seq, 1);
+        assert_eq!(first.prev_hash, GENESIS);
+        let second =
+            next_entry(Some((first.seq, first.hash.clone())), &entry("b"), "2026-11-26T10:01:00Z".into());
+        assert_eq!(second.seq, 2);
+        assert_eq!(second.prev_hash, first.hash);
+        assert_eq!(check_entry(&first, 1, GENESIS), None);
+        assert_eq!(check_entry(&second, 2, &first.hash), None);
+
+        let mut edited = second.clone();
+        edited.actor = "someone.else@example.org".into();
+        assert!(check_entry(&edited, 2, &first.hash).unwrap().contains("altered"));
+        let mut rehashed = edited.clone();
+        rehashed.hash = rehashed.compute_hash();
+        // Re-hashing an edited entry does not help: the next entry's prev_hash no longer matches.
+        let third =
+            next_entry(Some((second.seq, second.hash.clone())), &entry("c"), "2026-11-26T10:02:00Z".into());
+        assert!(check_entry(&third, 3, &rehashed.hash).unwrap().contains("prev_hash"));
+        // A deleted entry is a gap.
+        assert!(check_entry(&third, 2, &first.hash).unwrap().contains("missing"));
+    }
+
+    #[test]
+    fn the_hash_covers_every_column() {
+        let base = next_entry(None, &entry("a"), "2026-11-26T10:00:00Z".into());
+        let variants: Vec<Box<dyn Fn(&mut EntryRow)>> = vec![
+            Box::new(|r| r.at = "2026-11-26T10:00:01Z".into()),
+            Box::new(|r| r.comune = None),
+            Box::new(|r| r.entity = "blocker".into()),
+            Box::new(|r| r.record = "b".into()),
+            Box::new(|r| r.action = "delete".into()),
+            Box::new(|r| r.changes = "[]".into()),
+            Box::new(|r| r.reason = None),
+            Box::new(|r| r.seq = 2),
+        ];
+        for change in variants {
+            let mut r = base.clone();
+            change(&mut r);
+            assert_ne!(r.compute_hash(), base.hash);
+        }
+    }
+}

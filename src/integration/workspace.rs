@@ -1,0 +1,403 @@
+//! The workspace over HTTP on both backends: each write leaves exactly one trail entry, a
+//! refused form changes nothing, two editors of one record get a conflict instead of an
+//! overwrite, the dashboard follows at once, and a trail row altered in the database is found
+//! by `audit verify`.
+
+use axum::{http::StatusCode, Router};
+
+use super::{
+    auth::{app_with, form, get, send, sign_in, Answer, CODICE_A, COMUNE_A, REGIONE},
+    TestDb,
+};
+use crate::{
+    auth::config::AuthConfig,
+    data::{audit, on_db, Db},
+};
+
+/// Bari's workspace forms post here.
+fn action(a: &str) -> String {
+    format!("/comuni/{CODICE_A}/gestione/{a}")
+}
+
+async fn app(t: &TestDb) -> Router {
+    let mut config = AuthConfig::local("127.0.0.1:3000");
+    config.limit_per_account = 1000;
+    config.limit_per_ip = 1000;
+    app_with(t, config).await
+}
+
+async fn post(app: &Router, token: &str, a: &str, body: &str) -> Answer {
+    send(app, form(&action(a), body, Some(token))).await
+}
+
+/// Rows of the tables the workspace writes, the data version and the trail length: equal
+/// fingerprints mean nothing was written.
+async fn fingerprint(db: &Db) -> Vec<i64> {
+    let mut out = Vec::new();
+    for table in [
+        "adhesion",
+        "pagopa_service",
+        "io_service",
+        "online_service",
+        "service_count",
+        "objective_verification",
+        "blocker",
+        "comune_note",
+        "service_proposal",
+        "audit_entry",
+    ] {
+        let n: i64 = on_db!(db, pool => sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(pool)
+            .await
+            .unwrap());
+        out.push(n);
+    }
+    out.push(db.data_version().await.unwrap());
+    out
+}
+
+async fn last_entry(db: &Db) -> audit::EntryRow {
+    audit::list(db, None, None, 1).await.unwrap().remove(0)
+}
+
+async fn trail_len(db: &Db) -> i64 {
+    on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM audit_entry").fetch_one(pool).await.unwrap())
+}
+
+async fn adhesion_version(db: &Db) -> i64 {
+    on_db!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT version FROM adhesion WHERE comune = $1 AND programme = 'fondo-innovazione-2020'",
+    )
+    .bind(CODICE_A)
+    .fetch_one(pool)
+    .await
+    .unwrap())
+}
+
+#[tokio::test]
+async fn every_write_adds_one_correct_trail_entry_and_the_chain_holds() {
+    for t in TestDb::all().await {
+        let app = app(&t).await;
+        let token = sign_in(&app, REGIONE).await;
+        let v = adhesion_version(&t.db).await;
+        let status_before: String = on_db!(&t.db, pool => sqlx::query_scalar(
+            "SELECT status FROM adhesion WHERE comune = $1"
+        ).bind(CODICE_A).fetch_one(pool).await.unwrap());
+        // (action, body, entity, a change it must record as (field, after))
+        let writes: Vec<(&str, String, &str, (&str, &str))> = vec![
+            (
+                "adesione",
+                format!("stato=rinuncia&data=2021-01-15&versione={v}&motivo=Delibera+n.+3"),
+                "adhesion",
+                ("stato", "rinuncia"),
+            ),
+            (
+                "servizio",
+                "piattaforma=pagopa&codice=9%2F0101105IM%2F&applicabile=on&attivo_dal=2021-03-01".into(),
+                "pagopa_service",
+                ("codice", "9/0101105IM/"),
+            ),
+            (
+                "servizio",
+                "piattaforma=io&service_id=01TESTSERVICE&nome=Mensa+scolastica&pubblicato_dal=2021-04-01"
+                    .into(),
+                "io_service",
+                ("nome", "Mensa scolastica"),
+            ),
+            (
+                "servizio",
+                "piattaforma=spid_cie&nome=Certificati+anagrafici&spid_dal=2021-02-01".into(),
+                "online_service",
+                ("spid_dal", "2021-02-01"),
+            ),
+            (
+                "conteggio",
+                "piattaforma=io&giorno=2021-05-01&attivi=7".into(),
+                "service_count",
+                ("attivi", "7"),
+            ),
+            (
+                "verifica",
+                "obiettivo=final_io&esito=respinto&motivo=Servizi+non+pubblicati&versione=0".into(),
+                "objective_verification",
+                ("esito", "respinto"),
+            ),
+            (
+                "blocco",
+                "categoria=fornitore&descrizione=Il+fornitore+non+risponde&dal=2021-03-10".into(),
+                "blocker",
+                ("categoria", "fornitore"),
+            ),
+            (
+                "nota",
+                "testo=Telefonata+con+il+segretario".into(),
+                "comune_note",
+                ("testo", "Telefonata con il segretario"),
+            ),
+        ];
+        for (a, body, entity, (field, after)) in writes {
+            let before = trail_len(&t.db).await;
+            let r = post(&app, &token, a, &body).await;
+            assert_eq!(
+                r.status,
+                StatusCode::SEE_OTHER,
+                "{a} on {}: {}",
+                t.db.backend(),
+                &r.body[..r.body.len().min(600)]
+            );
+            assert!(
+                r.location().starts_with(&format!("/comuni/{CODICE_A}/gestione?salvato=")),
+                "{}",
+                r.location()
+            );
+            assert_eq!(trail_len(&t.db).await, before + 1, "{a}: exactly one entry");
+            let e = last_entry(&t.db).await;
+            assert_eq!(e.entity, entity);
+            assert_eq!(e.actor, REGIONE);
+            assert_eq!(e.comune.as_deref(), Some(CODICE_A));
+            let changes = e.change_list();
+            assert!(
+                changes.iter().any(|c| c.field == field && c.after.as_deref() == Some(after)),
+                "{a}: {changes:?}"
+            );
+        }
+        // The adhesion's entry says before → after and why.
+        let adhesion = audit::list(&t.db, Some(CODICE_A), None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.entity == "adhesion")
+            .unwrap();
+        assert_eq!(adhesion.reason.as_deref(), Some("Delibera n. 3"));
+        assert!(adhesion
+            .change_list()
+            .iter()
+            .any(|c| c.field == "stato" && c.before.as_deref() == Some(status_before.as_str())));
+
+        // Resolving the blocker: its version is 1.
+        let id: i64 = on_db!(&t.db, pool => sqlx::query_scalar("SELECT id FROM blocker").fetch_one(pool).await.unwrap());
+        let r =
+            post(&app, &token, "blocco-risolto", &format!("id={id}&versione=1&risolto_il=2021-04-01")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", &r.body[..r.body.len().min(600)]);
+
+        // The whole chain verifies (demo load + 2 planted notes + 9 writes).
+        let v = audit::verify(&t.db).await.unwrap();
+        assert_eq!(v.broken, None);
+        assert_eq!(v.entries, 12);
+
+        // The dashboard and the comune's page follow at once: Bari renounced.
+        let page = send(&app, get(&format!("/comuni/{CODICE_A}"), None)).await;
+        assert!(page.body.contains("Rinuncia"), "comune page after the change");
+        assert!(page.body.contains("Respinto dalla Regione il"), "the verification shows");
+        let list = send(&app, get("/comuni?adesione=rinuncia", None)).await;
+        assert!(list.body.contains(">Bari<"), "the filtered list follows");
+
+        // The trail pages show the entries.
+        let trail = send(&app, get(&format!("/comuni/{CODICE_A}/registro"), Some(&token))).await;
+        assert_eq!(trail.status, StatusCode::OK);
+        assert!(
+            trail.body.contains(&format!("{status_before} → rinuncia")),
+            "before → after on the trail page"
+        );
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_refused_form_changes_nothing_and_says_why_next_to_the_field() {
+    for t in TestDb::all().await {
+        let app = app(&t).await;
+        let token = sign_in(&app, REGIONE).await;
+        let before = fingerprint(&t.db).await;
+        let cases = [
+            (
+                "servizio",
+                "modulo=nuovo-pagopa&piattaforma=pagopa&codice=9%2F9999999ZZ%2F&attivo_dal=2021-03-01",
+                "Codice di tassonomia sconosciuto",
+            ),
+            (
+                "servizio",
+                "modulo=nuovo-pagopa&piattaforma=pagopa&codice=9%2F0101100IM%2F&attivo_dal=2020-01-01",
+                "inizio del programma (15/12/2020)",
+            ),
+            (
+                "conteggio",
+                "modulo=conteggio&piattaforma=pagopa&giorno=2021-03-01&attivi=-4",
+                "non può essere negativo",
+            ),
+            (
+                "verifica",
+                "modulo=verifica-final_io&obiettivo=final_io&esito=respinto&versione=0",
+                "Indicare il motivo del respingimento",
+            ),
+            ("blocco", "modulo=blocco-nuovo&categoria=meteo&descrizione=&dal=ieri", "Scegliere la categoria"),
+        ];
+        for (a, body, message) in cases {
+            let r = post(&app, &token, a, body).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{a}: {body}");
+            assert!(r.body.contains("Le modifiche non sono state salvate"), "{a}: summary at the top");
+            assert!(r.body.contains(message), "{a}: «{message}» in the page");
+            assert!(r.body.contains("aria-invalid=\"true\""), "{a}: the field is marked");
+            assert_eq!(fingerprint(&t.db).await, before, "{a}: nothing written on {}", t.db.backend());
+        }
+        // What was typed comes back in the form.
+        let r = post(
+            &app,
+            &token,
+            "servizio",
+            "modulo=nuovo-io&piattaforma=io&service_id=..%2Fx&nome=Mensa+scolastica",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("value=\"Mensa scolastica\""), "typed values kept");
+        // A duplicate service is refused the same way.
+        let ok = "modulo=nuovo-io&piattaforma=io&service_id=01DUP&nome=Tributi";
+        assert_eq!(post(&app, &token, "servizio", ok).await.status, StatusCode::SEE_OTHER);
+        let before = fingerprint(&t.db).await;
+        let r = post(&app, &token, "servizio", ok).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("ha già un servizio App IO con il Service ID 01DUP"));
+        assert_eq!(fingerprint(&t.db).await, before);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn the_second_of_two_editors_gets_a_conflict_and_the_current_values() {
+    for t in TestDb::all().await {
+        let app = app(&t).await;
+        let first = sign_in(&app, REGIONE).await;
+        let second = sign_in(&app, REGIONE).await;
+        // Both opened the form at the same version.
+        let v = adhesion_version(&t.db).await;
+        let page = send(&app, get(&format!("/comuni/{CODICE_A}/gestione"), Some(&first))).await;
+        assert!(
+            page.body.contains(&format!("name=\"versione\" value=\"{v}\"")),
+            "the form carries the version"
+        );
+
+        let r = post(&app, &first, "adesione", &format!("stato=rinuncia&data=2021-01-15&versione={v}")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let after_first = fingerprint(&t.db).await;
+        let r = post(
+            &app,
+            &second,
+            "adesione",
+            &format!("stato=aderente_in_ritardo&data=2021-02-01&versione={v}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", &r.body[..r.body.len().min(500)]);
+        assert!(r.body.contains("un altro utente ha modificato questi dati"));
+        assert!(r.body.contains("stato «aderente_in_ritardo»"), "what the second editor typed is not lost");
+        // The form now shows the first editor's value and the new version.
+        assert!(r.body.contains("<option value=\"rinuncia\" selected"), "current value shown");
+        assert!(r.body.contains(&format!("name=\"versione\" value=\"{}\"", v + 1)));
+        assert_eq!(fingerprint(&t.db).await, after_first, "no silent overwrite");
+        assert_eq!(adhesion_version(&t.db).await, v + 1);
+
+        // The same for a service edited twice from the same form.
+        let r =
+            post(&app, &first, "servizio", "piattaforma=spid_cie&nome=Certificati&spid_dal=2021-02-01").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let id: i64 = on_db!(&t.db, pool => sqlx::query_scalar(
+            "SELECT id FROM online_service WHERE name = 'Certificati'"
+        ).fetch_one(pool).await.unwrap());
+        let edit = |cie: &str| {
+            format!(
+                "piattaforma=spid_cie&id={id}&versione=1&nome=Certificati&spid_dal=2021-02-01&cie_dal={cie}"
+            )
+        };
+        assert_eq!(post(&app, &first, "servizio", &edit("2021-06-01")).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(post(&app, &second, "servizio", &edit("2021-07-01")).await.status, StatusCode::CONFLICT);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_comune_proposes_and_the_region_decides() {
+    for t in TestDb::all().await {
+        let app = app(&t).await;
+        let comune = sign_in(&app, COMUNE_A).await;
+        let regione = sign_in(&app, REGIONE).await;
+        // The comune's user may not change services directly…
+        let r = post(&app, &comune, "servizio", "piattaforma=io&service_id=01PROP&nome=Tari").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // …but may propose one.
+        let r = post(
+            &app,
+            &comune,
+            "proposta",
+            "piattaforma=io&service_id=01PROP&nome=Tari&pubblicato_dal=2021-05-01",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", &r.body[..r.body.len().min(500)]);
+        let (id, version): (i64, i64) = on_db!(&t.db, pool => sqlx::query_as("SELECT id, version FROM service_proposal")
+            .fetch_one(pool).await.unwrap());
+        let services = |db: Db| async move {
+            on_db!(&db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM io_service WHERE service_id = '01PROP'")
+                .fetch_one(pool).await.unwrap())
+        };
+        assert_eq!(services(t.db.clone()).await, 0, "a proposal is not a service yet");
+        // A rejection needs a reason.
+        let r =
+            post(&app, &regione, "proposta-decisione", &format!("id={id}&versione={version}&esito=respingi"))
+                .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r =
+            post(&app, &regione, "proposta-decisione", &format!("id={id}&versione={version}&esito=accetta"))
+                .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(services(t.db.clone()).await, 1, "accepted: the service exists");
+        let page = send(&app, get(&format!("/comuni/{CODICE_A}/gestione"), Some(&comune))).await;
+        assert!(page.body.contains("Stato: Accettata"), "the comune sees the outcome");
+        assert_eq!(audit::verify(&t.db).await.unwrap().broken, None);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn tampering_with_the_trail_in_the_database_is_found() {
+    for t in TestDb::all().await {
+        let app = app(&t).await;
+        let token = sign_in(&app, REGIONE).await;
+        for n in 0..3 {
+            let r = post(&app, &token, "nota", &format!("testo=Nota+{n}")).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER);
+        }
+        let total = audit::verify(&t.db).await.unwrap();
+        assert_eq!(total.broken, None);
+        assert_eq!(total.entries, 6);
+        // The application's connection cannot rewrite an entry: the triggers refuse.
+        let refused = on_db!(&t.db, pool => sqlx::query("UPDATE audit_entry SET actor = 'x' WHERE seq = 4")
+            .execute(pool).await.map(|_| ()));
+        assert!(refused.is_err(), "UPDATE refused on {}", t.db.backend());
+        let refused = on_db!(&t.db, pool => sqlx::query("DELETE FROM audit_entry WHERE seq = 6")
+            .execute(pool).await.map(|_| ()));
+        assert!(refused.is_err(), "DELETE refused on {}", t.db.backend());
+
+        // Someone with the schema rights drops the guard and edits entry 4.
+        let drop = match t.db {
+            Db::Sqlite(_) => "DROP TRIGGER audit_entry_no_update",
+            Db::Postgres(_) => "DROP TRIGGER audit_entry_no_update ON audit_entry",
+        };
+        on_db!(&t.db, pool => sqlx::query(drop).execute(pool).await.map(|_| ()).unwrap());
+        if let Db::Sqlite(pool) = &t.db {
+            sqlx::query("DROP TRIGGER audit_entry_no_delete").execute(pool).await.unwrap();
+        }
+        on_db!(&t.db, pool => sqlx::query("UPDATE audit_entry SET changes = '[]' WHERE seq = 4")
+            .execute(pool).await.map(|_| ()).unwrap());
+        let v = audit::verify(&t.db).await.unwrap();
+        let (seq, reason) = v.broken.expect("the edit is found");
+        assert_eq!(seq, 4);
+        assert!(reason.contains("altered"), "{reason}");
+        assert_eq!(v.entries, 3, "entries before the broken one");
+
+        // Deleting the last entry (after restoring nothing) is found too, by the head.
+        on_db!(&t.db, pool => sqlx::query("DELETE FROM audit_entry WHERE seq >= 4").execute(pool).await.map(|_| ()).unwrap());
+        let v = audit::verify(&t.db).await.unwrap();
+        let (seq, reason) = v.broken.expect("the deletion is found");
+        assert_eq!(seq, 4);
+        assert!(reason.contains("removed"), "{reason}");
+        t.drop_db().await;
+    }
+}
