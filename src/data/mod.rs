@@ -15,6 +15,7 @@ use sqlx::{
 };
 
 pub mod accounts;
+pub mod blockers;
 pub mod facts;
 pub mod feedback;
 pub mod programme;
