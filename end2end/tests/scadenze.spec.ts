@@ -23,7 +23,8 @@ test.describe("deadlines /scadenze", () => {
     await expect(page.getByRole("main").getByRole("link", { name: "Accedi" })).toBeVisible();
     await expect(page.getByRole("table")).toHaveCount(0);
     // No navigation link for the public.
-    await expect(page.getByRole("navigation", { name: "Sezioni principali" }).getByRole("link", { name: "Scadenze" })).toHaveCount(0);
+    const nav = page.getByRole("navigation", { name: "Sezioni principali" });
+    await expect(nav.getByRole("link", { name: "Scadenze" })).toHaveCount(0);
     const csv = await page.request.get("/export/scadenze.csv?al=2021-02-15");
     expect(csv.status()).toBe(401);
   });
@@ -31,7 +32,8 @@ test.describe("deadlines /scadenze", () => {
   test("the Region sees both tables, changes the date with the form, downloads the CSV", async ({ page }, testInfo) => {
     await signIn(page, testInfo, DEMO_REGIONE);
     await expect(page).toHaveURL(/\/profilo$/);
-    await page.getByRole("navigation", { name: "Sezioni principali" }).getByRole("link", { name: "Scadenze" }).click();
+    const nav = page.getByRole("navigation", { name: "Sezioni principali" });
+    await nav.getByRole("link", { name: "Scadenze" }).click();
     await expect(page).toHaveURL(/\/scadenze$/);
     await expectHydrationState(page, testInfo);
     await expectPageShell(page);
