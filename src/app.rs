@@ -13,6 +13,7 @@ use crate::{
     comuni::ui::{ComunePage, ComuniPage},
     dashboard::ui::DashboardPage,
     error::AppError,
+    scadenze::ui::ScadenzePage,
     site::ui::{AccessibilityPage, FeedbackPage, FeedbackReceivedPage, LegalNotesPage, PrivacyPage},
     workspace::ui::{ComuneTrailPage, TrailPageView, WorkspacePage},
 };
@@ -78,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/comuni/:codice/gestione") view=WorkspacePage ssr=SsrMode::Async />
                     <Route path=path!("/comuni/:codice/registro") view=ComuneTrailPage ssr=SsrMode::Async />
                     <Route path=path!("/registro") view=TrailPageView ssr=SsrMode::Async />
+                    <Route path=path!("/scadenze") view=ScadenzePage ssr=SsrMode::Async />
                     <Route path=path!("/accedi") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/profilo") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/utenti") view=UsersPage ssr=SsrMode::Async />
@@ -171,9 +173,11 @@ fn Frame(children: Children) -> impl IntoView {
 
 /// The main navigation: Bootstrap Italia's navbar, without its off-canvas toggle (which needs
 /// its JavaScript): the links stay visible and wrap at any width. The router marks the current
-/// page with `aria-current="page"`.
+/// page with `aria-current="page"`. Pages for signed-in people only appear to them (the server
+/// refuses them to others anyway).
 #[component]
 fn MainNav() -> impl IntoView {
+    let user = Resource::new(|| (), |_| crate::auth::server::who_am_i());
     view! {
         <div class="it-header-navbar-wrapper">
             <div class="container">
@@ -189,6 +193,22 @@ fn MainNav() -> impl IntoView {
                                 "Comuni"
                             </A>
                         </li>
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                user.await
+                                    .ok()
+                                    .flatten()
+                                    .map(|_| {
+                                        view! {
+                                            <li class="nav-item">
+                                                <A href="/scadenze" attr:class="nav-link">
+                                                    "Scadenze"
+                                                </A>
+                                            </li>
+                                        }
+                                    })
+                            })}
+                        </Suspense>
                     </ul>
                 </nav>
             </div>

@@ -1,8 +1,8 @@
 //! Traguardi: tracks a public digitalisation programme (the Fondo Innovazione of Regione Puglia)
 //! comune by comune.
 //!
-//! Feature folders hold their types, server functions and views (`dashboard`, `comuni`, `auth`,
-//! `site`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
+//! Feature folders hold their types, server functions and views (`dashboard`, `comuni`,
+//! `scadenze`, `auth`, `site`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
 
 #![recursion_limit = "256"]
 
@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod error;
 pub mod format;
 pub mod rules;
+pub mod scadenze;
 pub mod site;
 pub mod workspace;
 

@@ -34,6 +34,7 @@ pub fn plain_routes() -> Vec<PlainRoute> {
     vec![
         r("/healthz", Method::GET, get(healthz)),
         r("/export/comuni.csv", Method::GET, get(crate::comuni::export::comuni_csv)),
+        r("/export/scadenze.csv", Method::GET, get(crate::scadenze::export::scadenze_csv)),
         r("/grafici/{file}", Method::GET, get(crate::dashboard::server::download_svg)),
         r("/accedi", Method::POST, post(auth::login)),
         r("/esci", Method::POST, post(auth::logout)),

@@ -16,6 +16,7 @@ use sqlx::{
 
 pub mod accounts;
 pub mod audit;
+pub mod blockers;
 pub mod facts;
 pub mod feedback;
 pub mod programme;

@@ -95,6 +95,9 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
             region_only(StatusCode::OK, false)
         }
         ("GET", "/profilo") | ("POST", "/api/profilo") => signed_in_only,
+        // Overdue objectives with the comuni's blockers: every signed-in role (a comune's user
+        // gets its own comuni; `integration::scadenze` checks who sees which rows and blockers).
+        ("GET", "/scadenze" | "/export/scadenze.csv") | ("POST", "/api/scadenze") => signed_in_only,
         ("GET", "/utenti") | ("POST", "/api/utenti") => region_only(StatusCode::OK, true),
         // Forms, sent empty: the Region's get past authorization to validation (and the users
         // page comes back with its messages).

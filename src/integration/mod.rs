@@ -11,6 +11,7 @@ mod dashboard;
 mod demo_figures;
 mod http;
 mod oidc;
+mod scadenze;
 mod site;
 mod workspace;
 

@@ -30,9 +30,13 @@ pub type Fields = HashMap<String, String>;
 /// Why a comune is late: the fixed list the Region reports by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum BlockerCategory {
+    /// A supplier (software house, technological partner) has not delivered.
     Fornitore,
+    /// A resolution (delibera) of the giunta or council is missing.
     Delibera,
+    /// No staff to do it.
     Personale,
+    /// A technical problem.
     Tecnico,
     Altro,
 }

@@ -1,0 +1,122 @@
+import AxeBuilder from "@axe-core/playwright";
+import {
+  test,
+  expect,
+  expectHydrationState,
+  visit,
+  expectPageShell,
+  withScriptablePage,
+  signIn,
+  DEMO_COMUNE,
+  DEMO_REGIONE,
+} from "./helpers";
+
+// /scadenze: overdue and due-soon objectives with the comuni's open blockers, for signed-in
+// users only. The demo data is 2020-21: on 15/02/2021 the step-1 objectives (due 28/02/2021)
+// are 13 days away, on 01/03/2021 they are one day late.
+
+test.describe("deadlines /scadenze", () => {
+  test("the public is asked to sign in", async ({ page }, testInfo) => {
+    const response = await visit(page, "/scadenze?al=2021-02-15", testInfo);
+    expect(response.status()).toBe(401);
+    await expect(page.getByRole("alert")).toContainText("Per questa sezione occorre accedere");
+    await expect(page.getByRole("main").getByRole("link", { name: "Accedi" })).toBeVisible();
+    await expect(page.getByRole("table")).toHaveCount(0);
+    // No navigation link for the public.
+    const nav = page.getByRole("navigation", { name: "Sezioni principali" });
+    await expect(nav.getByRole("link", { name: "Scadenze" })).toHaveCount(0);
+    const csv = await page.request.get("/export/scadenze.csv?al=2021-02-15");
+    expect(csv.status()).toBe(401);
+  });
+
+  test("the Region sees both tables, changes the date with the form, downloads the CSV", async ({ page }, testInfo) => {
+    await signIn(page, testInfo, DEMO_REGIONE);
+    await expect(page).toHaveURL(/\/profilo$/);
+    const nav = page.getByRole("navigation", { name: "Sezioni principali" });
+    await nav.getByRole("link", { name: "Scadenze" }).click();
+    await expect(page).toHaveURL(/\/scadenze$/);
+    await expectHydrationState(page, testInfo);
+    await expectPageShell(page);
+
+    // The form is a plain GET form: the same with and without JavaScript.
+    await page.getByLabel("Situazione al giorno").fill("2021-02-15");
+    await page.getByRole("button", { name: "Mostra" }).click();
+    await expect(page).toHaveURL(/\/scadenze\?al=2021-02-15(&provincia=)?$/);
+    await expectHydrationState(page, testInfo);
+
+    const overdue = page.getByRole("table", { name: "Obiettivi scaduti e non raggiunti al 15/02/2021" });
+    await expect(overdue).toBeVisible();
+    await expect(overdue).toContainText("Nessun obiettivo scaduto e non raggiunto.");
+    const dueSoon = page.getByRole("table", { name: /in scadenza entro 30 giorni dal 15\/02\/2021/ });
+    await expect(dueSoon).toBeVisible();
+    const rows = dueSoon.locator("tbody tr");
+    expect(await rows.count()).toBeGreaterThan(0);
+    const first = rows.first();
+    await expect(first).toContainText("28/02/2021");
+    await expect(first).toContainText("In scadenza tra 13 giorni");
+    await expect(first.getByRole("link")).toHaveAttribute("href", /^\/comuni\/\d{6}$/);
+    // Counts above the tables, in words.
+    await expect(page.getByText(/^\d+ obiettiv[oi] in scadenza, in \d+ comun[ei]\.$/)).toBeVisible();
+
+    // A day after the deadline the same objectives are overdue.
+    await visit(page, "/scadenze?al=2021-03-01", testInfo);
+    await expect(page.getByRole("table", { name: /scaduti e non raggiunti al 01\/03\/2021/ })).toContainText(
+      "Scaduto da 1 giorno",
+    );
+
+    // The province filter, then the export of exactly this view.
+    await visit(page, "/scadenze?al=2021-02-15", testInfo);
+    await page.getByLabel("Provincia").selectOption("TA");
+    await page.getByRole("button", { name: "Mostra" }).click();
+    await expect(page).toHaveURL(/provincia=TA/);
+    await expectHydrationState(page, testInfo);
+    const provinces = await page.locator("table tbody tr td:nth-child(2)").allTextContents();
+    expect(provinces.every((p) => p === "TA")).toBe(true);
+    const link = page.getByRole("link", { name: "Scarica le scadenze in CSV" });
+    await expect(link).toHaveAttribute("href", "/export/scadenze.csv?al=2021-02-15&provincia=TA");
+    const csv = await page.request.get("/export/scadenze.csv?al=2021-02-15&provincia=TA");
+    expect(csv.status()).toBe(200);
+    expect(csv.headers()["content-disposition"]).toMatch(/scadenze-.*2021-02-15\.csv/);
+    const lines = (await csv.text()).trim().split("\n");
+    expect(lines[0]).toBe(
+      "codice_istat,denominazione,sigla_provincia,stato,giorni,piattaforma,obiettivo," +
+        "descrizione_obiettivo,scadenza,ostacoli_aperti,descrizione_ostacoli",
+    );
+  });
+
+  test("a bad date is refused in words and kept in the form", async ({ page }, testInfo) => {
+    await signIn(page, testInfo, DEMO_REGIONE);
+    await expect(page).toHaveURL(/\/profilo$/);
+    const response = await visit(page, "/scadenze?al=2021-02-30", testInfo);
+    expect(response.status()).toBe(400);
+    await expect(page.getByRole("alert")).toContainText("Data non valida: «2021-02-30»");
+    await expect(page.getByLabel("Provincia")).toBeVisible();
+  });
+
+  test("a comune's user sees only its own comune", async ({ page }, testInfo) => {
+    await signIn(page, testInfo, DEMO_COMUNE);
+    await expect(page).toHaveURL(/\/profilo$/);
+    await visit(page, "/scadenze?al=2021-02-15", testInfo);
+    await expect(page.getByText("Sono mostrati solo i comuni per cui operi.")).toBeVisible();
+    const comuni = await page.locator("table tbody th[scope=row]").allTextContents();
+    expect(comuni.every((name) => name.trim() === "Bari")).toBe(true);
+  });
+
+  test("has no axe violations", async ({ page, browser, baseURL }, testInfo) => {
+    // Signed in inside the page axe runs in (with JavaScript off, a separate context).
+    await withScriptablePage(page, browser, baseURL, testInfo, async (target) => {
+      await signIn(target, testInfo, DEMO_REGIONE);
+      await expect(target).toHaveURL(/\/profilo$/);
+      for (const path of ["/scadenze?al=2021-02-15", "/scadenze?al=2021-03-01", "/scadenze?al=2021-02-30"]) {
+        await visit(target, path, testInfo);
+        const results = await new AxeBuilder({ page: target })
+          .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+          .analyze();
+        const violations = results.violations.map(
+          (v) => `${v.id} [${v.impact}] ${v.help}: ` + v.nodes.map((n) => JSON.stringify(n.target)).join(", "),
+        );
+        expect(violations, `axe violations on ${path}:\n${violations.join("\n")}`).toEqual([]);
+      }
+    });
+  });
+});

@@ -1,0 +1,224 @@
+//! `/scadenze`, `/api/scadenze` and `/export/scadenze.csv` on the demo data, on both backends:
+//! what is listed on 15/02/2021 (step 1 due on 28/02/2021), the blockers open on that day, the
+//! CSV, the province filter, a bad date, and who sees what.
+
+use axum::http::{header, StatusCode};
+use chrono::NaiveDate;
+
+use super::{
+    auth::{add_user, app_with, form, get, local, send, sign_in, ASSESSORE, COMUNE_A, REGIONE},
+    TestDb,
+};
+use crate::{
+    data::{on_db, programme::FONDO_INNOVAZIONE, Db},
+    scadenze::{export::HEADER, ScadenzeData, Urgency},
+};
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+async fn add_blocker(
+    db: &Db,
+    comune: &str,
+    category: &str,
+    description: &str,
+    opened_on: &str,
+    resolved_on: Option<&str>,
+) {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO blocker (programme, comune, category, description, opened_on, resolved_on) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(FONDO_INNOVAZIONE)
+    .bind(comune)
+    .bind(category)
+    .bind(description)
+    .bind(day(opened_on))
+    .bind(resolved_on.map(day))
+    .execute(pool)
+    .await
+    .map(|_| ())
+    .unwrap());
+}
+
+/// The page's data through its server function.
+async fn data(app: &axum::Router, token: &str, body: &str) -> ScadenzeData {
+    let a = send(app, form("/api/scadenze", body, Some(token))).await;
+    assert_eq!(a.status, StatusCode::OK, "{body}: {}", a.body);
+    serde_json::from_str(&a.body).unwrap()
+}
+
+fn csv_rows(body: &str) -> Vec<csv::StringRecord> {
+    csv::Reader::from_reader(body.as_bytes()).records().map(Result::unwrap).collect()
+}
+
+const OPEN: &str = "Il partner tecnologico non ha ancora attivato il nodo pagoPA";
+const RESOLVED: &str = "Delibera di giunta approvata a gennaio";
+const LATER: &str = "Ostacolo aperto dopo la data richiesta";
+const OTHER: &str = "Ostacolo di un comune che non compare";
+
+#[tokio::test]
+async fn deadlines_with_blockers_csv_and_access() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app_with(&t, local()).await;
+        let regione = sign_in(&app, REGIONE).await;
+
+        // 15/02/2021: nothing is overdue yet; step 1 (28/02/2021) is due in 13 days.
+        let d = data(&app, &regione, "query[al]=2021-02-15").await;
+        assert_eq!(d.as_of, day("2021-02-15"));
+        assert!(d.overdue.is_empty(), "{backend}: {:?}", d.overdue.first());
+        assert!(!d.due_soon.is_empty(), "{backend}");
+        assert!(!d.own_comuni_only && d.demo);
+        for r in &d.due_soon {
+            assert_eq!(
+                (r.deadline, r.urgency),
+                (day("2021-02-28"), Urgency::DueSoon { days: 13 }),
+                "{backend}"
+            );
+        }
+        // Ordered by deadline, then comune name.
+        let names: Vec<&str> = d.due_soon.iter().map(|r| r.denominazione.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "{backend}");
+        // Only comuni in the programme: each listed comune is an adherent in the open data.
+        let comuni_csv = send(&app, get("/export/comuni.csv", None)).await.body;
+        let supported: Vec<String> = csv_rows(&comuni_csv)
+            .iter()
+            .filter(|r| r[5].starts_with("aderente"))
+            .map(|r| r[0].to_string())
+            .collect();
+        assert!(d.due_soon.iter().all(|r| supported.contains(&r.codice_istat)), "{backend}");
+
+        // Blockers: open on the day, resolved before it, opened after it; and one of a comune
+        // that has nothing due.
+        // Not Bari: its user (COMUNE_A) is the one who must not see the target.
+        let first = d.due_soon.iter().find(|r| r.codice_istat != "072006").unwrap();
+        let (target, target_name) = (first.codice_istat.clone(), first.denominazione.clone());
+        let absent = supported.iter().find(|c| !d.due_soon.iter().any(|r| &r.codice_istat == *c)).cloned();
+        add_blocker(&t.db, &target, "fornitore", OPEN, "2021-01-20", Some("2021-03-15")).await;
+        add_blocker(&t.db, &target, "delibera", RESOLVED, "2021-01-05", Some("2021-01-30")).await;
+        add_blocker(&t.db, &target, "tecnico", LATER, "2021-02-20", None).await;
+        if let Some(absent) = &absent {
+            add_blocker(&t.db, absent, "altro", OTHER, "2021-01-01", None).await;
+        }
+
+        let d = data(&app, &regione, "query[al]=2021-02-15").await;
+        for r in &d.due_soon {
+            let texts: Vec<&str> = r.blockers.iter().map(|b| b.description.as_str()).collect();
+            if r.codice_istat == target {
+                assert_eq!(texts, [OPEN], "{backend}: the blocker open on 15/02/2021 only");
+            } else {
+                assert!(texts.is_empty(), "{backend}: {texts:?}");
+            }
+        }
+
+        // The page, as the Region sees it.
+        let a = send(&app, get("/scadenze?al=2021-02-15", Some(&regione))).await;
+        assert_eq!(a.status, StatusCode::OK, "{backend}");
+        let html = a.body;
+        assert!(html.contains("<h2 id=\"scaduti\">Obiettivi scaduti e non raggiunti</h2>"), "{backend}");
+        assert!(html.contains("In scadenza entro 30 giorni"));
+        assert!(html.contains("<caption>Obiettivi scaduti e non raggiunti al 15/02/2021</caption>"));
+        assert!(html.contains("Nessun obiettivo scaduto e non raggiunto."));
+        assert_eq!(html.matches("<tbody>").count(), 2, "both tables have a body");
+        assert!(html.contains("28/02/2021") && html.contains("In scadenza tra 13 giorni"));
+        assert!(html.contains(&format!("href=\"/comuni/{target}\"")), "{backend}: link to the comune");
+        assert!(html.contains(&target_name));
+        assert!(html.contains(OPEN) && html.contains("<strong>Fornitore</strong>"), "{backend}");
+        assert!(!html.contains(RESOLVED) && !html.contains(LATER) && !html.contains(OTHER));
+        assert!(html.contains("Nessuno"), "comuni without blockers say so");
+        assert!(html.contains("value=\"2021-02-15\""), "the form keeps the date");
+        assert!(html.contains("/export/scadenze.csv?al=2021-02-15"), "the export link keeps the date");
+        assert!(html.contains("href=\"/scadenze\""), "the navigation offers the page when signed in");
+
+        // A day after step 1's deadline, what was due is overdue.
+        let march = data(&app, &regione, "query[al]=2021-03-01").await;
+        assert!(!march.overdue.is_empty() && march.due_soon.is_empty(), "{backend}");
+        assert!(march.overdue.iter().all(|r| r.urgency == Urgency::Overdue { days: 1 }));
+        let html = send(&app, get("/scadenze?al=2021-03-01", Some(&regione))).await.body;
+        assert!(html.contains("Scaduto da 1 giorno") && html.contains("Nessun obiettivo in scadenza."));
+
+        // The province filter.
+        let ta = data(&app, &regione, "query[al]=2021-02-15&query[provincia]=TA").await;
+        assert!(ta.due_soon.iter().all(|r| r.sigla_provincia == "TA"), "{backend}");
+        assert_eq!(ta.due_soon.len(), d.due_soon.iter().filter(|r| r.sigla_provincia == "TA").count());
+
+        // The CSV: same rows, the date in the file name.
+        let a = send(&app, get("/export/scadenze.csv?al=2021-02-15", Some(&regione))).await;
+        assert_eq!(a.status, StatusCode::OK, "{backend}: {}", a.body);
+        assert!(a.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+        let disposition = a.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert!(disposition.contains("scadenze-") && disposition.contains("2021-02-15.csv"), "{disposition}");
+        assert_eq!(a.body.lines().next().unwrap(), HEADER.join(","));
+        let rows = csv_rows(&a.body);
+        assert_eq!(rows.len(), d.due_soon.len(), "{backend}");
+        let col = |name: &str| HEADER.iter().position(|h| *h == name).unwrap();
+        assert!(rows.iter().all(|r| &r[col("stato")] == "in_scadenza" && &r[col("giorni")] == "13"));
+        assert!(rows.iter().all(|r| &r[col("scadenza")] == "2021-02-28"));
+        let row = rows.iter().find(|r| r[0] == *target).unwrap();
+        assert_eq!(&row[col("ostacoli_aperti")], "1");
+        assert_eq!(row[col("descrizione_ostacoli")], format!("fornitore: {OPEN}"));
+        let a = send(&app, get("/export/scadenze.csv?al=2021-02-15&provincia=TA", Some(&regione))).await;
+        assert!(csv_rows(&a.body).iter().all(|r| &r[2] == "TA"));
+
+        // Assessors read everything, like the Region.
+        let assessore = sign_in(&app, ASSESSORE).await;
+        assert_eq!(data(&app, &assessore, "query[al]=2021-02-15").await, d, "{backend}");
+
+        // A comune's user: its own comune only, on the page, the server function and the CSV.
+        let own = "comune.scadenze@test.invalid";
+        add_user(&t.db, own, "comune", &target, "").await;
+        let token = sign_in(&app, own).await;
+        let mine = data(&app, &token, "query[al]=2021-02-15").await;
+        assert!(mine.own_comuni_only);
+        assert!(!mine.due_soon.is_empty());
+        assert!(mine.due_soon.iter().all(|r| r.codice_istat == target), "{backend}");
+        let html = send(&app, get("/scadenze?al=2021-02-15", Some(&token))).await.body;
+        assert!(html.contains(OPEN) && html.contains("Sono mostrati solo i comuni per cui operi."));
+        let csv = send(&app, get("/export/scadenze.csv?al=2021-02-15", Some(&token))).await.body;
+        assert!(csv_rows(&csv).iter().all(|r| r[0] == *target));
+        // Another comune's user never sees that comune or its blocker.
+        let bari = sign_in(&app, COMUNE_A).await;
+        let theirs = data(&app, &bari, "query[al]=2021-02-15").await;
+        assert!(theirs.due_soon.iter().all(|r| r.codice_istat == "072006"), "{backend}");
+        let html = send(&app, get("/scadenze?al=2021-02-15", Some(&bari))).await.body;
+        assert!(!html.contains(OPEN));
+        let csv = send(&app, get("/export/scadenze.csv?al=2021-02-15", Some(&bari))).await.body;
+        assert!(!csv.contains(OPEN) && !csv.contains(&*target));
+
+        // The public is asked to sign in, and gets no data.
+        for (uri, is_page) in
+            [("/scadenze?al=2021-02-15", true), ("/export/scadenze.csv?al=2021-02-15", false)]
+        {
+            let a = send(&app, get(uri, None)).await;
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{backend} {uri}");
+            assert!(a.body.contains("Per questa sezione occorre accedere"), "{uri}");
+            assert!(!a.body.contains(OPEN) && !a.body.contains("In scadenza tra"), "{uri}");
+            if is_page {
+                assert!(a.body.contains("href=\"/accedi\""));
+                assert!(!a.body.contains("href=\"/scadenze\""), "no navigation link for the public");
+            }
+        }
+        let a = send(&app, form("/api/scadenze", "query[al]=2021-02-15", None)).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert!(!a.body.contains(OPEN));
+
+        // A bad date: a 400 in Italian, never a panic or a 500.
+        for uri in ["/scadenze?al=2021-02-30", "/scadenze?al=ieri", "/export/scadenze.csv?al=2021-13-01"] {
+            let a = send(&app, get(uri, Some(&regione))).await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{backend} {uri}");
+            assert!(a.body.contains("Data non valida"), "{uri}: {}", &a.body[..a.body.len().min(300)]);
+        }
+        let a = send(&app, get("/scadenze?provincia=XX", Some(&regione))).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST);
+        assert!(a.body.contains("Provincia sconosciuta: «XX»"));
+        // The Italian form of the date works too (a browser without a date picker).
+        let a = send(&app, get("/scadenze?al=15%2F02%2F2021", Some(&regione))).await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert!(a.body.contains("In scadenza tra 13 giorni"));
+        t.drop_db().await;
+    }
+}

@@ -1,0 +1,264 @@
+//! `/scadenze`: the objectives of the comuni in the programme that are past their deadline and
+//! not reached, and those due within [`WINDOW_DAYS`] days and not reached, with the comune's open
+//! blockers; exported as `/export/scadenze.csv`. Signed-in users only (blockers are not public):
+//! the Region and assessors see every comune, a `comune` user its own.
+//!
+//! Types here travel between server and browser (the comune page will reuse
+//! [`BlockerCategory`] and [`BlockerView`]); [`pending_objectives`] is the pure rule; the server
+//! function is in [`server`], the CSV in `export`, the page in [`ui`].
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::AppError,
+    rules::{AdhesionStatus, ComuneOutcome, Objective, Programme},
+};
+
+#[cfg(feature = "ssr")]
+pub mod export;
+pub mod server;
+pub mod ui;
+
+#[cfg(test)]
+mod tests;
+
+/// How far ahead "in scadenza" looks, in days. Thirty days is about one month of municipal
+/// work: enough to get a giunta resolution or a supplier's activation done once the Region
+/// calls, short enough that the list holds only what needs a call now. The Fondo Innovazione's
+/// step-1 deadline (28/02/2021) is 13 days after `?al=2021-02-15`, so the demo shows it.
+pub const WINDOW_DAYS: i64 = 30;
+
+/// The categories of the workspace's blocker form (one list for both).
+pub use crate::workspace::BlockerCategory;
+
+/// One blocker as the pages show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockerView {
+    pub category: BlockerCategory,
+    pub description: String,
+    pub opened_on: NaiveDate,
+    pub resolved_on: Option<NaiveDate>,
+}
+
+impl BlockerView {
+    /// "Fornitore: il partner tecnologico non ha ancora attivato il servizio".
+    pub fn text(&self) -> String {
+        format!("{}: {}", self.category.label(), self.description)
+    }
+}
+
+/// The page's query as the URL holds it (`?al=2021-02-15&provincia=LE`); empty values mean
+/// "today" and "all provinces".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScadenzeQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub al: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provincia: Option<String>,
+}
+
+/// A checked [`ScadenzeQuery`]; `al: None` is today.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ValidScadenzeQuery {
+    pub al: Option<NaiveDate>,
+    pub provincia: Option<&'static str>,
+}
+
+/// The earliest and latest day `?al=` accepts: the rules have nothing to say outside, and a
+/// bounded year keeps date arithmetic far from chrono's limits.
+const FIRST_YEAR: i32 = 2000;
+const LAST_YEAR: i32 = 2100;
+
+/// `2021-02-15` (what a date input sends) or `15/02/2021` (what a person types where the
+/// browser shows a text box).
+pub fn parse_day(raw: &str) -> Result<NaiveDate, AppError> {
+    let raw = raw.trim();
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
+        .ok()
+        .filter(|d| (FIRST_YEAR..=LAST_YEAR).contains(&chrono::Datelike::year(d)))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Data non valida: «{raw}». Indicare una data tra il {FIRST_YEAR} e il {LAST_YEAR} nel formato \
+                 AAAA-MM-GG (ad esempio 2021-02-15) oppure GG/MM/AAAA (ad esempio 15/02/2021)."
+            ))
+        })
+}
+
+impl ScadenzeQuery {
+    pub fn validate(&self) -> Result<ValidScadenzeQuery, AppError> {
+        let al = match self.al.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(raw) => Some(parse_day(raw)?),
+        };
+        // The same province check, and message, as the comuni filters.
+        let provincia =
+            crate::comuni::ComuniFilter { provincia: self.provincia.clone(), ..Default::default() }
+                .validate()
+                .map_err(|e| AppError::BadRequest(e.to_string()))?
+                .provincia;
+        Ok(ValidScadenzeQuery { al, provincia })
+    }
+}
+
+impl ValidScadenzeQuery {
+    /// The query string (`al=2021-02-15&provincia=LE`), for the export link.
+    pub fn query(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(d) = self.al {
+            parts.push(format!("al={}", d.format("%Y-%m-%d")));
+        }
+        if let Some(p) = self.provincia {
+            parts.push(format!("provincia={p}"));
+        }
+        parts.join("&")
+    }
+}
+
+/// How far an objective is from its deadline on the day asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Urgency {
+    /// The deadline passed this many days ago (at least 1).
+    Overdue { days: i64 },
+    /// The deadline is this many days ahead (0 = today, at most [`WINDOW_DAYS`]).
+    DueSoon { days: i64 },
+}
+
+impl Urgency {
+    /// In words: the status is never told by colour alone.
+    pub fn label(self) -> String {
+        match self {
+            Urgency::Overdue { days: 1 } => "Scaduto da 1 giorno".to_string(),
+            Urgency::Overdue { days } => format!("Scaduto da {} giorni", crate::format::int(days)),
+            Urgency::DueSoon { days: 0 } => "In scadenza oggi".to_string(),
+            Urgency::DueSoon { days: 1 } => "In scadenza domani".to_string(),
+            Urgency::DueSoon { days } => format!("In scadenza tra {days} giorni"),
+        }
+    }
+
+    /// The CSV's `stato` column.
+    pub fn code(self) -> &'static str {
+        match self {
+            Urgency::Overdue { .. } => "scaduto",
+            Urgency::DueSoon { .. } => "in_scadenza",
+        }
+    }
+
+    pub fn days(self) -> i64 {
+        match self {
+            Urgency::Overdue { days } | Urgency::DueSoon { days } => days,
+        }
+    }
+
+    /// A CSS modifier: the colour only repeats the label.
+    pub fn css(self) -> &'static str {
+        match self {
+            Urgency::Overdue { .. } => "stato stato-no",
+            Urgency::DueSoon { .. } => "stato stato-ritardo",
+        }
+    }
+}
+
+/// What [`pending_objectives`] reads about one comune.
+#[derive(Clone, Copy, Debug)]
+pub struct ComuneStanding<'a> {
+    pub codice_istat: &'a str,
+    pub denominazione: &'a str,
+    pub adhesion: AdhesionStatus,
+    /// The rules' outcome on the day asked about; its objectives in the programme's order.
+    pub outcome: &'a ComuneOutcome,
+}
+
+/// One objective of one comune that needs attention.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PendingObjective<'a> {
+    pub codice_istat: &'a str,
+    pub denominazione: &'a str,
+    pub objective: &'a Objective,
+    pub urgency: Urgency,
+}
+
+/// The objectives not reached on `as_of` whose deadline has passed (before `as_of`) or falls
+/// within `window_days` days (from `as_of` itself to `as_of + window_days`, both included), for
+/// the comuni in the programme (`aderente`, `aderente_in_ritardo`: the others have no
+/// objectives to meet). Ordered by deadline, then comune name, then the programme's order of
+/// objectives. An objective reached late, before `as_of`, is reached: it is not listed.
+pub fn pending_objectives<'a>(
+    programme: &'a Programme,
+    comuni: impl IntoIterator<Item = ComuneStanding<'a>>,
+    as_of: NaiveDate,
+    window_days: i64,
+) -> Vec<PendingObjective<'a>> {
+    let mut pending = Vec::new();
+    for c in comuni {
+        if !c.adhesion.is_supported() {
+            continue;
+        }
+        for objective in &programme.objectives {
+            let reached =
+                c.outcome.objectives.iter().any(|o| o.code == objective.code && o.reached_on.is_some());
+            if reached {
+                continue;
+            }
+            // Differences of days, never `as_of + window`: no date arithmetic can overflow.
+            let ahead = (objective.deadline - as_of).num_days();
+            let urgency = if ahead < 0 {
+                Urgency::Overdue { days: -ahead }
+            } else if ahead <= window_days {
+                Urgency::DueSoon { days: ahead }
+            } else {
+                continue;
+            };
+            pending.push(PendingObjective {
+                codice_istat: c.codice_istat,
+                denominazione: c.denominazione,
+                objective,
+                urgency,
+            });
+        }
+    }
+    // Stable: objectives of one comune with one deadline keep the programme's order.
+    pending.sort_by(|a, b| {
+        (a.objective.deadline, a.denominazione, a.codice_istat).cmp(&(
+            b.objective.deadline,
+            b.denominazione,
+            b.codice_istat,
+        ))
+    });
+    pending
+}
+
+/// One row of the page's tables and of the CSV.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScadenzaRow {
+    pub codice_istat: String,
+    pub denominazione: String,
+    pub sigla_provincia: String,
+    pub objective_code: String,
+    /// `pagopa`, `io`, `spid_cie`.
+    pub platform_code: String,
+    /// "pagoPA", "App IO", "SPID/CIE".
+    pub platform: String,
+    pub description: String,
+    pub deadline: NaiveDate,
+    pub urgency: Urgency,
+    /// The comune's blockers open on the day asked about.
+    pub blockers: Vec<BlockerView>,
+}
+
+/// Everything `/scadenze` shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScadenzeData {
+    /// The day asked about (today unless `?al=`).
+    pub as_of: NaiveDate,
+    pub provincia: Option<String>,
+    pub window_days: i64,
+    /// Past their deadline and not reached.
+    pub overdue: Vec<ScadenzaRow>,
+    /// Due within `window_days` days and not reached.
+    pub due_soon: Vec<ScadenzaRow>,
+    /// A `comune` user: only the comuni they operate for are listed.
+    pub own_comuni_only: bool,
+    pub demo: bool,
+}

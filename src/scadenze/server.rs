@@ -1,0 +1,114 @@
+//! The server function of `/scadenze`, and the computation it shares with the CSV export.
+
+use leptos::prelude::*;
+
+use super::{ScadenzeData, ScadenzeQuery};
+#[cfg(feature = "ssr")]
+use crate::error::set_status_on_error;
+use crate::error::AppError;
+
+/// The overdue and due-soon objectives for the signed-in person (401 for the public).
+#[server(endpoint = "scadenze")]
+pub async fn get_scadenze(#[server(default)] query: ScadenzeQuery) -> Result<ScadenzeData, AppError> {
+    let result = async {
+        let user = crate::auth::guard::require_signed_in()?;
+        let state = crate::state::app_state()?;
+        ssr::scadenze(&state, &user, &query).await
+    }
+    .await;
+    set_status_on_error(&result);
+    result
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::{collections::HashMap, sync::Arc};
+
+    use super::*;
+    use crate::{
+        auth::{may_read_private, CurrentUser},
+        data::blockers,
+        evaluation::{today, Snapshot},
+        scadenze::{
+            pending_objectives, BlockerCategory, BlockerView, ComuneStanding, ScadenzaRow, Urgency,
+            WINDOW_DAYS,
+        },
+        state::AppState,
+    };
+
+    /// The page's data for `user`: the query is checked first (a bad date is a 400 whoever
+    /// asks), the comuni are those `user` may read the private data of.
+    pub async fn scadenze(
+        state: &AppState,
+        user: &CurrentUser,
+        query: &ScadenzeQuery,
+    ) -> Result<ScadenzeData, AppError> {
+        let query = query.validate()?;
+        let today = today();
+        let as_of = query.al.unwrap_or(today);
+        // Today's snapshot is cached; another day is evaluated for this request.
+        let snapshot = if as_of == today {
+            state.snapshot().await?
+        } else {
+            Arc::new(Snapshot::build(&state.db, &state.programme, as_of).await?)
+        };
+        let visible = |codice: &str| may_read_private(Some(user), codice);
+        let standings = snapshot
+            .comuni
+            .iter()
+            .filter(|e| query.provincia.is_none_or(|p| p == e.record.sigla_provincia))
+            .filter(|e| visible(&e.record.codice_istat))
+            .map(|e| ComuneStanding {
+                codice_istat: &e.record.codice_istat,
+                denominazione: &e.record.denominazione,
+                adhesion: e.record.facts.adhesion,
+                outcome: &e.outcome,
+            });
+        let pending = pending_objectives(&snapshot.programme, standings, as_of, WINDOW_DAYS);
+
+        // One query for every comune's blockers, grouped here.
+        let mut open: HashMap<String, Vec<BlockerView>> = HashMap::new();
+        for b in blockers::open_on(&state.db, &state.programme, as_of).await? {
+            let Some(category) = BlockerCategory::from_code(&b.category) else {
+                tracing::warn!(id = b.id, category = b.category, "blocker with an unknown category");
+                continue;
+            };
+            open.entry(b.comune).or_default().push(BlockerView {
+                category,
+                description: b.description,
+                opened_on: b.opened_on,
+                resolved_on: b.resolved_on,
+            });
+        }
+
+        let (mut overdue, mut due_soon) = (Vec::new(), Vec::new());
+        for p in pending {
+            let Some(e) = snapshot.find(p.codice_istat) else { continue };
+            let row = ScadenzaRow {
+                codice_istat: p.codice_istat.to_string(),
+                denominazione: p.denominazione.to_string(),
+                sigla_provincia: e.record.sigla_provincia.clone(),
+                objective_code: p.objective.code.clone(),
+                platform_code: p.objective.platform.code().to_string(),
+                platform: p.objective.platform.label().to_string(),
+                description: p.objective.description.clone(),
+                deadline: p.objective.deadline,
+                urgency: p.urgency,
+                blockers: open.get(p.codice_istat).cloned().unwrap_or_default(),
+            };
+            match p.urgency {
+                Urgency::Overdue { .. } => overdue.push(row),
+                Urgency::DueSoon { .. } => due_soon.push(row),
+            }
+        }
+        Ok(ScadenzeData {
+            as_of,
+            provincia: query.provincia.map(str::to_string),
+            window_days: WINDOW_DAYS,
+            overdue,
+            due_soon,
+            own_comuni_only: user.role == crate::auth::Role::Comune,
+            demo: snapshot.demo,
+        })
+    }
+}

@@ -1,0 +1,240 @@
+//! The `/scadenze` page: two tables (overdue, due soon) under a plain GET form for the date and
+//! the province. Server-rendered, no island: it works the same with JavaScript off.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{server::get_scadenze, ScadenzaRow, ScadenzeData, ScadenzeQuery};
+use crate::{app::ErrorNotice, auth::ui::SignInNeeded, comuni::PROVINCE, error::AppError, format};
+
+/// The query as the URL holds it.
+fn use_scadenze_query() -> Memo<ScadenzeQuery> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        query.with(|q| {
+            let get = |k: &str| q.get(k).filter(|s| !s.trim().is_empty());
+            ScadenzeQuery { al: get("al"), provincia: get("provincia") }
+        })
+    })
+}
+
+#[component]
+pub fn ScadenzePage() -> impl IntoView {
+    let query = use_scadenze_query();
+    let data = Resource::new(move || query.get(), get_scadenze);
+    view! {
+        <Title text="Scadenze" />
+        <h1>"Scadenze: obiettivi scaduti e in scadenza"</h1>
+        <Suspense fallback=|| view! { <p>"Caricamento delle scadenze…"</p> }>
+            {move || Suspend::new(async move {
+                let raw = query.get_untracked();
+                match data.await {
+                    Ok(d) => view! { <ScadenzeView d /> }.into_any(),
+                    Err(error @ (AppError::Unauthorized(_) | AppError::Forbidden(_))) => {
+                        view! { <SignInNeeded error /> }.into_any()
+                    }
+                    Err(error) => {
+                        // A bad date or province: say what is wrong, keep what was typed.
+                        view! {
+                            <ErrorNotice error />
+                            <ScadenzeForm al=raw.al.unwrap_or_default() provincia=raw.provincia.unwrap_or_default() />
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The date and province, as a plain GET form: it works without JavaScript and its URL can be
+/// shared.
+#[component]
+fn ScadenzeForm(al: String, provincia: String) -> impl IntoView {
+    view! {
+        <form method="get" action="/scadenze" class="filtri" aria-label="Data e provincia">
+            <div class="campo">
+                <label for="al">"Situazione al giorno"</label>
+                <input id="al" name="al" type="date" value=al aria-describedby="al-aiuto" />
+                <p class="aiuto" id="al-aiuto">"Formato AAAA-MM-GG oppure GG/MM/AAAA; vuoto per oggi."</p>
+            </div>
+            <div class="campo">
+                <label for="provincia">"Provincia"</label>
+                <select id="provincia" name="provincia" class="form-select">
+                    <option value="" selected=provincia.is_empty()>
+                        "Tutte"
+                    </option>
+                    {PROVINCE
+                        .iter()
+                        .map(|(sigla, nome)| {
+                            let selected = provincia.eq_ignore_ascii_case(sigla);
+                            view! {
+                                <option value=*sigla selected=selected>
+                                    {*nome}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="campo campo-azioni">
+                <button type="submit" class="btn btn-primary">
+                    "Mostra"
+                </button>
+                <a href="/scadenze" class="btn btn-outline-primary">
+                    "Azzera"
+                </a>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
+    let day = format::date(d.as_of);
+    let valid = super::ValidScadenzeQuery {
+        al: Some(d.as_of),
+        provincia: PROVINCE.iter().map(|(s, _)| *s).find(|s| Some(*s) == d.provincia.as_deref()),
+    };
+    let export_href = format!("/export/scadenze.csv?{}", valid.query());
+    let province_name = d
+        .provincia
+        .as_deref()
+        .and_then(|p| PROVINCE.iter().find(|(s, _)| *s == p))
+        .map(|(_, n)| format!(", provincia di {n}"))
+        .unwrap_or_default();
+    let window = d.window_days;
+    view! {
+        <p>
+            {format!(
+                "Situazione al {day}{province_name}: gli obiettivi dei comuni aderenti non ancora raggiunti, scaduti o in scadenza entro {window} giorni, con gli ostacoli aperti segnalati per ciascun comune.",
+            )}
+        </p>
+        {d
+            .own_comuni_only
+            .then(|| view! { <p class="note">"Sono mostrati solo i comuni per cui operi."</p> })}
+        <ScadenzeForm al=d.as_of.format("%Y-%m-%d").to_string() provincia=d.provincia.clone().unwrap_or_default() />
+        <p>
+            <a href=export_href class="btn btn-outline-primary" download="">
+                "Scarica le scadenze in CSV"
+            </a>
+        </p>
+        <section aria-labelledby="scaduti">
+            <h2 id="scaduti">"Obiettivi scaduti e non raggiunti"</h2>
+            <ScadenzeTable
+                rows=d.overdue
+                caption=format!("Obiettivi scaduti e non raggiunti al {day}")
+                count_text=|objectives, comuni| format!("{objectives} scaduti e non raggiunti, in {comuni}.")
+                empty="Nessun obiettivo scaduto e non raggiunto."
+            />
+        </section>
+        <section aria-labelledby="in-scadenza">
+            <h2 id="in-scadenza">{format!("In scadenza entro {window} giorni")}</h2>
+            <ScadenzeTable
+                rows=d.due_soon
+                caption=format!("Obiettivi non ancora raggiunti in scadenza entro {window} giorni dal {day}")
+                count_text=|objectives, comuni| format!("{objectives} in scadenza, in {comuni}.")
+                empty="Nessun obiettivo in scadenza."
+            />
+        </section>
+    }
+}
+
+/// "1 obiettivo" / "3 obiettivi", "1 comune" / "2 comuni".
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", format::int(n as i64), if n == 1 { one } else { many })
+}
+
+#[component]
+fn ScadenzeTable(
+    rows: Vec<ScadenzaRow>,
+    caption: String,
+    count_text: fn(String, String) -> String,
+    empty: &'static str,
+) -> impl IntoView {
+    let mut comuni: Vec<&str> = rows.iter().map(|r| r.codice_istat.as_str()).collect();
+    comuni.sort_unstable();
+    comuni.dedup();
+    let count = if rows.is_empty() {
+        empty.to_string()
+    } else {
+        count_text(counted(rows.len(), "obiettivo", "obiettivi"), counted(comuni.len(), "comune", "comuni"))
+    };
+    view! {
+        <p class="conteggio">{count}</p>
+        <div class="table-wrap">
+            <table class="table">
+                <caption>{caption}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Comune"</th>
+                        <th scope="col">"Provincia"</th>
+                        <th scope="col">"Obiettivo"</th>
+                        <th scope="col">"Scadenza"</th>
+                        <th scope="col">"Stato"</th>
+                        <th scope="col">"Ostacoli aperti"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {if rows.is_empty() {
+                        view! {
+                            <tr>
+                                <td colspan="6">{empty}</td>
+                            </tr>
+                        }
+                            .into_any()
+                    } else {
+                        rows.into_iter().map(|r| view! { <ScadenzaTr r /> }).collect_view().into_any()
+                    }}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn ScadenzaTr(r: ScadenzaRow) -> impl IntoView {
+    view! {
+        <tr>
+            <th scope="row">
+                <a href=format!("/comuni/{}", r.codice_istat)>{r.denominazione}</a>
+            </th>
+            <td>{r.sigla_provincia}</td>
+            <td>
+                <strong>{r.platform}</strong>
+                ": "
+                {r.description}
+            </td>
+            <td class="text-nowrap">{format::date(r.deadline)}</td>
+            <td>
+                <span class=r.urgency.css()>{r.urgency.label()}</span>
+            </td>
+            <td>
+                {if r.blockers.is_empty() {
+                    view! { "Nessuno" }.into_any()
+                } else {
+                    view! {
+                        <ul class="ostacoli">
+                            {r
+                                .blockers
+                                .into_iter()
+                                .map(|b| {
+                                    view! {
+                                        <li>
+                                            <strong>{b.category.label()}</strong>
+                                            ": "
+                                            {b.description}
+                                            {format!(" (dal {})", format::date(b.opened_on))}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                        .into_any()
+                }}
+            </td>
+        </tr>
+    }
+}
