@@ -367,7 +367,8 @@ mod tests {
     #[test]
     fn the_hash_covers_every_column() {
         let base = next_entry(None, &entry("a"), "2026-11-26T10:00:00Z".into());
-        let variants: Vec<Box<dyn Fn(&mut EntryRow)>> = vec![
+        type Edit = Box<dyn Fn(&mut EntryRow)>;
+        let variants: Vec<Edit> = vec![
             Box::new(|r| r.at = "2026-11-26T10:00:01Z".into()),
             Box::new(|r| r.comune = None),
             Box::new(|r| r.entity = "blocker".into()),

@@ -527,7 +527,6 @@ fn WorkspaceView(w: WorkspaceView, feedback: Option<FormFeedback>, saved: bool) 
         {full
             .then(|| {
                 let w = w.clone();
-                let action = action.clone();
                 view! {
                     <section id="sezione-adesione" aria-labelledby="titolo-adesione">
                         <h2 id="titolo-adesione">"Adesione"</h2>
