@@ -78,6 +78,7 @@ fn records() -> Vec<ComuneRecord> {
                 codice_ipa: format!("c_z{i:03}"),
                 popolazione: 1_000 + (i as i64 * 37) % 90_000,
                 counts_over_time: Vec::new(),
+                open_blockers: 0,
                 facts: ComuneFacts {
                     population: 1_000 + (i as i64 * 37) % 90_000,
                     adhesion: if i % 10 < 9 { AdhesionStatus::Aderente } else { AdhesionStatus::NonAderente },

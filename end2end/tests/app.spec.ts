@@ -135,12 +135,13 @@ test.describe("comuni /comuni", () => {
   const bodyRows = (page: Page) =>
     comuniTable(page).getByRole("row").filter({ has: page.getByRole("cell") });
 
-  test("lists all 257 comuni", async ({ page }, testInfo) => {
+  test("lists the 257 comuni, 50 per page", async ({ page }, testInfo) => {
     const response = await visit(page, "/comuni", testInfo);
     expect(response.status()).toBe(200);
     await expectPageShell(page);
     await expect(page.getByRole("heading", { level: 1, name: "Comuni", exact: true })).toBeVisible();
-    await expect(bodyRows(page)).toHaveCount(257);
+    await expect(page.getByRole("status")).toHaveText("257 comuni trovati (pagina 1 di 6).");
+    await expect(bodyRows(page)).toHaveCount(50);
   });
 
   test("filters by province and membership, then opens a comune", async ({ page }, testInfo) => {

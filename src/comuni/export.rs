@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::ComuniFilter;
+use super::{ComuniFilter, ListParams};
 use crate::{
     error::AppError,
     evaluation::{Evaluated, Snapshot},
@@ -36,13 +36,20 @@ pub const HEADER: [&str; 19] = [
     "servizi_spid_cie",
 ];
 
+/// Every comune matching the filter and the search (all pages), in the list's order
+/// (`ordina`, `verso`; `pagina` is ignored): exactly what `/comuni` shows with the same query.
 pub async fn comuni_csv(
     State(state): State<AppState>,
     Query(filter): Query<ComuniFilter>,
+    Query(vista): Query<ListParams>,
 ) -> Result<Response, AppError> {
     let filter = filter.validate()?;
+    let vista = vista.validate()?;
     let snapshot = state.snapshot().await?;
-    let body = write_csv(&snapshot, snapshot.filtered(&filter)).map_err(|e| {
+    let mut rows = snapshot.list(&filter);
+    vista.sort(&mut rows);
+    let comuni = rows.iter().filter_map(|r| snapshot.find(&r.codice_istat));
+    let body = write_csv(&snapshot, comuni).map_err(|e| {
         tracing::error!(error = %e, "CSV export failed");
         AppError::Internal
     })?;

@@ -9,8 +9,11 @@ use crate::rules::{AdhesionStatus, Platform, TrancheStatus};
 
 #[cfg(feature = "ssr")]
 pub mod export;
+pub mod search;
 pub mod server;
 pub mod ui;
+
+pub use search::Search;
 
 /// The six provinces of Puglia, as (sigla, name), in the order the UI lists them.
 pub const PROVINCE: [(&str, &str); 6] = [
@@ -41,6 +44,24 @@ pub struct ComuniFilter {
     /// The comuni behind one headline figure (see [`Milestone`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traguardo: Option<String>,
+    /// Free text: part of the name (accents, case and punctuation ignored), the start of the
+    /// ISTAT code or the cadastral code (see [`search`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// `raggiunto` or `non_raggiunto`: step 1 reached (on time or late) or not, among the comuni
+    /// in the programme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primo_step: Option<String>,
+    /// `raggiunto` or `non_raggiunto`: the final step, like `primo_step`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finale: Option<String>,
+    /// `si`: comuni in the programme with at least one objective past its deadline and never
+    /// reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaduto: Option<String>,
+    /// `si`: comuni with at least one open blocker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bloccato: Option<String>,
 }
 
 /// A filter value that is not one of the known ones, said in Italian.
@@ -56,6 +77,51 @@ pub enum FilterError {
     Piattaforma(String),
     #[error("Traguardo sconosciuto: «{0}».")]
     Traguardo(String),
+    #[error("Ricerca troppo lunga: al massimo {max} caratteri.", max = search::MAX_SEARCH_CHARS)]
+    Ricerca,
+    #[error("Valore non valido per il primo step: «{0}». Valori ammessi: raggiunto, non_raggiunto.")]
+    PrimoStep(String),
+    #[error("Valore non valido per gli obiettivi finali: «{0}». Valori ammessi: raggiunto, non_raggiunto.")]
+    Finale(String),
+    #[error("Valore non valido per «scaduto»: «{0}». Valore ammesso: si.")]
+    Scaduto(String),
+    #[error("Valore non valido per «bloccato»: «{0}». Valore ammesso: si.")]
+    Bloccato(String),
+    #[error("Ordinamento sconosciuto: «{0}». Valori ammessi: nome, istat, provincia, popolazione, adesione, primo_step, finale.")]
+    Ordina(String),
+    #[error("Verso dell'ordinamento sconosciuto: «{0}». Valori ammessi: asc, desc.")]
+    Verso(String),
+    #[error("Numero di pagina non valido: «{0}». Usare un numero intero da 1 in su.")]
+    Pagina(String),
+}
+
+/// A step filter: reached (on time or late) or not yet, among the comuni in the programme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StepFilter {
+    Raggiunto,
+    NonRaggiunto,
+}
+
+impl StepFilter {
+    pub const ALL: [StepFilter; 2] = [StepFilter::Raggiunto, StepFilter::NonRaggiunto];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            StepFilter::Raggiunto => "raggiunto",
+            StepFilter::NonRaggiunto => "non_raggiunto",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StepFilter::Raggiunto => "Raggiunto (anche in ritardo)",
+            StepFilter::NonRaggiunto => "Non raggiunto",
+        }
+    }
 }
 
 /// A population band: `min` inclusive, `max` exclusive (`None` = no upper bound), as the
@@ -182,6 +248,13 @@ pub struct ValidFilter {
     pub popolazione: Option<PopulationBand>,
     pub piattaforma: Option<Platform>,
     pub traguardo: Option<Milestone>,
+    pub q: Option<Search>,
+    pub primo_step: Option<StepFilter>,
+    pub finale: Option<StepFilter>,
+    /// Only the comuni with an overdue objective.
+    pub scaduto: bool,
+    /// Only the comuni with an open blocker.
+    pub bloccato: bool,
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -219,14 +292,47 @@ impl ComuniFilter {
             None => None,
             Some(t) => Some(Milestone::from_code(t).ok_or_else(|| FilterError::Traguardo(t.to_string()))?),
         };
-        Ok(ValidFilter { provincia, adesione, popolazione, piattaforma, traguardo })
+        let q = match non_empty(&self.q) {
+            None => None,
+            Some(q) if q.chars().count() > search::MAX_SEARCH_CHARS => return Err(FilterError::Ricerca),
+            Some(q) => Search::new(q),
+        };
+        let step = |v: &Option<String>, err: fn(String) -> FilterError| match non_empty(v) {
+            None => Ok(None),
+            Some(s) => StepFilter::from_code(s).map(Some).ok_or_else(|| err(s.to_string())),
+        };
+        let primo_step = step(&self.primo_step, FilterError::PrimoStep)?;
+        let finale = step(&self.finale, FilterError::Finale)?;
+        let yes = |v: &Option<String>, err: fn(String) -> FilterError| match non_empty(v) {
+            None => Ok(false),
+            Some("si") => Ok(true),
+            Some(s) => Err(err(s.to_string())),
+        };
+        let scaduto = yes(&self.scaduto, FilterError::Scaduto)?;
+        let bloccato = yes(&self.bloccato, FilterError::Bloccato)?;
+        Ok(ValidFilter {
+            provincia,
+            adesione,
+            popolazione,
+            piattaforma,
+            traguardo,
+            q,
+            primo_step,
+            finale,
+            scaduto,
+            bloccato,
+        })
     }
 }
 
 impl ValidFilter {
-    /// The query string of this filter, for links (`provincia=LE&adesione=aderente`).
+    /// The query string of this filter, for links (`provincia=LE&adesione=aderente`); the
+    /// search is percent-encoded.
     pub fn query(&self) -> String {
         let mut parts = Vec::new();
+        if let Some(q) = &self.q {
+            parts.push(format!("q={}", search::encode_query_value(q.text())));
+        }
         if let Some(p) = self.provincia {
             parts.push(format!("provincia={p}"));
         }
@@ -241,6 +347,18 @@ impl ValidFilter {
         }
         if let Some(t) = self.traguardo {
             parts.push(format!("traguardo={}", t.code()));
+        }
+        if let Some(s) = self.primo_step {
+            parts.push(format!("primo_step={}", s.code()));
+        }
+        if let Some(s) = self.finale {
+            parts.push(format!("finale={}", s.code()));
+        }
+        if self.scaduto {
+            parts.push("scaduto=si".to_string());
+        }
+        if self.bloccato {
+            parts.push("bloccato=si".to_string());
         }
         parts.join("&")
     }
@@ -263,6 +381,11 @@ impl ValidFilter {
             popolazione: self.popolazione.map(|b| b.code()),
             piattaforma: self.piattaforma.map(|p| p.code().to_string()),
             traguardo: self.traguardo.map(|t| t.code().to_string()),
+            q: self.q.as_ref().map(|q| q.text().to_string()),
+            primo_step: self.primo_step.map(|s| s.code().to_string()),
+            finale: self.finale.map(|s| s.code().to_string()),
+            scaduto: self.scaduto.then(|| "si".to_string()),
+            bloccato: self.bloccato.then(|| "si".to_string()),
         }
     }
 }
@@ -284,6 +407,256 @@ pub struct ComuneListRow {
     pub adesione: AdhesionStatus,
     pub primo_step: StepState,
     pub finale: StepState,
+}
+
+/// The rows of `/comuni` on one page, sorted, with what the count sentence and the pagination
+/// need.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListPage {
+    pub rows: Vec<ComuneListRow>,
+    /// Comuni matching the filter, on every page.
+    pub total: usize,
+    /// 1-based, within `1..=pages`.
+    pub page: usize,
+    /// At least 1 (an empty result is one empty page).
+    pub pages: usize,
+}
+
+/// Rows per page of `/comuni`.
+pub const PAGE_SIZE: usize = 50;
+
+/// How the list is ordered and which page it shows, as the URL holds it
+/// (`?ordina=popolazione&verso=desc&pagina=2`); empty values mean the defaults. List-only: the
+/// dashboard ignores it, the CSV uses the order but not the page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordina: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verso: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagina: Option<String>,
+}
+
+/// A column the list can be sorted by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SortKey {
+    Nome,
+    /// The default: the registry's order (and the CSV's historical order).
+    #[default]
+    Istat,
+    Provincia,
+    Popolazione,
+    Adesione,
+    PrimoStep,
+    Finale,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 7] = [
+        SortKey::Nome,
+        SortKey::Istat,
+        SortKey::Provincia,
+        SortKey::Popolazione,
+        SortKey::Adesione,
+        SortKey::PrimoStep,
+        SortKey::Finale,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SortKey::Nome => "nome",
+            SortKey::Istat => "istat",
+            SortKey::Provincia => "provincia",
+            SortKey::Popolazione => "popolazione",
+            SortKey::Adesione => "adesione",
+            SortKey::PrimoStep => "primo_step",
+            SortKey::Finale => "finale",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// Ascending or descending.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Direction {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    pub fn code(self) -> &'static str {
+        match self {
+            Direction::Asc => "asc",
+            Direction::Desc => "desc",
+        }
+    }
+
+    pub fn flip(self) -> Self {
+        match self {
+            Direction::Asc => Direction::Desc,
+            Direction::Desc => Direction::Asc,
+        }
+    }
+
+    /// The value of `aria-sort` on the sorted column's header.
+    pub fn aria(self) -> &'static str {
+        match self {
+            Direction::Asc => "ascending",
+            Direction::Desc => "descending",
+        }
+    }
+}
+
+/// A validated [`ListParams`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListView {
+    pub ordina: SortKey,
+    pub verso: Direction,
+    /// 1-based; a page past the last shows the last ([`ListView::page_of`]).
+    pub pagina: usize,
+}
+
+impl Default for ListView {
+    fn default() -> Self {
+        ListView { ordina: SortKey::default(), verso: Direction::default(), pagina: 1 }
+    }
+}
+
+impl ListParams {
+    pub fn validate(&self) -> Result<ListView, FilterError> {
+        let ordina = match non_empty(&self.ordina) {
+            None => SortKey::default(),
+            Some(o) => SortKey::from_code(o).ok_or_else(|| FilterError::Ordina(o.to_string()))?,
+        };
+        let verso = match non_empty(&self.verso) {
+            None => Direction::default(),
+            Some("asc") => Direction::Asc,
+            Some("desc") => Direction::Desc,
+            Some(v) => return Err(FilterError::Verso(v.to_string())),
+        };
+        let pagina = match non_empty(&self.pagina) {
+            None => 1,
+            Some(p) => p
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| FilterError::Pagina(p.to_string()))?,
+        };
+        Ok(ListView { ordina, verso, pagina })
+    }
+}
+
+impl ListView {
+    /// The sort as a query string, defaults left out (`ordina=nome&verso=desc`): what the
+    /// filter form, the pagination and the export carry along.
+    pub fn sort_query(&self) -> String {
+        let mut parts = Vec::new();
+        if self.ordina != SortKey::default() {
+            parts.push(format!("ordina={}", self.ordina.code()));
+        }
+        if self.verso != Direction::default() {
+            parts.push(format!("verso={}", self.verso.code()));
+        }
+        parts.join("&")
+    }
+
+    /// Sort and page, defaults left out (`ordina=nome&pagina=2`).
+    pub fn query(&self) -> String {
+        let mut q = self.sort_query();
+        if self.pagina > 1 {
+            if !q.is_empty() {
+                q.push('&');
+            }
+            q.push_str(&format!("pagina={}", self.pagina));
+        }
+        q
+    }
+
+    /// The view a column header links to: sorted by `key`, ascending, or the other way round if
+    /// already sorted by it; back to the first page.
+    pub fn sorted_by(&self, key: SortKey) -> ListView {
+        let verso = if self.ordina == key { self.verso.flip() } else { Direction::Asc };
+        ListView { ordina: key, verso, pagina: 1 }
+    }
+
+    pub fn at_page(&self, pagina: usize) -> ListView {
+        ListView { pagina, ..*self }
+    }
+
+    /// The page shown and the number of pages for `total` rows: at least one page, and a page
+    /// past the last shows the last (a shared link outlives the data it was made on).
+    pub fn page_of(&self, total: usize) -> (usize, usize) {
+        let pages = total.div_ceil(PAGE_SIZE).max(1);
+        (self.pagina.clamp(1, pages), pages)
+    }
+
+    /// Sorts `rows` by this view's column and direction; ties (and the direction does not change
+    /// this) by ISTAT code, ascending. Stable.
+    pub fn sort(&self, rows: &mut [ComuneListRow]) {
+        let key = self.ordina;
+        rows.sort_by(|a, b| {
+            let by_column = match key {
+                SortKey::Nome => {
+                    search::normalize(&a.denominazione).cmp(&search::normalize(&b.denominazione))
+                }
+                SortKey::Istat => std::cmp::Ordering::Equal,
+                SortKey::Provincia => a.sigla_provincia.cmp(&b.sigla_provincia),
+                SortKey::Popolazione => a.popolazione.cmp(&b.popolazione),
+                SortKey::Adesione => adhesion_rank(a.adesione).cmp(&adhesion_rank(b.adesione)),
+                SortKey::PrimoStep => a.primo_step.sort_key().cmp(&b.primo_step.sort_key()),
+                SortKey::Finale => a.finale.sort_key().cmp(&b.finale.sort_key()),
+            };
+            let by_column = match self.verso {
+                Direction::Asc => by_column,
+                Direction::Desc => by_column.reverse(),
+            };
+            let istat = a.codice_istat.cmp(&b.codice_istat);
+            match (key, self.verso) {
+                // Sorting by the code itself: the direction applies to it.
+                (SortKey::Istat, Direction::Desc) => istat.reverse(),
+                _ => by_column.then(istat),
+            }
+        });
+    }
+
+    /// This page of the sorted `rows`.
+    pub fn page(&self, mut rows: Vec<ComuneListRow>) -> ListPage {
+        self.sort(&mut rows);
+        let total = rows.len();
+        let (page, pages) = self.page_of(total);
+        let rows = rows.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+        ListPage { rows, total, page, pages }
+    }
+}
+
+/// Adhesion in the order of [`AdhesionStatus::ALL`] (in the programme first).
+fn adhesion_rank(a: AdhesionStatus) -> usize {
+    AdhesionStatus::ALL.iter().position(|s| *s == a).unwrap_or(usize::MAX)
+}
+
+/// The page links of a pagination nav: every page when there are few, otherwise the first, the
+/// last and the neighbours of the current one, `None` standing for the gaps ("…").
+pub fn page_links(page: usize, pages: usize) -> Vec<Option<usize>> {
+    if pages <= 7 {
+        return (1..=pages).map(Some).collect();
+    }
+    let mut out = Vec::new();
+    let mut last = 0;
+    for p in 1..=pages {
+        if p == 1 || p == pages || p.abs_diff(page) <= 1 {
+            if p > last + 1 {
+                out.push(None);
+            }
+            out.push(Some(p));
+            last = p;
+        }
+    }
+    out
 }
 
 /// Where a comune stands on one step, in words for the tables.
@@ -312,6 +685,17 @@ impl StepState {
             StepState::OnTime(d) => format!("Raggiunto il {}", crate::format::date(*d)),
             StepState::Late(d) => format!("Raggiunto in ritardo il {}", crate::format::date(*d)),
             StepState::NotReached => "Non raggiunto".to_string(),
+        }
+    }
+
+    /// The order of the list's step columns, ascending: on time, late, not reached, not in the
+    /// programme; the earlier the date the earlier the row.
+    pub fn sort_key(&self) -> (u8, Option<NaiveDate>) {
+        match self {
+            StepState::OnTime(d) => (0, Some(*d)),
+            StepState::Late(d) => (1, Some(*d)),
+            StepState::NotReached => (2, None),
+            StepState::NotApplicable => (3, None),
         }
     }
 
@@ -414,6 +798,11 @@ mod tests {
             popolazione: Some("5000-40000".into()),
             piattaforma: Some("io".into()),
             traguardo: Some("primo_step".into()),
+            q: None,
+            primo_step: None,
+            finale: None,
+            scaduto: None,
+            bloccato: None,
         };
         let v = f.validate().unwrap();
         assert_eq!(v.provincia, Some("LE"));
@@ -453,6 +842,197 @@ mod tests {
         assert!(matches!(f.validate(), Err(FilterError::Piattaforma(_))));
         let f = ComuniFilter { traguardo: Some("luna".into()), ..Default::default() };
         assert!(matches!(f.validate(), Err(FilterError::Traguardo(_))));
+        let f = ComuniFilter { primo_step: Some("forse".into()), ..Default::default() };
+        assert_eq!(
+            f.validate().unwrap_err().to_string(),
+            "Valore non valido per il primo step: «forse». Valori ammessi: raggiunto, non_raggiunto."
+        );
+        let f = ComuniFilter { finale: Some("si".into()), ..Default::default() };
+        assert!(matches!(f.validate(), Err(FilterError::Finale(_))));
+        let f = ComuniFilter { scaduto: Some("no".into()), ..Default::default() };
+        assert!(matches!(f.validate(), Err(FilterError::Scaduto(_))));
+        let f = ComuniFilter { bloccato: Some("1".into()), ..Default::default() };
+        assert!(matches!(f.validate(), Err(FilterError::Bloccato(_))));
+        let f = ComuniFilter { q: Some("a".repeat(101)), ..Default::default() };
+        assert_eq!(f.validate().unwrap_err().to_string(), "Ricerca troppo lunga: al massimo 100 caratteri.");
+    }
+
+    #[test]
+    fn the_new_filters_round_trip_through_the_url() {
+        let f = ComuniFilter {
+            q: Some("  Sant'Agata ".into()),
+            primo_step: Some("raggiunto".into()),
+            finale: Some("non_raggiunto".into()),
+            scaduto: Some("si".into()),
+            bloccato: Some("si".into()),
+            provincia: Some("FG".into()),
+            ..Default::default()
+        };
+        let v = f.validate().unwrap();
+        assert_eq!(v.q.as_ref().map(Search::text), Some("Sant'Agata"));
+        assert_eq!(v.primo_step, Some(StepFilter::Raggiunto));
+        assert_eq!(v.finale, Some(StepFilter::NonRaggiunto));
+        assert!(v.scaduto && v.bloccato);
+        assert_eq!(
+            v.query(),
+            "q=Sant%27Agata&provincia=FG&primo_step=raggiunto&finale=non_raggiunto&scaduto=si&bloccato=si"
+        );
+        assert_eq!(v.raw().validate().unwrap(), v);
+        // A search of punctuation only is no search.
+        let f = ComuniFilter { q: Some(" ' ".into()), ..Default::default() };
+        assert_eq!(f.validate().unwrap(), ValidFilter::default());
+    }
+
+    fn row(
+        codice: &str,
+        nome: &str,
+        sigla: &str,
+        pop: i64,
+        adesione: AdhesionStatus,
+        primo: StepState,
+    ) -> ComuneListRow {
+        ComuneListRow {
+            codice_istat: codice.into(),
+            denominazione: nome.into(),
+            sigla_provincia: sigla.into(),
+            popolazione: pop,
+            adesione,
+            primo_step: primo,
+            finale: StepState::NotApplicable,
+        }
+    }
+
+    fn rows() -> Vec<ComuneListRow> {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        vec![
+            row("071033", "Monte Sant'Angelo", "FG", 11353, AdhesionStatus::Aderente, StepState::NotReached),
+            row(
+                "071052",
+                "Sant'Agata di Puglia",
+                "FG",
+                1803,
+                AdhesionStatus::NonAderente,
+                StepState::NotApplicable,
+            ),
+            row(
+                "073013",
+                "Martina Franca",
+                "TA",
+                46900,
+                AdhesionStatus::Aderente,
+                StepState::Late(d("2021-05-01")),
+            ),
+            row(
+                "074016",
+                "San Pietro Vernotico",
+                "BR",
+                13022,
+                AdhesionStatus::Rinuncia,
+                StepState::NotApplicable,
+            ),
+            row("075052", "Nardò", "LE", 30747, AdhesionStatus::Aderente, StepState::OnTime(d("2021-02-01"))),
+        ]
+    }
+
+    fn sorted(ordina: &str, verso: &str) -> Vec<String> {
+        let view = ListParams { ordina: Some(ordina.into()), verso: Some(verso.into()), pagina: None }
+            .validate()
+            .unwrap();
+        let mut r = rows();
+        view.sort(&mut r);
+        r.into_iter().map(|r| r.codice_istat).collect()
+    }
+
+    #[test]
+    fn sorting_by_every_column_with_ties_by_istat_code() {
+        // Names compare without accents or punctuation: "Nardò" between "Monte" and "San".
+        assert_eq!(sorted("nome", "asc"), ["073013", "071033", "075052", "074016", "071052"]);
+        assert_eq!(sorted("nome", "desc"), ["071052", "074016", "075052", "071033", "073013"]);
+        assert_eq!(sorted("istat", "asc"), ["071033", "071052", "073013", "074016", "075052"]);
+        assert_eq!(sorted("istat", "desc"), ["075052", "074016", "073013", "071052", "071033"]);
+        // Ties (two in FG) by ISTAT code, ascending in both directions.
+        assert_eq!(sorted("provincia", "asc"), ["074016", "071033", "071052", "075052", "073013"]);
+        assert_eq!(sorted("provincia", "desc"), ["073013", "075052", "071033", "071052", "074016"]);
+        assert_eq!(sorted("popolazione", "desc"), ["073013", "075052", "074016", "071033", "071052"]);
+        assert_eq!(sorted("adesione", "asc"), ["071033", "073013", "075052", "071052", "074016"]);
+        // On time, late, not reached, not in the programme.
+        assert_eq!(sorted("primo_step", "asc"), ["075052", "073013", "071033", "071052", "074016"]);
+        // Every row ties on the final step: the ISTAT order stays.
+        assert_eq!(sorted("finale", "desc"), ["071033", "071052", "073013", "074016", "075052"]);
+    }
+
+    #[test]
+    fn list_params_default_and_refuse_bad_values_in_italian() {
+        assert_eq!(ListParams::default().validate().unwrap(), ListView::default());
+        assert_eq!(ListView::default().query(), "");
+        let bad = |p: ListParams| p.validate().unwrap_err().to_string();
+        assert_eq!(
+            bad(ListParams { ordina: Some("colore".into()), ..Default::default() }),
+            "Ordinamento sconosciuto: «colore». Valori ammessi: nome, istat, provincia, popolazione, adesione, primo_step, finale."
+        );
+        assert_eq!(
+            bad(ListParams { verso: Some("su".into()), ..Default::default() }),
+            "Verso dell'ordinamento sconosciuto: «su». Valori ammessi: asc, desc."
+        );
+        for p in ["0", "-1", "due", "1.5", "99999999999999999999"] {
+            let e = ListParams { pagina: Some(p.into()), ..Default::default() }.validate();
+            assert!(matches!(e, Err(FilterError::Pagina(_))), "{p}");
+        }
+        let v =
+            ListParams { ordina: Some("nome".into()), verso: Some("desc".into()), pagina: Some("3".into()) }
+                .validate()
+                .unwrap();
+        assert_eq!(v.query(), "ordina=nome&verso=desc&pagina=3");
+        assert_eq!(v.sort_query(), "ordina=nome&verso=desc");
+        // A header link: the same column flips the direction, another starts ascending; page 1.
+        assert_eq!(v.sorted_by(SortKey::Nome).query(), "ordina=nome");
+        assert_eq!(v.sorted_by(SortKey::Popolazione).query(), "ordina=popolazione");
+        assert_eq!(ListView::default().sorted_by(SortKey::Istat).query(), "verso=desc");
+    }
+
+    #[test]
+    fn pages_of_fifty_within_bounds() {
+        let page = |n: usize| ListView { pagina: n, ..Default::default() };
+        assert_eq!(page(1).page_of(0), (1, 1), "no rows: one empty page");
+        assert_eq!(page(1).page_of(50), (1, 1));
+        assert_eq!(page(2).page_of(51), (2, 2));
+        assert_eq!(page(6).page_of(257), (6, 6));
+        assert_eq!(page(9).page_of(257), (6, 6), "past the last page: the last");
+        let many: Vec<ComuneListRow> = (0..257)
+            .map(|i| {
+                row(
+                    &format!("{:06}", 71001 + i),
+                    "X",
+                    "BA",
+                    1,
+                    AdhesionStatus::Aderente,
+                    StepState::NotReached,
+                )
+            })
+            .collect();
+        let last = page(6).page(many.clone());
+        assert_eq!((last.total, last.page, last.pages, last.rows.len()), (257, 6, 6, 7));
+        assert_eq!(last.rows[0].codice_istat, "071251");
+        let first = page(1).page(many);
+        assert_eq!(first.rows.len(), PAGE_SIZE);
+        assert_eq!(first.rows[0].codice_istat, "071001");
+    }
+
+    #[test]
+    fn pagination_links_elide_far_pages() {
+        let show = |page, pages| {
+            page_links(page, pages)
+                .into_iter()
+                .map(|p| p.map_or("…".to_string(), |p| p.to_string()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(show(1, 1), "1");
+        assert_eq!(show(3, 6), "1 2 3 4 5 6");
+        assert_eq!(show(1, 20), "1 2 … 20");
+        assert_eq!(show(10, 20), "1 … 9 10 11 … 20");
+        assert_eq!(show(3, 20), "1 2 3 4 … 20");
+        assert_eq!(show(20, 20), "1 … 19 20");
     }
 
     #[test]

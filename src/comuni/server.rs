@@ -2,18 +2,23 @@
 
 use leptos::prelude::*;
 
-use super::{ComuneDetail, ComuneListRow, ComuniFilter, FilterChoice};
+use super::{ComuneDetail, ComuniFilter, FilterChoice, ListPage, ListParams};
 #[cfg(feature = "ssr")]
 use crate::error::set_status_on_error;
 use crate::error::AppError;
 
-/// The comuni matching `filter`, ordered by ISTAT code.
+/// One page of the comuni matching `filter` (search included), sorted as `vista` says, with
+/// the total count. A bad filter, sort or page number is a 400 with the reason in Italian.
 #[server(endpoint = "comuni")]
-pub async fn list_comuni(#[server(default)] filter: ComuniFilter) -> Result<Vec<ComuneListRow>, AppError> {
+pub async fn list_comuni(
+    #[server(default)] filter: ComuniFilter,
+    #[server(default)] vista: ListParams,
+) -> Result<ListPage, AppError> {
     let result = async {
         let filter = filter.validate()?;
+        let vista = vista.validate()?;
         let snapshot = crate::state::app_state()?.snapshot().await?;
-        Ok(snapshot.list(&filter))
+        Ok(vista.page(snapshot.list(&filter)))
     }
     .await;
     set_status_on_error(&result);

@@ -8,8 +8,10 @@ use leptos_router::{
 };
 
 use super::{
+    page_links,
     server::{filter_choices, get_comune, list_comuni},
-    ComuneDetail, ComuniFilter, FilterChoice, Milestone, StepState, PROVINCE,
+    ComuneDetail, ComuneListRow, ComuniFilter, FilterChoice, ListPage, ListParams, ListView, Milestone,
+    SortKey, StepFilter, StepState, PROVINCE,
 };
 use crate::{
     app::ErrorNotice,
@@ -29,9 +31,40 @@ pub fn use_filter() -> Memo<ComuniFilter> {
                 popolazione: get("popolazione"),
                 piattaforma: get("piattaforma"),
                 traguardo: get("traguardo"),
+                q: get("q"),
+                primo_step: get("primo_step"),
+                finale: get("finale"),
+                scaduto: get("scaduto"),
+                bloccato: get("bloccato"),
             }
         })
     })
+}
+
+/// The sort and page of `/comuni` as the URL holds them.
+pub fn use_list_params() -> Memo<ListParams> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        query.with(|q| {
+            let get = |k: &str| q.get(k).filter(|s| !s.trim().is_empty());
+            ListParams { ordina: get("ordina"), verso: get("verso"), pagina: get("pagina") }
+        })
+    })
+}
+
+/// `path` with the query parts that are not empty (`/comuni?provincia=LE&ordina=nome`).
+fn href_with(path: &str, parts: &[&str]) -> String {
+    let query = parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join("&");
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// The list's address for the validated filter query `filter` and `view`.
+fn list_href(filter: &str, view: &ListView) -> String {
+    href_with("/comuni", &[filter, &view.query()])
 }
 
 /// One `<select>` of the filter form; "" means all.
@@ -68,7 +101,9 @@ fn FilterSelect(
 
 /// The filter form shared by the dashboard and `/comuni`: a plain GET form (it works without
 /// JavaScript, and the URL it makes can be shared); with JavaScript the router follows it in
-/// place. `population` are the programme's bands; the milestone select only where a list is.
+/// place. `population` are the programme's bands. `with_milestone` is the list mode: the
+/// search box, the milestone, step, overdue and blocked selects, and the current sort as
+/// hidden fields (applying filters keeps the order and goes back to the first page).
 #[component]
 pub fn FilterForm(
     action: &'static str,
@@ -82,11 +117,48 @@ pub fn FilterForm(
     let adhesion = AdhesionStatus::ALL.iter().map(|a| choice(a.code(), a.label())).collect::<Vec<_>>();
     let platforms = Platform::ALL.iter().map(|p| choice(p.code(), p.label())).collect::<Vec<_>>();
     let milestones = Milestone::ALL.iter().map(|m| choice(m.code(), m.label())).collect::<Vec<_>>();
+    let steps = StepFilter::ALL.iter().map(|s| choice(s.code(), s.label())).collect::<Vec<_>>();
     let sel = move |f: fn(&ComuniFilter) -> Option<String>| {
         Signal::derive(move || f(&filter.get()).unwrap_or_default())
     };
+    let search = sel(|f| f.q.clone());
+    let list_params = use_list_params();
+    // The sort of the list, kept when the filters change (only values that validate).
+    let hidden_sort = move || {
+        let view = list_params.get().validate().unwrap_or_default();
+        let defaults = ListView::default();
+        [
+            ("ordina", view.ordina.code(), view.ordina != defaults.ordina),
+            ("verso", view.verso.code(), view.verso != defaults.verso),
+        ]
+        .into_iter()
+        .filter(|(_, _, keep)| *keep)
+        .map(|(name, value, _)| view! { <input type="hidden" name=name value=value /> })
+        .collect_view()
+    };
     view! {
         <Form method="GET" action=action attr:class="filtri" attr:aria-label="Filtri">
+            {with_milestone
+                .then(|| {
+                    view! {
+                        <div class="campo campo-ricerca">
+                            <label for="q">"Cerca per nome o codice"</label>
+                            <input
+                                type="search"
+                                id="q"
+                                name="q"
+                                class="form-control"
+                                maxlength="100"
+                                autocomplete="off"
+                                aria-describedby="q-aiuto"
+                                value=move || search.get()
+                            />
+                            <small id="q-aiuto" class="aiuto">
+                                "Nome del comune (accenti e maiuscole non contano), codice ISTAT o codice catastale."
+                            </small>
+                        </div>
+                    }
+                })}
             <FilterSelect id="provincia" label="Provincia" all="Tutte" choices=province selected=sel(|f| f.provincia.clone()) />
             <FilterSelect id="adesione" label="Adesione" all="Tutte" choices=adhesion selected=sel(|f| f.adesione.clone()) />
             <FilterSelect
@@ -113,6 +185,35 @@ pub fn FilterForm(
                             choices=milestones
                             selected=sel(|f| f.traguardo.clone())
                         />
+                        <FilterSelect
+                            id="primo_step"
+                            label="Primo step"
+                            all="Tutti"
+                            choices=steps.clone()
+                            selected=sel(|f| f.primo_step.clone())
+                        />
+                        <FilterSelect
+                            id="finale"
+                            label="Obiettivi finali"
+                            all="Tutti"
+                            choices=steps
+                            selected=sel(|f| f.finale.clone())
+                        />
+                        <FilterSelect
+                            id="scaduto"
+                            label="Scadenze"
+                            all="Tutti i comuni"
+                            choices=vec![choice("si", "Con obiettivi scaduti e non raggiunti")]
+                            selected=sel(|f| f.scaduto.clone())
+                        />
+                        <FilterSelect
+                            id="bloccato"
+                            label="Blocchi"
+                            all="Tutti i comuni"
+                            choices=vec![choice("si", "Con almeno un blocco aperto")]
+                            selected=sel(|f| f.bloccato.clone())
+                        />
+                        {hidden_sort}
                     }
                 })}
             <div class="campo campo-azioni">
@@ -130,12 +231,15 @@ pub fn FilterForm(
 #[component]
 pub fn ComuniPage() -> impl IntoView {
     let filter = use_filter();
-    let rows = Resource::new(move || filter.get(), list_comuni);
+    let params = use_list_params();
+    let page = Resource::new(move || (filter.get(), params.get()), |(f, p)| list_comuni(f, p));
     let choices = Resource::new(|| (), |_| filter_choices());
-    // The export link carries the validated filter, so it exports exactly this view.
-    let export_href = move || match filter.get().validate().map(|v| v.query()) {
-        Ok(q) if !q.is_empty() => format!("/export/comuni.csv?{q}"),
-        _ => "/export/comuni.csv".to_string(),
+    // The export link carries the validated filter, search and sort (all the pages), so it
+    // exports exactly this view.
+    let export_href = move || {
+        let filter = filter.get().validate().map(|v| v.query()).unwrap_or_default();
+        let sort = params.get().validate().map(|v| v.sort_query()).unwrap_or_default();
+        href_with("/export/comuni.csv", &[&filter, &sort])
     };
     view! {
         <Title text="Comuni" />
@@ -147,15 +251,19 @@ pub fn ComuniPage() -> impl IntoView {
             })}
         </Suspense>
         <p>
-            <a href=export_href download="">
-                "Scarica questo elenco in CSV"
+            <a href=export_href download="" class="btn btn-outline-primary">
+                "Esporta questa vista in CSV"
             </a>
         </p>
         <Suspense fallback=|| view! { <p>"Caricamento dei comuni…"</p> }>
             {move || Suspend::new(async move {
-                match rows.await {
-                    Ok(rows) => {
-                        let count = rows.len();
+                match page.await {
+                    Ok(list) => {
+                        // The server accepted both, so they validate.
+                        let filter_query =
+                            filter.get_untracked().validate().map(|v| v.query()).unwrap_or_default();
+                        let view = params.get_untracked().validate().unwrap_or_default();
+                        let view = view.at_page(list.page);
                         // The list behind a dashboard figure says which figure it is.
                         let milestone = filter
                             .get_untracked()
@@ -164,54 +272,8 @@ pub fn ComuniPage() -> impl IntoView {
                             .map(|m| format!(" Traguardo: {}.", m.label()))
                             .unwrap_or_default();
                         view! {
-                            <p role="status">
-                                {format!("{} comuni trovati.{milestone}", format::int(count as i64))}
-                            </p>
-                            <div class="table-wrap">
-                                <table class="table">
-                                    <caption>"Comuni e stato degli obiettivi"</caption>
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Comune"</th>
-                                            <th scope="col">"Codice ISTAT"</th>
-                                            <th scope="col">"Provincia"</th>
-                                            <th scope="col" class="num">
-                                                "Popolazione"
-                                            </th>
-                                            <th scope="col">"Adesione"</th>
-                                            <th scope="col">"Primo step"</th>
-                                            <th scope="col">"Obiettivi finali"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {rows
-                                            .into_iter()
-                                            .map(|r| {
-                                                view! {
-                                                    <tr>
-                                                        <th scope="row">
-                                                            <A href=format!(
-                                                                "/comuni/{}",
-                                                                r.codice_istat,
-                                                            )>{r.denominazione}</A>
-                                                        </th>
-                                                        <td>{r.codice_istat}</td>
-                                                        <td>{r.sigla_provincia}</td>
-                                                        <td class="num">{format::int(r.popolazione)}</td>
-                                                        <td>{r.adesione.label()}</td>
-                                                        <td>
-                                                            <StepBadge state=r.primo_step />
-                                                        </td>
-                                                        <td>
-                                                            <StepBadge state=r.finale />
-                                                        </td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+                            <p role="status">{format!("{}{milestone}", count_sentence(&list))}</p>
+                            <ComuniTable list filter_query view />
                         }
                             .into_any()
                     }
@@ -219,6 +281,167 @@ pub fn ComuniPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// "57 comuni trovati (pagina 2 di 6)."
+fn count_sentence(list: &ListPage) -> String {
+    let found = if list.total == 1 {
+        "1 comune trovato".to_string()
+    } else {
+        format!("{} comuni trovati", format::int(list.total as i64))
+    };
+    format!("{found} (pagina {} di {}).", list.page, list.pages)
+}
+
+/// The list's columns: the sort key, the header and whether it holds numbers.
+const COLUMNS: [(SortKey, &str, bool); 7] = [
+    (SortKey::Nome, "Comune", false),
+    (SortKey::Istat, "Codice ISTAT", false),
+    (SortKey::Provincia, "Provincia", false),
+    (SortKey::Popolazione, "Popolazione", true),
+    (SortKey::Adesione, "Adesione", false),
+    (SortKey::PrimoStep, "Primo step", false),
+    (SortKey::Finale, "Obiettivi finali", false),
+];
+
+/// One page of the list: headers that sort (links, so they work without JavaScript), the rows
+/// and the pagination. Every link keeps the filters, the search and the sort.
+#[component]
+fn ComuniTable(list: ListPage, filter_query: String, view: ListView) -> impl IntoView {
+    if list.rows.is_empty() {
+        return view! { <p>"Nessun comune corrisponde alla ricerca e ai filtri scelti."</p> }.into_any();
+    }
+    let sorted_label = COLUMNS
+        .iter()
+        .find(|(k, _, _)| *k == view.ordina)
+        .map(|(_, label, _)| label.to_lowercase())
+        .unwrap_or_default();
+    let caption = format!(
+        "Comuni e stato degli obiettivi, ordinati per {sorted_label} ({})",
+        if view.verso == super::Direction::Asc { "crescente" } else { "decrescente" }
+    );
+    let headers = COLUMNS
+        .iter()
+        .map(|&(key, label, num)| {
+            let sorted = view.ordina == key;
+            let next = view.sorted_by(key);
+            let href = list_href(&filter_query, &next);
+            let hint = if next.verso == super::Direction::Asc {
+                ", ordina in modo crescente"
+            } else {
+                ", ordina in modo decrescente"
+            };
+            // The direction drawn for the eye; aria-sort says it to assistive technologies.
+            let arrow = sorted.then_some(match view.verso {
+                super::Direction::Asc => " ▲",
+                super::Direction::Desc => " ▼",
+            });
+            view! {
+                <th scope="col" class=num.then_some("num") aria-sort=sorted.then(|| view.verso.aria())>
+                    <a href=href class="ordina">
+                        {label}
+                        <span class="visually-hidden">{hint}</span>
+                        {arrow.map(|a| view! { <span aria-hidden="true">{a}</span> })}
+                    </a>
+                </th>
+            }
+        })
+        .collect_view();
+    let pagination =
+        (list.pages > 1).then(|| view! { <Pagination page=list.page pages=list.pages filter_query view /> });
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <caption>{caption}</caption>
+                <thead>
+                    <tr>{headers}</tr>
+                </thead>
+                <tbody>{list.rows.into_iter().map(|r| view! { <ComuneRow r /> }).collect_view()}</tbody>
+            </table>
+        </div>
+        {pagination}
+    }
+    .into_any()
+}
+
+#[component]
+fn ComuneRow(r: ComuneListRow) -> impl IntoView {
+    view! {
+        <tr>
+            <th scope="row">
+                <A href=format!("/comuni/{}", r.codice_istat)>{r.denominazione}</A>
+            </th>
+            <td>{r.codice_istat}</td>
+            <td>{r.sigla_provincia}</td>
+            <td class="num">{format::int(r.popolazione)}</td>
+            <td>{r.adesione.label()}</td>
+            <td>
+                <StepBadge state=r.primo_step />
+            </td>
+            <td>
+                <StepBadge state=r.finale />
+            </td>
+        </tr>
+    }
+}
+
+/// Bootstrap Italia's pagination: plain links (they work without JavaScript) that keep the
+/// filters, the search and the sort; the current page is marked with `aria-current`.
+#[component]
+fn Pagination(page: usize, pages: usize, filter_query: String, view: ListView) -> impl IntoView {
+    let href = move |p: usize| list_href(&filter_query, &view.at_page(p));
+    let previous = (page > 1).then(|| {
+        view! {
+            <li class="page-item">
+                <a class="page-link" href=href(page - 1) rel="prev">
+                    "Pagina precedente"
+                </a>
+            </li>
+        }
+    });
+    let next = (page < pages).then(|| {
+        view! {
+            <li class="page-item">
+                <a class="page-link" href=href(page + 1) rel="next">
+                    "Pagina successiva"
+                </a>
+            </li>
+        }
+    });
+    let numbers = page_links(page, pages)
+        .into_iter()
+        .map(|p| match p {
+            Some(p) if p == page => view! {
+                <li class="page-item active">
+                    <a class="page-link" href=href(p) aria-current="page" aria-label=format!("Pagina {p}")>
+                        {p}
+                    </a>
+                </li>
+            }
+            .into_any(),
+            Some(p) => view! {
+                <li class="page-item">
+                    <a class="page-link" href=href(p) aria-label=format!("Pagina {p}")>
+                        {p}
+                    </a>
+                </li>
+            }
+            .into_any(),
+            None => view! {
+                <li class="page-item">
+                    <span class="page-link" aria-hidden="true">
+                        "…"
+                    </span>
+                </li>
+            }
+            .into_any(),
+        })
+        .collect_view();
+    view! {
+        <nav class="pagination-wrapper" aria-label="Paginazione">
+            <ul class="pagination">{previous}{numbers}{next}</ul>
+        </nav>
     }
 }
 

@@ -25,6 +25,7 @@ fn record(codice: &str, sigla: &str, facts: ComuneFacts, counts: Vec<CountSnapsh
         popolazione: facts.population,
         facts,
         counts_over_time: counts,
+        open_blockers: 0,
     }
 }
 

@@ -282,6 +282,21 @@ fn describe_filter(f: &ComuniFilter, bands: &[crate::comuni::FilterChoice]) -> S
     if let Some(t) = v.traguardo {
         parts.push(format!("traguardo «{}»", t.label()));
     }
+    if let Some(q) = &v.q {
+        parts.push(format!("ricerca «{}»", q.text()));
+    }
+    if let Some(st) = v.primo_step {
+        parts.push(format!("primo step «{}»", st.label()));
+    }
+    if let Some(st) = v.finale {
+        parts.push(format!("obiettivi finali «{}»", st.label()));
+    }
+    if v.scaduto {
+        parts.push("con obiettivi scaduti e non raggiunti".to_string());
+    }
+    if v.bloccato {
+        parts.push("con blocchi aperti".to_string());
+    }
     if parts.is_empty() {
         "Nessun filtro: tutti i comuni della Puglia.".to_string()
     } else {

@@ -1,4 +1,4 @@
-//! Loads what the rules read, for every comune at once: six queries whatever the number of
+//! Loads what the rules read, for every comune at once: seven queries whatever the number of
 //! comuni, grouped in memory by ISTAT code (no query per comune).
 
 use std::collections::HashMap;
@@ -22,6 +22,8 @@ pub struct ComuneRecord {
     /// The count snapshots (`service_count`) of pagoPA and App IO services, ordered by day: the
     /// services-over-time chart sums them over the filtered comuni.
     pub counts_over_time: Vec<CountSnapshot>,
+    /// Blockers of the programme not resolved yet (`blocker.resolved_on IS NULL`).
+    pub open_blockers: i64,
 }
 
 /// Active services of one comune on one snapshot day.
@@ -38,6 +40,12 @@ struct CountRow {
     platform: String,
     day: NaiveDate,
     active: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct BlockerCountRow {
+    comune: String,
+    open_blockers: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -86,7 +94,7 @@ struct OnlineRow {
 
 /// Every comune of the registry, ordered by ISTAT code, with its facts for `programme`.
 pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sqlx::Error> {
-    let (comuni, memberships, pagopa, io, online, counts) = on_db!(db, pool => {
+    let (comuni, memberships, pagopa, io, online, counts, blockers) = on_db!(db, pool => {
         let comuni = sqlx::query_as::<_, ComuneRow>(
             "SELECT c.codice_istat, c.denominazione, c.sigla_provincia, p.nome AS provincia, c.codice_catastale, \
              c.codice_ipa, c.popolazione, a.status, a.adhesion_date \
@@ -119,8 +127,17 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
         )
         .fetch_all(pool)
         .await?;
-        (comuni, memberships, pagopa, io, online, counts)
+        let blockers = sqlx::query_as::<_, BlockerCountRow>(
+            "SELECT comune, COUNT(*) AS open_blockers FROM blocker WHERE programme = $1 AND resolved_on IS NULL \
+             GROUP BY comune",
+        )
+        .bind(programme)
+        .fetch_all(pool)
+        .await?;
+        (comuni, memberships, pagopa, io, online, counts, blockers)
     });
+    let mut open_blockers: HashMap<String, i64> =
+        blockers.into_iter().map(|b| (b.comune, b.open_blockers)).collect();
 
     // Rows come ordered by comune and day: one point per day, both platforms merged.
     let mut series: HashMap<String, Vec<CountSnapshot>> = HashMap::new();
@@ -184,6 +201,7 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
             };
             f.adhesion_date = c.adhesion_date;
             let counts_over_time = series.remove(&c.codice_istat).unwrap_or_default();
+            let open_blockers = open_blockers.remove(&c.codice_istat).unwrap_or(0);
             Ok(ComuneRecord {
                 codice_istat: c.codice_istat,
                 denominazione: c.denominazione,
@@ -193,6 +211,7 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
                 codice_ipa: c.codice_ipa,
                 popolazione: c.popolazione,
                 counts_over_time,
+                open_blockers,
                 facts: f,
             })
         })

@@ -60,7 +60,7 @@ async fn pages_render_on_the_server_with_the_computed_figures() {
         let (status, _, html) = get(&app, "/comuni?provincia=TA&adesione=aderente").await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("Martina Franca") && html.contains("href=\"/comuni/073013\""));
-        assert!(html.contains("14 comuni trovati."));
+        assert!(html.contains("14 comuni trovati (pagina 1 di 1)."));
         let export = "/export/comuni.csv?provincia=TA&amp;adesione=aderente";
         assert!(
             html.contains(export) || html.contains(&export.replace("&amp;", "&")),
@@ -69,7 +69,7 @@ async fn pages_render_on_the_server_with_the_computed_figures() {
 
         let (status, _, html) = get(&app, "/comuni").await;
         assert_eq!(status, StatusCode::OK);
-        assert!(html.contains("257 comuni trovati."));
+        assert!(html.contains("257 comuni trovati (pagina 1 di 6)."));
 
         let (status, _, html) = get(&app, "/comuni/073013").await;
         assert_eq!(status, StatusCode::OK);

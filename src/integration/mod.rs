@@ -7,6 +7,7 @@
 
 mod auth;
 mod authorization;
+mod comuni_list;
 mod dashboard;
 mod demo_figures;
 mod http;
