@@ -15,7 +15,7 @@ use crate::{
     error::AppError,
     scadenze::ui::ScadenzePage,
     site::ui::{AccessibilityPage, FeedbackPage, FeedbackReceivedPage, LegalNotesPage, PrivacyPage},
-    workspace::ui::{ComuneTrailPage, TrailPageView, WorkspacePage},
+    workspace::ui::{ComuneTrailPage, ProposalsPage, TrailPageView, WorkspacePage},
 };
 
 /// Bootstrap Italia's stylesheet, copied from npm by `make assets` (see the README). Its
@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/comuni/:codice/gestione") view=WorkspacePage ssr=SsrMode::Async />
                     <Route path=path!("/comuni/:codice/registro") view=ComuneTrailPage ssr=SsrMode::Async />
                     <Route path=path!("/registro") view=TrailPageView ssr=SsrMode::Async />
+                    <Route path=path!("/proposte") view=ProposalsPage ssr=SsrMode::Async />
                     <Route path=path!("/scadenze") view=ScadenzePage ssr=SsrMode::Async />
                     <Route path=path!("/accedi") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/profilo") view=ProfilePage ssr=SsrMode::Async />

@@ -68,7 +68,7 @@ test.describe("workspace /comuni/{codice}/gestione", () => {
     await expect(history.locator("tbody tr").first()).toContainText(`descrizione: — → ${text}`);
 
     // The whole trail, for the Region.
-    await page.getByRole("navigation", { name: "Sezioni principali" }).getByRole("link", { name: "Registro modifiche" }).click();
+    await page.locator(".account").getByRole("link", { name: "Registro modifiche" }).click();
     await expect(page).toHaveURL(/\/registro$/);
     await expectHydrationState(page, testInfo);
     await expect(page.getByRole("table").locator("tbody tr").first()).toContainText(text);
@@ -118,13 +118,23 @@ test.describe("workspace /comuni/{codice}/gestione", () => {
     await expect(page).toHaveURL(/salvato=proposta-io/);
     await expect(page.locator(".lista-proposte")).toContainText(`App IO ${id} «Mensa scolastica»`);
     await expect(page.locator(".lista-proposte")).toContainText("Stato: In attesa della Regione");
+    // The Region finds it on its list, linked to the comune's workspace.
+    await page.getByRole("button", { name: "Esci" }).click();
+    await signIn(page, testInfo, DEMO_REGIONE);
+    await expect(page).toHaveURL(/\/profilo$/);
+    await page.locator(".account").getByRole("link", { name: "Proposte" }).click();
+    await expect(page).toHaveURL(/\/proposte$/);
+    const row = page.getByRole("row").filter({ hasText: id });
+    await expect(row).toContainText("Mensa scolastica");
+    await row.getByRole("link", { name: "Bari" }).click();
+    await expect(page).toHaveURL(new RegExp(`/comuni/${BARI}/gestione#sezione-proposte$`));
   });
 
   test("has no axe violations", async ({ page, browser, baseURL }, testInfo) => {
     await withScriptablePage(page, browser, baseURL, testInfo, async (target) => {
       await signIn(target, testInfo, DEMO_REGIONE);
       await expect(target).toHaveURL(/\/profilo$/);
-      for (const path of [`/comuni/${BARI}/gestione`, `/comuni/${BARI}/registro`, "/registro", `/comuni/${BARI}`]) {
+      for (const path of [`/comuni/${BARI}/gestione`, `/comuni/${BARI}/registro`, "/registro", "/proposte", `/comuni/${BARI}`]) {
         await visit(target, path, testInfo);
         const results = await new AxeBuilder({ page: target })
           .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])

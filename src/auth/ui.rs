@@ -373,6 +373,7 @@ fn SignedIn(u: CurrentUser) -> impl IntoView {
             <span class="account-nome">{format!("{} — {}", u.name, u.role.code())}</span>
             <a href="/profilo">"Profilo"</a>
             {manager.then(|| view! { <a href="/utenti">"Utenti"</a> })}
+            {manager.then(|| view! { <a href="/proposte">"Proposte"</a> })}
             {manager.then(|| view! { <a href="/registro">"Registro modifiche"</a> })}
             {feedback_reader.then(|| view! { <a href="/feedback/ricevuti">"Commenti ricevuti"</a> })}
             <form method="post" action="/esci" class="in-linea">

@@ -338,6 +338,11 @@ async fn a_comune_proposes_and_the_region_decides() {
                 .fetch_one(pool).await.unwrap())
         };
         assert_eq!(services(t.db.clone()).await, 0, "a proposal is not a service yet");
+        // The Region finds it on its list of pending proposals, linked to the comune.
+        let pending = send(&app, get("/proposte", Some(&regione))).await;
+        assert_eq!(pending.status, StatusCode::OK);
+        assert!(pending.body.contains("App IO 01PROP «Tari»"), "listed");
+        assert!(pending.body.contains(&format!("/comuni/{CODICE_A}/gestione#sezione-proposte")));
         // A rejection needs a reason.
         let r =
             post(&app, &regione, "proposta-decisione", &format!("id={id}&versione={version}&esito=respingi"))
@@ -350,6 +355,8 @@ async fn a_comune_proposes_and_the_region_decides() {
         assert_eq!(services(t.db.clone()).await, 1, "accepted: the service exists");
         let page = send(&app, get(&format!("/comuni/{CODICE_A}/gestione"), Some(&comune))).await;
         assert!(page.body.contains("Stato: Accettata"), "the comune sees the outcome");
+        let pending = send(&app, get("/proposte", Some(&regione))).await;
+        assert!(pending.body.contains("Nessuna proposta in attesa"), "decided: off the list");
         assert_eq!(audit::verify(&t.db).await.unwrap().broken, None);
         t.drop_db().await;
     }

@@ -99,6 +99,25 @@ pub async fn get_trail(
     result
 }
 
+/// A proposal waiting for the Region, with its comune.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingProposal {
+    pub codice_istat: String,
+    pub denominazione: String,
+    pub description: String,
+    pub proposed_by: String,
+    /// `dd/mm/yyyy HH:MM UTC`.
+    pub proposed_at: String,
+}
+
+/// The proposals of every comune waiting for a decision, oldest first (the Region only).
+#[server(endpoint = "proposte")]
+pub async fn get_pending_proposals() -> Result<Vec<PendingProposal>, AppError> {
+    let result = ssr::pending().await;
+    set_status_on_error(&result);
+    result
+}
+
 /// Entries per trail page.
 pub const TRAIL_PAGE: i64 = 50;
 
@@ -300,6 +319,31 @@ pub mod ssr {
             comune: row.comune,
             reason: row.reason,
         }
+    }
+
+    pub async fn pending() -> Result<Vec<PendingProposal>, AppError> {
+        let user = guard::require_signed_in()?;
+        if user.role != Role::Regione {
+            return Err(AppError::Forbidden(
+                "Solo i referenti della Regione decidono sulle proposte dei comuni.".into(),
+            ));
+        }
+        let state = crate::state::app_state()?;
+        let snapshot = state.snapshot().await?;
+        let rows = data::pending_proposals(&state.db).await?;
+        Ok(rows
+            .into_iter()
+            .map(|p| PendingProposal {
+                denominazione: snapshot
+                    .find(&p.comune)
+                    .map(|e| e.record.denominazione.clone())
+                    .unwrap_or_default(),
+                description: p.values().map(|v| v.describe()).unwrap_or_default(),
+                proposed_at: when(&p.proposed_at),
+                codice_istat: p.comune,
+                proposed_by: p.proposed_by,
+            })
+            .collect())
     }
 
     pub async fn trail(codice: Option<&str>, before: Option<i64>) -> Result<TrailPage, AppError> {

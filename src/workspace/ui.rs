@@ -8,7 +8,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    server::{get_trail, get_workspace, ObjectiveItem, ServiceItem, TrailPage, WorkspaceView},
+    server::{
+        get_pending_proposals, get_trail, get_workspace, ObjectiveItem, ServiceItem, TrailPage, WorkspaceView,
+    },
     BlockerCategory, ServiceValues, TrailEntry,
 };
 use crate::{
@@ -952,4 +954,63 @@ pub fn TrailEntries(entries: Vec<TrailEntry>, #[prop(optional)] global: bool) ->
         </div>
     }
     .into_any()
+}
+
+/// `/proposte`: what the comuni proposed and the Region has not decided yet, oldest first; each
+/// links to the comune's workspace, where the decision form is.
+#[component]
+pub fn ProposalsPage() -> impl IntoView {
+    let list = Resource::new(|| (), |_| get_pending_proposals());
+    view! {
+        <Title text="Proposte dei comuni" />
+        <h1>"Proposte dei comuni"</h1>
+        <Suspense fallback=|| view! { <p>"Caricamento…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(rows) if rows.is_empty() => {
+                        view! { <p role="status">"Nessuna proposta in attesa di decisione."</p> }.into_any()
+                    }
+                    Ok(rows) => {
+                        let count = format!("{} proposte in attesa di decisione, dalla più vecchia.", rows.len());
+                        view! {
+                            <p role="status">{count}</p>
+                            <div class="table-wrap">
+                                <table class="table">
+                                    <caption>"Proposte in attesa"</caption>
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Comune"</th>
+                                            <th scope="col">"Servizio proposto"</th>
+                                            <th scope="col">"Da"</th>
+                                            <th scope="col">"Quando"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {rows
+                                            .into_iter()
+                                            .map(|p| {
+                                                let href = format!("/comuni/{}/gestione#sezione-proposte", p.codice_istat);
+                                                view! {
+                                                    <tr>
+                                                        <th scope="row">
+                                                            <a href=href>{p.denominazione}</a>
+                                                        </th>
+                                                        <td>{p.description}</td>
+                                                        <td>{p.proposed_by}</td>
+                                                        <td>{p.proposed_at}</td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <SignInNeeded error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }
