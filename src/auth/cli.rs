@@ -59,7 +59,7 @@ pub async fn run(db: &Db, command: UserCommand) -> anyhow::Result<ExitCode> {
                 comuni: comuni.join(","),
                 password: if password_stdin { read_password()? } else { String::new() },
             };
-            match users::add(db, &form, false).await {
+            match users::add(db, &form, false, "cli").await {
                 Ok(id) => {
                     println!("user {} created (id {id})", form.email.trim().to_lowercase());
                     Ok(ExitCode::SUCCESS)
@@ -89,7 +89,7 @@ pub async fn run(db: &Db, command: UserCommand) -> anyhow::Result<ExitCode> {
         }
         UserCommand::Disable { email } => {
             let email = email.trim().to_lowercase();
-            match accounts::disable_user(db, &email, super::session::now()).await? {
+            match accounts::disable_user(db, &email, super::session::now(), "cli").await? {
                 Some(ended) => {
                     println!("user {email} disabled; {ended} session(s) ended");
                     Ok(ExitCode::SUCCESS)
@@ -108,7 +108,7 @@ pub async fn run(db: &Db, command: UserCommand) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
             let hash = password::hash(new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            if accounts::set_password(db, &email, &hash).await? {
+            if accounts::set_password(db, &email, &hash, "cli").await? {
                 println!("password of {email} set");
                 Ok(ExitCode::SUCCESS)
             } else {

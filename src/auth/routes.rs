@@ -350,14 +350,15 @@ pub async fn oidc_callback(
 
 /// `POST /utenti`: a Region manager creates an account.
 pub async fn add_user(State(state): State<AppState>, req: Request) -> Response {
-    if let Err(e) = manager_of(&req) {
-        return e.into_response();
-    }
+    let manager = match manager_of(&req) {
+        Ok(m) => m,
+        Err(e) => return e.into_response(),
+    };
     let (parts, form) = match split_form::<UserForm>(&state, req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    match users::add(&state.db, &form, false).await {
+    match users::add(&state.db, &form, false, &manager.email).await {
         Ok(id) => {
             tracing::info!(user_id = id, "account created from the users page");
             see_other("/utenti?esito=creato", Vec::new())
@@ -401,7 +402,7 @@ pub async fn disable_user(State(state): State<AppState>, req: Request) -> Respon
     if email == me.email {
         return AppError::BadRequest("Non puoi disattivare il tuo stesso account.".into()).into_response();
     }
-    match accounts::disable_user(&state.db, &email, session::now()).await {
+    match accounts::disable_user(&state.db, &email, session::now(), &me.email).await {
         Ok(Some(ended)) => {
             tracing::info!(%email, sessions_ended = ended, "account disabled from the users page");
             see_other("/utenti?esito=disattivato", Vec::new())

@@ -22,8 +22,9 @@ impl From<sqlx::Error> for AddUserError {
     }
 }
 
-/// Validates and creates an account. `demo` accounts exist only in demo databases.
-pub async fn add(db: &Db, form: &UserForm, demo: bool) -> Result<i64, AddUserError> {
+/// Validates and creates an account. `demo` accounts exist only in demo databases. `actor` is
+/// who asked, for the trail (an e-mail, `cli` or `demo`).
+pub async fn add(db: &Db, form: &UserForm, demo: bool, actor: &str) -> Result<i64, AddUserError> {
     let user = validate_user_form(form).map_err(AddUserError::Invalid)?;
     let unknown = accounts::unknown_comuni(db, &user.comuni).await?;
     if !unknown.is_empty() {
@@ -45,7 +46,7 @@ pub async fn add(db: &Db, form: &UserForm, demo: bool) -> Result<i64, AddUserErr
         password,
         demo,
     };
-    match accounts::insert_user(db, &new, super::session::now()).await {
+    match accounts::insert_user(db, &new, super::session::now(), actor).await {
         Ok(id) => Ok(id),
         Err(InsertUserError::Duplicate) => Err(AddUserError::Invalid(vec![FieldError {
             field: "email".into(),
@@ -87,7 +88,7 @@ pub async fn ensure_demo_accounts(db: &Db) -> anyhow::Result<Vec<String>> {
                 comuni: comuni.into(),
                 password: pw.into(),
             };
-            match add(db, &form, true).await {
+            match add(db, &form, true, "demo").await {
                 Ok(_) => {}
                 Err(AddUserError::Invalid(errors)) => anyhow::bail!("demo account {email}: {errors:?}"),
                 Err(AddUserError::Internal(e)) => anyhow::bail!("demo account {email}: {e}"),

@@ -1,7 +1,10 @@
 //! Accounts, their comuni and their sessions: every query of the sign-in feature.
 //! Times are Unix seconds (see the migration).
 
-use super::{on_db, Db};
+use super::{
+    audit::{diff, Action, NewEntry, WriteTx},
+    on_db, Db,
+};
 use crate::auth::{password::PasswordHash, CurrentUser, Role};
 
 /// One account as the users page and the CLI list it.
@@ -86,10 +89,37 @@ pub async fn unknown_comuni(db: &Db, codes: &[String]) -> Result<Vec<String>, sq
     Ok(codes.iter().filter(|c| !known.contains(c)).cloned().collect())
 }
 
-/// Creates an account and its comuni in one transaction.
-pub async fn insert_user(db: &Db, user: &NewUser, now: i64) -> Result<i64, InsertUserError> {
+/// The trail entry of a change to an account (accounts belong to no comune: only the Region's
+/// whole trail shows them). Password hashes never enter the trail.
+fn account_entry(actor: &str, email: &str, action: Action, changes: Vec<super::audit::Change>) -> NewEntry {
+    NewEntry {
+        actor: actor.to_string(),
+        comune: None,
+        entity: "app_user",
+        record: email.to_string(),
+        action,
+        changes,
+        reason: None,
+    }
+}
+
+/// Creates an account and its comuni in one transaction, with its trail entry; `actor` is who
+/// asked (an e-mail, `cli` or `demo`).
+pub async fn insert_user(db: &Db, user: &NewUser, now: i64, actor: &str) -> Result<i64, InsertUserError> {
+    let entry = account_entry(
+        actor,
+        &user.email,
+        Action::Create,
+        diff(vec![
+            ("nome", None, Some(user.name.clone())),
+            ("ruolo", None, Some(user.role.code().to_string())),
+            ("comuni", None, Some(user.comuni.join(" ")).filter(|c| !c.is_empty())),
+            ("codice_fiscale", None, user.fiscal_code.clone()),
+        ]),
+    );
     let result: Result<i64, sqlx::Error> = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
+        tx.lock_for_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO app_user (email, name, role, fiscal_code, password_hash, enabled, demo, created_at) \
              VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) RETURNING id",
@@ -110,6 +140,7 @@ pub async fn insert_user(db: &Db, user: &NewUser, now: i64) -> Result<i64, Inser
                 .execute(&mut *tx)
                 .await?;
         }
+        tx.append(&entry).await?;
         tx.commit().await?;
         Ok(id)
     }.await);
@@ -227,22 +258,50 @@ pub async fn find_for_identity(
     }
 }
 
-/// Replaces an account's password. `false` if there is no such account.
-pub async fn set_password(db: &Db, email: &str, hash: &PasswordHash) -> Result<bool, sqlx::Error> {
-    let done = on_db!(db, pool => sqlx::query("UPDATE app_user SET password_hash = $1 WHERE email = $2")
-        .bind(hash.as_stored())
-        .bind(email)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(done == 1)
+/// Replaces an account's password (the trail says that it changed, never the hash). `false` if
+/// there is no such account.
+pub async fn set_password(
+    db: &Db,
+    email: &str,
+    hash: &PasswordHash,
+    actor: &str,
+) -> Result<bool, sqlx::Error> {
+    let entry = account_entry(
+        actor,
+        email,
+        Action::Update,
+        diff(vec![("password", None, Some("cambiata".to_string()))]),
+    );
+    on_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        tx.lock_for_write().await?;
+        let done = sqlx::query("UPDATE app_user SET password_hash = $1 WHERE email = $2")
+            .bind(hash.as_stored())
+            .bind(email)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if done != 1 {
+            return Ok(false);
+        }
+        tx.append(&entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }.await)
 }
 
 /// Disables an account and ends all its sessions, in one transaction. `None` if there is no
 /// such account; otherwise the number of sessions ended.
-pub async fn disable_user(db: &Db, email: &str, now: i64) -> Result<Option<u64>, sqlx::Error> {
+pub async fn disable_user(db: &Db, email: &str, now: i64, actor: &str) -> Result<Option<u64>, sqlx::Error> {
+    let entry = account_entry(
+        actor,
+        email,
+        Action::Update,
+        diff(vec![("abilitato", Some("sì".to_string()), Some("no".to_string()))]),
+    );
     on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
+        tx.lock_for_write().await?;
         let id: Option<i64> = sqlx::query_scalar(
             "UPDATE app_user SET enabled = FALSE, disabled_at = COALESCE(disabled_at, $1) WHERE email = $2 RETURNING id",
         )
@@ -252,6 +311,7 @@ pub async fn disable_user(db: &Db, email: &str, now: i64) -> Result<Option<u64>,
         .await?;
         let Some(id) = id else { return Ok(None) };
         let ended = sqlx::query("DELETE FROM user_session WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        tx.append(&entry).await?;
         tx.commit().await?;
         Ok(Some(ended.rows_affected()))
     }.await)

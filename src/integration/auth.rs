@@ -43,7 +43,7 @@ pub async fn add_user(db: &Db, email: &str, role: &str, comuni: &str, fiscal_cod
         comuni: comuni.into(),
         password: PASSWORD.into(),
     };
-    users::add(db, &form, false).await.unwrap_or_else(|e| panic!("add {email}: {e:?}"));
+    users::add(db, &form, false, "cli").await.unwrap_or_else(|e| panic!("add {email}: {e:?}"));
 }
 
 /// A demo database with the test accounts, served with `config`.
@@ -228,7 +228,7 @@ async fn unknown_account_and_wrong_password_get_the_same_answer() {
         assert!(wrong.body.contains(&format!("value=\"{COMUNE_A}\"")), "typed e-mail kept");
         assert!(!wrong.body.contains("Non-e-la-password-1"), "a password is never echoed");
         // A disabled account with its right password: the same answer again.
-        accounts::disable_user(&t.db, ASSESSORE, 0).await.unwrap();
+        accounts::disable_user(&t.db, ASSESSORE, 0, "cli").await.unwrap();
         let disabled = send(&app, form("/accedi", &login_body(ASSESSORE, PASSWORD), None)).await;
         assert_eq!(disabled.status, StatusCode::UNAUTHORIZED);
         assert_eq!(

@@ -180,10 +180,18 @@ async fn every_write_adds_one_correct_trail_entry_and_the_chain_holds() {
             post(&app, &token, "blocco-risolto", &format!("id={id}&versione=1&risolto_il=2021-04-01")).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", &r.body[..r.body.len().min(600)]);
 
-        // The whole chain verifies (demo load + 2 planted notes + 9 writes).
+        // The whole chain verifies: the demo load, 5 accounts, 2 planted notes, 9 writes.
         let v = audit::verify(&t.db).await.unwrap();
         assert_eq!(v.broken, None);
-        assert_eq!(v.entries, 12);
+        assert_eq!(v.entries, 17);
+        let accounts = audit::list(&t.db, None, None, 100).await.unwrap();
+        let created =
+            accounts.iter().find(|e| e.entity == "app_user" && e.record == REGIONE).expect("account entry");
+        assert_eq!(created.actor, "cli");
+        assert!(created
+            .change_list()
+            .iter()
+            .any(|c| c.field == "ruolo" && c.after.as_deref() == Some("regione")));
 
         // The dashboard and the comune's page follow at once: Bari renounced.
         let page = send(&app, get(&format!("/comuni/{CODICE_A}"), None)).await;
@@ -371,18 +379,19 @@ async fn tampering_with_the_trail_in_the_database_is_found() {
             let r = post(&app, &token, "nota", &format!("testo=Nota+{n}")).await;
             assert_eq!(r.status, StatusCode::SEE_OTHER);
         }
+        // The demo load, 5 accounts, 2 planted notes, 3 notes.
         let total = audit::verify(&t.db).await.unwrap();
         assert_eq!(total.broken, None);
-        assert_eq!(total.entries, 6);
+        assert_eq!(total.entries, 11);
         // The application's connection cannot rewrite an entry: the triggers refuse.
-        let refused = on_db!(&t.db, pool => sqlx::query("UPDATE audit_entry SET actor = 'x' WHERE seq = 4")
+        let refused = on_db!(&t.db, pool => sqlx::query("UPDATE audit_entry SET actor = 'x' WHERE seq = 9")
             .execute(pool).await.map(|_| ()));
         assert!(refused.is_err(), "UPDATE refused on {}", t.db.backend());
-        let refused = on_db!(&t.db, pool => sqlx::query("DELETE FROM audit_entry WHERE seq = 6")
+        let refused = on_db!(&t.db, pool => sqlx::query("DELETE FROM audit_entry WHERE seq = 11")
             .execute(pool).await.map(|_| ()));
         assert!(refused.is_err(), "DELETE refused on {}", t.db.backend());
 
-        // Someone with the schema rights drops the guard and edits entry 4.
+        // Someone with the schema rights drops the guard and edits entry 9.
         let drop = match t.db {
             Db::Sqlite(_) => "DROP TRIGGER audit_entry_no_update",
             Db::Postgres(_) => "DROP TRIGGER audit_entry_no_update ON audit_entry",
@@ -391,19 +400,19 @@ async fn tampering_with_the_trail_in_the_database_is_found() {
         if let Db::Sqlite(pool) = &t.db {
             sqlx::query("DROP TRIGGER audit_entry_no_delete").execute(pool).await.unwrap();
         }
-        on_db!(&t.db, pool => sqlx::query("UPDATE audit_entry SET changes = '[]' WHERE seq = 4")
+        on_db!(&t.db, pool => sqlx::query("UPDATE audit_entry SET changes = '[]' WHERE seq = 9")
             .execute(pool).await.map(|_| ()).unwrap());
         let v = audit::verify(&t.db).await.unwrap();
         let (seq, reason) = v.broken.expect("the edit is found");
-        assert_eq!(seq, 4);
+        assert_eq!(seq, 9);
         assert!(reason.contains("altered"), "{reason}");
-        assert_eq!(v.entries, 3, "entries before the broken one");
+        assert_eq!(v.entries, 8, "entries before the broken one");
 
         // Deleting the last entry (after restoring nothing) is found too, by the head.
-        on_db!(&t.db, pool => sqlx::query("DELETE FROM audit_entry WHERE seq >= 4").execute(pool).await.map(|_| ()).unwrap());
+        on_db!(&t.db, pool => sqlx::query("DELETE FROM audit_entry WHERE seq >= 9").execute(pool).await.map(|_| ()).unwrap());
         let v = audit::verify(&t.db).await.unwrap();
         let (seq, reason) = v.broken.expect("the deletion is found");
-        assert_eq!(seq, 4);
+        assert_eq!(seq, 9);
         assert!(reason.contains("removed"), "{reason}");
         t.drop_db().await;
     }
