@@ -33,7 +33,7 @@ DATABASE_URL="$DB" "$BIN" user add --email referente@comune.bari.example --name 
 
 DATABASE_URL="$DB" LEPTOS_SITE_ADDR="$ADDR" \
   TRAGUARDI_OIDC_ISSUER="http://127.0.0.1:$OIDC_PORT" TRAGUARDI_OIDC_CLIENT_ID=traguardi-e2e \
-  TRAGUARDI_OIDC_CLIENT_SECRET=e2e-secret TRAGUARDI_LOGIN_LIMIT_PER_IP=500 \
+  TRAGUARDI_OIDC_CLIENT_SECRET=e2e-secret TRAGUARDI_LOGIN_LIMIT_PER_IP=500 TRAGUARDI_LOGIN_LIMIT_PER_ACCOUNT=500 \
   "$BIN" serve --demo > "$DIR/server.log" 2>&1 &
 pids+=($!)
 wait_for "http://$ADDR/healthz" "$DIR/server.log"

@@ -66,7 +66,7 @@ test.describe("deadlines /scadenze", () => {
 
     // The province filter, then the export of exactly this view.
     await visit(page, "/scadenze?al=2021-02-15", testInfo);
-    await page.getByLabel("Provincia").selectOption("TA");
+    await page.getByLabel("Provincia", { exact: true }).selectOption("TA");
     await page.getByRole("button", { name: "Mostra" }).click();
     await expect(page).toHaveURL(/provincia=TA/);
     await expectHydrationState(page, testInfo);
@@ -90,7 +90,7 @@ test.describe("deadlines /scadenze", () => {
     const response = await visit(page, "/scadenze?al=2021-02-30", testInfo);
     expect(response.status()).toBe(400);
     await expect(page.getByRole("alert")).toContainText("Data non valida: «2021-02-30»");
-    await expect(page.getByLabel("Provincia")).toBeVisible();
+    await expect(page.getByLabel("Provincia", { exact: true })).toBeVisible();
   });
 
   test("a comune's user sees only its own comune", async ({ page }, testInfo) => {
