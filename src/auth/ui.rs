@@ -12,9 +12,11 @@ use super::{
 };
 use crate::app::ErrorNotice;
 
-/// The summary at the top of a refused form: focusable target of the skip, announced.
+/// The summary at the top of a refused form: focusable target of the skip, announced. Each
+/// message links to its field, whose id is `field_prefix` + the field's name (the workspace page
+/// has many forms, so its ids carry the form's).
 #[component]
-pub fn ErrorSummary(feedback: FormFeedback) -> impl IntoView {
+pub fn ErrorSummary(feedback: FormFeedback, #[prop(optional, into)] field_prefix: String) -> impl IntoView {
     let errors = feedback.errors.clone();
     view! {
         <div class="alert alert-danger" role="alert" id="riepilogo-errori" tabindex="-1">
@@ -28,7 +30,7 @@ pub fn ErrorSummary(feedback: FormFeedback) -> impl IntoView {
                             {errors
                                 .into_iter()
                                 .map(|e| {
-                                    let href = format!("#{}", e.field);
+                                    let href = format!("#{field_prefix}{}", e.field);
                                     view! {
                                         <li>
                                             <a href=href>{e.message}</a>

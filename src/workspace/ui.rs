@@ -15,7 +15,11 @@ use super::{
 };
 use crate::{
     app::ErrorNotice,
-    auth::{server::get_form_feedback, ui::SignInNeeded, FormFeedback},
+    auth::{
+        server::get_form_feedback,
+        ui::{ErrorSummary, SignInNeeded},
+        FormFeedback,
+    },
     format,
     rules::{AdhesionStatus, Platform},
 };
@@ -212,36 +216,8 @@ pub fn SpecForm(spec: FormSpec, feedback: Option<FormFeedback>) -> impl IntoView
     let mine = feedback.filter(|f| f.form == spec.id);
     // Typed values come back only with field messages; after a conflict the current ones show.
     let typed = mine.as_ref().filter(|f| !f.errors.is_empty()).cloned();
-    let form_id = spec.id.clone();
-    let summary = mine.clone().map(|f| {
-        let errors = f.errors.clone();
-        let form_id = form_id.clone();
-        view! {
-            <div class="alert alert-danger" role="alert" tabindex="-1">
-                <p>
-                    <strong>{f.message.clone()}</strong>
-                </p>
-                {(!errors.is_empty())
-                    .then(|| {
-                        view! {
-                            <ul>
-                                {errors
-                                    .into_iter()
-                                    .map(|e| {
-                                        let href = format!("#{form_id}-{}", e.field);
-                                        view! {
-                                            <li>
-                                                <a href=href>{e.message}</a>
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                    })}
-            </div>
-        }
-    });
+    let prefix = format!("{}-", spec.id);
+    let summary = mine.clone().map(|feedback| view! { <ErrorSummary feedback field_prefix=prefix /> });
     let fields = spec
         .fields
         .into_iter()
