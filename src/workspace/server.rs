@@ -74,9 +74,6 @@ pub struct WorkspaceView {
     /// (text, author, when).
     pub notes: Vec<(String, String, String)>,
     pub proposals: Vec<ProposalItem>,
-    /// (code, description) of the pagoPA taxonomy, for the code field's suggestions.
-    pub taxonomy: Vec<(String, String)>,
-    pub programme_start: NaiveDate,
 }
 
 /// The workspace of one comune: the Region, or the comune's own users (proposals only).
@@ -154,9 +151,6 @@ pub mod ssr {
         let snapshot = state.snapshot().await?;
         let e = snapshot.find(codice).ok_or_else(|| not_found(codice))?;
         let r = data::comune_records(&state.db, &state.programme, codice).await?;
-        let taxonomy = crate::data::workspace::taxonomy_codes(&state.db).await?;
-        let descriptions: std::collections::HashMap<String, String> =
-            r.pagopa.iter().map(|s| (s.taxonomy_code.clone(), s.description.clone())).collect();
         let p = &snapshot.programme;
         let objectives = p
             .objectives
@@ -274,14 +268,6 @@ pub mod ssr {
                     reason: p.reason,
                 })
                 .collect(),
-            taxonomy: taxonomy
-                .into_iter()
-                .map(|code| {
-                    let d = descriptions.get(&code).cloned().unwrap_or_default();
-                    (code, d)
-                })
-                .collect(),
-            programme_start: p.start,
         })
     }
 
