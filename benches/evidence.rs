@@ -1,0 +1,2 @@
+//! The evidence upload benchmark (being written).
+fn main() {}
