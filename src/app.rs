@@ -13,6 +13,7 @@ use crate::{
     comuni::ui::{ComunePage, ComuniPage},
     dashboard::ui::DashboardPage,
     error::AppError,
+    evidence::ui::{EvidencePageView, EvidenceQueuePage},
     scadenze::ui::ScadenzePage,
     site::ui::{AccessibilityPage, FeedbackPage, FeedbackReceivedPage, LegalNotesPage, PrivacyPage},
     workspace::ui::{ComuneTrailPage, ProposalsPage, TrailPageView, WorkspacePage},
@@ -80,6 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/comuni/:codice/registro") view=ComuneTrailPage ssr=SsrMode::Async />
                     <Route path=path!("/registro") view=TrailPageView ssr=SsrMode::Async />
                     <Route path=path!("/proposte") view=ProposalsPage ssr=SsrMode::Async />
+                    <Route path=path!("/comuni/:codice/evidenze") view=EvidencePageView ssr=SsrMode::Async />
+                    <Route path=path!("/evidenze") view=EvidenceQueuePage ssr=SsrMode::Async />
                     <Route path=path!("/scadenze") view=ScadenzePage ssr=SsrMode::Async />
                     <Route path=path!("/accedi") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/profilo") view=ProfilePage ssr=SsrMode::Async />

@@ -2,7 +2,7 @@
 //! dashboard, the list, the comune pages, the CSV export and `traguardi check` all read, so the
 //! figures cannot disagree.
 //!
-//! Building a snapshot costs seven set-based queries (none per comune) and one pass of the rules;
+//! Building a snapshot costs eight set-based queries (none per comune) and one pass of the rules;
 //! [`SnapshotCache`] keeps it until the data changes (the `data_version` counter, which every
 //! write bumps, also from other processes) or the day changes (the rules depend on "today").
 
@@ -18,7 +18,9 @@ use crate::{
     comuni::{
         ComuneListRow, FilterChoice, Milestone, PopulationBand, StepFilter, StepState, ValidFilter, PROVINCE,
     },
-    dashboard::{map::MapStatus, ProvinceRow, SeriesPoint, ServicesSeries, StepEarned, Summary},
+    dashboard::{
+        map::MapStatus, ObjectiveRow, ProvinceRow, SeriesPoint, ServicesSeries, StepEarned, Summary,
+    },
     data::{facts::ComuneRecord, programme, Db},
     error::AppError,
     rules::{self, AdhesionStatus, ComuneFacts, ComuneOutcome, Platform, Programme, TrancheStatus},
@@ -289,6 +291,20 @@ impl Snapshot {
                 .collect(),
             ..Summary::default()
         };
+        let mut obiettivi: Vec<ObjectiveRow> = self
+            .programme
+            .objectives
+            .iter()
+            .map(|o| ObjectiveRow {
+                codice: o.code.clone(),
+                obiettivo: format!(
+                    "{}, {}",
+                    o.platform.label(),
+                    self.programme.steps.iter().find(|s| s.code == o.step).map_or("", |s| s.name.as_str())
+                ),
+                ..Default::default()
+            })
+            .collect();
         let mut province: Vec<ProvinceRow> = PROVINCE
             .iter()
             .filter(|(sigla, _)| filter.provincia.is_none_or(|p| p == *sigla))
@@ -306,6 +322,14 @@ impl Snapshot {
             s.in_ritardo += i64::from(f.adhesion == AdhesionStatus::AderenteInRitardo);
             s.rinunce += i64::from(f.adhesion == AdhesionStatus::Rinuncia);
             s.supportati += reached(Milestone::Supportati);
+            if self.reached(e, Milestone::Supportati) {
+                // Outcome objectives come in programme order, like `obiettivi`.
+                for (row, objective) in obiettivi.iter_mut().zip(&o.objectives) {
+                    row.supportati += 1;
+                    row.raggiunti += i64::from(objective.reached_on.is_some());
+                    row.verificati += i64::from(objective.verified);
+                }
+            }
             s.primo_step_in_tempo += reached(Milestone::PrimoStepInTempo);
             s.primo_step += reached(Milestone::PrimoStep);
             s.tutti_obiettivi += reached(Milestone::TuttiObiettivi);
@@ -342,6 +366,7 @@ impl Snapshot {
             }
         }
         s.province = province;
+        s.obiettivi = obiettivi;
         s
     }
 }

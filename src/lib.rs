@@ -2,7 +2,7 @@
 //! comune by comune.
 //!
 //! Feature folders hold their types, server functions and views (`dashboard`, `comuni`,
-//! `scadenze`, `auth`, `site`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
+//! `scadenze`, `workspace`, `evidence`, `auth`, `site`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
 
 #![recursion_limit = "256"]
 
@@ -11,6 +11,7 @@ pub mod auth;
 pub mod comuni;
 pub mod dashboard;
 pub mod error;
+pub mod evidence;
 pub mod format;
 pub mod rules;
 pub mod scadenze;

@@ -44,6 +44,9 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         r("/utenti/disattiva", Method::POST, post(auth::disable_user)),
         r("/feedback", Method::POST, crate::site::routes::feedback_route()),
         r("/comuni/{codice}/gestione/{azione}", Method::POST, post(crate::workspace::routes::submit)),
+        r("/comuni/{codice}/evidenze/{obiettivo}", Method::POST, post(crate::evidence::upload::upload)),
+        r("/evidenze/{id}/esame", Method::POST, post(crate::evidence::routes::review)),
+        r("/evidenze/{id}/file", Method::GET, get(crate::evidence::routes::download)),
     ]
 }
 
@@ -71,9 +74,14 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve));
     // gzip for browsers that ask for it (the dashboard's HTML with the map is ~250 KB, ~60 KB
-    // compressed); clients that do not ask get the bytes as they are.
+    // compressed); clients that do not ask get the bytes as they are. Evidence files are sent
+    // as stored (PDFs and signed files are compressed already, and keep their Content-Length).
+    use tower_http::compression::predicate::{NotForContentType, Predicate};
+    let compress = tower_http::compression::predicate::DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/pdf"))
+        .and(NotForContentType::const_new("application/pkcs7-mime"));
     crate::security::protect(router)
-        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true).compress_when(compress))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -101,7 +109,14 @@ pub async fn serve(db: Db, auth: crate::auth::config::AuthArgs) -> anyhow::Resul
         oidc = auth.oidc.as_ref().map(|o| o.issuer.as_str()).unwrap_or("off"),
         "sign-in settings"
     );
-    let state = AppState::with_auth(options, db, auth);
+    // Fail fast on a bad evidence store; then remove what an interrupted upload left behind.
+    let evidence = crate::evidence::store::EvidenceStore::from_env()?;
+    tracing::info!(store = %evidence.description, max_bytes = evidence.max_bytes, "evidence store");
+    let removed = evidence.sweep(&db, Duration::ZERO).await?;
+    if removed > 0 {
+        tracing::info!(files = removed, "evidence sweep: leftovers of interrupted uploads removed");
+    }
+    let state = AppState::with_auth(options, db, auth).with_evidence(evidence);
     if let Some(oidc) = &state.auth.oidc {
         oidc.probe().await;
     }
@@ -138,6 +153,12 @@ async fn sweep_periodically(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "session sweep failed"),
         }
         state.auth.limiter.forget_idle();
+        // Leftovers older than an hour (another instance sharing the store may be mid-upload).
+        match state.evidence.sweep(&state.db, Duration::from_secs(3600)).await {
+            Ok(n) if n > 0 => tracing::info!(files = n, "evidence sweep: leftovers removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "evidence sweep failed"),
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use crate::{
     data::{programme::FONDO_INNOVAZIONE, Db},
     error::AppError,
     evaluation::{Snapshot, SnapshotCache},
+    evidence::store::EvidenceStore,
 };
 
 #[derive(Clone, Debug, FromRef)]
@@ -24,6 +25,8 @@ pub struct AppState {
     /// The programme the pages show.
     pub programme: Arc<str>,
     pub auth: Arc<AuthState>,
+    /// Where evidence files live, and the size limit.
+    pub evidence: Arc<EvidenceStore>,
 }
 
 /// Sign-in settings and the state that goes with them.
@@ -64,7 +67,14 @@ impl AppState {
             graphics: Arc::default(),
             programme: FONDO_INNOVAZIONE.into(),
             auth: Arc::new(AuthState::new(auth)),
+            evidence: Arc::new(EvidenceStore::memory(crate::evidence::store::DEFAULT_MAX_BYTES)),
         }
+    }
+
+    /// The same state with its evidence files in `store`.
+    pub fn with_evidence(mut self, store: EvidenceStore) -> Self {
+        self.evidence = Arc::new(store);
+        self
     }
 
     /// The evaluated programme for today (cached).

@@ -376,6 +376,7 @@ fn SignedIn(u: CurrentUser) -> impl IntoView {
             <a href="/profilo">"Profilo"</a>
             {manager.then(|| view! { <a href="/utenti">"Utenti"</a> })}
             {manager.then(|| view! { <a href="/proposte">"Proposte"</a> })}
+            {manager.then(|| view! { <a href="/evidenze">"Evidenze da esaminare"</a> })}
             {manager.then(|| view! { <a href="/registro">"Registro modifiche"</a> })}
             {feedback_reader.then(|| view! { <a href="/feedback/ricevuti">"Commenti ricevuti"</a> })}
             <form method="post" action="/esci" class="in-linea">

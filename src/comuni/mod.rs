@@ -759,6 +759,11 @@ pub struct ObjectiveView {
     pub confirmed_by_source: bool,
     /// The Region's verification, in words ("Da verificare" until there is one).
     pub verifica: String,
+    /// The evidence in words ("Verificato", "Evidenza in attesa di esame", …): see
+    /// `evidence::status_words`.
+    pub evidenza: String,
+    /// Versions of evidence uploaded.
+    pub evidenze: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

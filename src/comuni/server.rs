@@ -117,6 +117,22 @@ pub mod ssr {
                     ),
                     None => "Da verificare".to_string(),
                 },
+                evidenze: e
+                    .record
+                    .facts
+                    .evidence
+                    .iter()
+                    .find(|f| f.objective == obj.code)
+                    .map_or(0, |f| f.versions),
+                evidenza: {
+                    let fact = e.record.facts.evidence.iter().find(|f| f.objective == obj.code);
+                    crate::evidence::status_words(
+                        o.reached_on.is_some(),
+                        fact.map_or(0, |f| f.versions),
+                        fact.and_then(|f| f.latest_review),
+                    )
+                    .to_string()
+                },
             })
             .collect();
         let r = &e.record;

@@ -592,6 +592,7 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                         <th scope="col">"Stato"</th>
                         <th scope="col">"Misura attuale"</th>
                         <th scope="col">"Verifica della Regione"</th>
+                        <th scope="col">"Evidenza"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -614,6 +615,17 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                                     </td>
                                     <td>{o.progress.clone()}</td>
                                     <td>{o.verifica.clone()}</td>
+                                    <td>
+                                        {o.evidenza.clone()}
+                                        {(o.evidenze > 0)
+                                            .then(|| {
+                                                format!(
+                                                    " ({} {})",
+                                                    o.evidenze,
+                                                    if o.evidenze == 1 { "versione" } else { "versioni" },
+                                                )
+                                            })}
+                                    </td>
                                 </tr>
                             }
                         })
@@ -830,6 +842,16 @@ fn PrivateView(p: super::server::ComunePrivate) -> impl IntoView {
                 }
                     .into_any()
             }}
+            <h3>"Evidenze degli obiettivi"</h3>
+            <p>
+                <a href=format!("/comuni/{}/evidenze", p.codice)>
+                    {if p.may_act {
+                        "Carica le evidenze e leggi l'esito degli esami"
+                    } else {
+                        "Evidenze caricate e loro esame"
+                    }}
+                </a>
+            </p>
             <h3>"Ultime modifiche"</h3>
             <crate::workspace::ui::TrailEntries entries=p.modifiche />
             <p>

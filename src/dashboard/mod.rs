@@ -104,6 +104,21 @@ pub struct Summary {
     /// The earned euros split by step (tranche), in step order.
     pub maturato_per_step: Vec<StepEarned>,
     pub province: Vec<ProvinceRow>,
+    /// Each objective, reached by the data and verified with evidence, side by side.
+    pub obiettivi: Vec<ObjectiveRow>,
+}
+
+/// One objective over the supported comuni that match the filter: how many reached it by the
+/// service data, how many of those are verified (latest evidence reviewed positivo).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObjectiveRow {
+    pub codice: String,
+    /// "pagoPA, Primo step".
+    pub obiettivo: String,
+    pub raggiunti: i64,
+    pub verificati: i64,
+    /// The denominator: supported comuni.
+    pub supportati: i64,
 }
 
 /// Euros earned on one step's tranche.

@@ -209,6 +209,7 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
             <div class="figure-grid">
                 {figures.into_iter().map(|f| view! { <FigureCard figure=f /> }).collect_view()}
             </div>
+            <VerifiedTable rows=s.obiettivi.clone() />
             <p class="note">
                 "Nota: il comunicato stampa della Regione parla di 256 comuni pugliesi; l'elenco ISTAT ne conta 257 (Presicce-Acquarica è nato nel 2019 dalla fusione di due comuni). Qui si contano 257 comuni."
             </p>
@@ -664,4 +665,45 @@ fn GrantTable(rows: Vec<ProvinceRow>) -> impl IntoView {
         .collect();
     let columns = &["Provincia", "Assegnato", "Maturato", "Ancora possibile", "Perso o rinunciato"];
     view! { <DataTable caption="Contributo per provincia, in euro" columns rows /> }
+}
+
+/// Each objective, reached by the data and verified with evidence, side by side.
+#[component]
+fn VerifiedTable(rows: Vec<crate::dashboard::ObjectiveRow>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table" id="obiettivi-verificati">
+                <caption>
+                    "Obiettivi raggiunti secondo i dati dei servizi e verificati dalla Regione con un'evidenza esaminata con esito positivo, sui comuni aderenti"
+                </caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Obiettivo"</th>
+                        <th scope="col">"Raggiunto"</th>
+                        <th scope="col">"Verificato"</th>
+                        <th scope="col">"Comuni aderenti"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|r| {
+                            view! {
+                                <tr data-obiettivo=r.codice.clone()>
+                                    <th scope="row">{r.obiettivo.clone()}</th>
+                                    <td class="raggiunti">
+                                        {format!("{} ({})", format::int(r.raggiunti), format::percent(r.raggiunti, r.supportati))}
+                                    </td>
+                                    <td class="verificati">
+                                        {format!("{} ({})", format::int(r.verificati), format::percent(r.verificati, r.supportati))}
+                                    </td>
+                                    <td>{format::int(r.supportati)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
 }

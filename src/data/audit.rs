@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{on_db, Db, BUMP_DATA_VERSION};
+use super::{on_db, Db, BUMP_DATA_VERSION, LOCK_DATA_VERSION};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -43,6 +43,8 @@ pub enum Action {
     Delete,
     /// A bulk load (the demo dataset, an import).
     Load,
+    /// Somebody downloaded a file (evidence): reading public-money records is recorded too.
+    Download,
 }
 
 impl Action {
@@ -52,6 +54,7 @@ impl Action {
             Action::Update => "update",
             Action::Delete => "delete",
             Action::Load => "load",
+            Action::Download => "download",
         }
     }
 }
@@ -163,6 +166,9 @@ pub trait WriteTx {
     /// The first statement of every writing transaction: bumps `data_version`, which takes the
     /// write lock (see the module's documentation).
     async fn lock_for_write(&mut self) -> Result<(), sqlx::Error>;
+    /// The same lock for a transaction that only appends to the trail (a download): the row is
+    /// locked by an update that leaves `data_version` as it is, so the caches stay valid.
+    async fn lock_trail(&mut self) -> Result<(), sqlx::Error>;
     /// Appends `entry` to the trail; returns its sequence number.
     async fn append(&mut self, entry: &NewEntry) -> Result<i64, sqlx::Error>;
 }
@@ -172,6 +178,10 @@ macro_rules! impl_write_tx {
         impl WriteTx for $conn {
             async fn lock_for_write(&mut self) -> Result<(), sqlx::Error> {
                 sqlx::query(BUMP_DATA_VERSION).execute(&mut *self).await.map(|_| ())
+            }
+
+            async fn lock_trail(&mut self) -> Result<(), sqlx::Error> {
+                sqlx::query(LOCK_DATA_VERSION).execute(&mut *self).await.map(|_| ())
             }
 
             async fn append(&mut self, entry: &NewEntry) -> Result<i64, sqlx::Error> {

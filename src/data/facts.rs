@@ -1,4 +1,4 @@
-//! Loads what the rules read, for every comune at once: seven queries whatever the number of
+//! Loads what the rules read, for every comune at once: eight queries whatever the number of
 //! comuni, grouped in memory by ISTAT code (no query per comune).
 
 use std::collections::HashMap;
@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::{on_db, Db};
-use crate::rules::{AdhesionStatus, ComuneFacts, IoService, OnlineService, PagoPaService};
+use crate::rules::{
+    AdhesionStatus, ComuneFacts, EvidenceFact, IoService, OnlineService, PagoPaService, ReviewOutcome,
+};
 
 /// A comune of the registry with the facts the rules read about it.
 #[derive(Clone, Debug)]
@@ -46,6 +48,14 @@ struct CountRow {
 struct BlockerCountRow {
     comune: String,
     open_blockers: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct EvidenceRow {
+    comune: String,
+    objective: String,
+    version: i64,
+    outcome: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -94,7 +104,7 @@ struct OnlineRow {
 
 /// Every comune of the registry, ordered by ISTAT code, with its facts for `programme`.
 pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sqlx::Error> {
-    let (comuni, memberships, pagopa, io, online, counts, blockers) = on_db!(db, pool => {
+    let (comuni, memberships, pagopa, io, online, counts, blockers, evidence) = on_db!(db, pool => {
         let comuni = sqlx::query_as::<_, ComuneRow>(
             "SELECT c.codice_istat, c.denominazione, c.sigla_provincia, p.nome AS provincia, c.codice_catastale, \
              c.codice_ipa, c.popolazione, a.status, a.adhesion_date \
@@ -134,7 +144,18 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
         .bind(programme)
         .fetch_all(pool)
         .await?;
-        (comuni, memberships, pagopa, io, online, counts, blockers)
+        // The latest version of each objective's evidence with its latest review: both
+        // subqueries walk an index (evidence_version_unique, evidence_review_evidence_idx).
+        let evidence = sqlx::query_as::<_, EvidenceRow>(
+            "SELECT e.comune, e.objective, e.version, \
+             (SELECT r.outcome FROM evidence_review r WHERE r.evidence = e.id ORDER BY r.id DESC LIMIT 1) AS outcome \
+             FROM evidence e WHERE e.programme = $1 AND e.version = (SELECT MAX(l.version) FROM evidence l \
+             WHERE l.programme = e.programme AND l.comune = e.comune AND l.objective = e.objective)",
+        )
+        .bind(programme)
+        .fetch_all(pool)
+        .await?;
+        (comuni, memberships, pagopa, io, online, counts, blockers, evidence)
     });
     let mut open_blockers: HashMap<String, i64> =
         blockers.into_iter().map(|b| (b.comune, b.open_blockers)).collect();
@@ -186,6 +207,14 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
             .or_default()
             .online
             .push(OnlineService { spid_since: s.spid_since, cie_since: s.cie_since });
+    }
+
+    for e in evidence {
+        facts.entry(e.comune).or_default().evidence.push(EvidenceFact {
+            objective: e.objective,
+            versions: e.version,
+            latest_review: e.outcome.as_deref().and_then(ReviewOutcome::from_code),
+        });
     }
 
     comuni

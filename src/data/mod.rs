@@ -17,6 +17,7 @@ use sqlx::{
 pub mod accounts;
 pub mod audit;
 pub mod blockers;
+pub mod evidence;
 pub mod facts;
 pub mod feedback;
 pub mod programme;
@@ -132,6 +133,10 @@ impl Db {
         Ok(self.meta("dataset").await?.as_deref() == Some("demo"))
     }
 }
+
+/// Takes the write lock on the `data_version` row without changing it (see
+/// [`audit::WriteTx::lock_trail`]).
+pub const LOCK_DATA_VERSION: &str = "UPDATE app_meta SET value = value WHERE key = 'data_version'";
 
 /// SQL that bumps `data_version` inside a writing transaction.
 pub const BUMP_DATA_VERSION: &str = "INSERT INTO app_meta (key, value) VALUES ('data_version', '1') \

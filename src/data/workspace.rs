@@ -942,7 +942,7 @@ macro_rules! write_tx {
     ($db:expr, $tx:ident => $body:expr) => {
         $crate::data::on_db!($db, pool => async {
             #[allow(unused_imports)]
-            use $crate::data::{audit::WriteTx as _, workspace::Ops as _};
+            use $crate::data::{audit::WriteTx as _, evidence::EvidenceOps as _, workspace::Ops as _};
             let mut guard = pool.begin().await.map_err($crate::data::workspace::WriteError::from)?;
             guard.lock_for_write().await.map_err($crate::data::workspace::WriteError::from)?;
             let $tx = &mut *guard;

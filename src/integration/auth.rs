@@ -61,8 +61,36 @@ pub async fn app_with(t: &TestDb, config: AuthConfig) -> Router {
         crate::data::workspace::write_tx!(&t.db, tx => tx.add_note_in(REGIONE, codice, &body).await?)
             .unwrap();
     }
+    // So is their evidence: each comune's file name and content carry its secret.
+    let store = crate::evidence::store::EvidenceStore::memory(crate::evidence::store::DEFAULT_MAX_BYTES);
+    for (codice, secret) in [(CODICE_A, SECRET_A), (CODICE_B, SECRET_B)] {
+        let key = format!("evidence/{codice}/planted");
+        let bytes = format!("%PDF-1.7\n% {secret}\n%%EOF\n");
+        object_store::ObjectStoreExt::put(
+            &store.store,
+            &object_store::path::Path::from(key.as_str()),
+            object_store::PutPayload::from(bytes.clone().into_bytes()),
+        )
+        .await
+        .unwrap();
+        crate::data::on_db!(&t.db, pool => sqlx::query(
+            "INSERT INTO evidence (programme, comune, objective, version, file_name, content_type, size_bytes, sha256, \
+             storage_key, uploaded_by, uploaded_at) VALUES ('fondo-innovazione-2020', $1, 'step1_pagopa', 1, $2, \
+             'application/pdf', $3, $4, $5, $6, '2026-11-27T08:00:00Z')",
+        )
+        .bind(codice)
+        .bind(format!("verbale {secret}.pdf"))
+        .bind(bytes.len() as i64)
+        .bind("0".repeat(64))
+        .bind(&key)
+        .bind(secret)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
+    }
     let options = LeptosOptions::builder().output_name("traguardi").build();
-    router(AppState::with_auth(options, t.db.clone(), config))
+    router(AppState::with_auth(options, t.db.clone(), config).with_evidence(store))
 }
 
 pub fn local() -> AuthConfig {

@@ -130,13 +130,37 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         },
         ("GET", "/registro") => region_only(StatusCode::OK, true),
         ("GET", "/proposte") | ("POST", "/api/proposte") => region_only(StatusCode::OK, false),
+        // A comune's evidence (its file names are planted private data): whoever reads its
+        // private data; the file itself likewise, with its content.
+        ("GET", "/comuni/{codice}/evidenze" | "/evidenze/{id}/file") | ("POST", "/api/evidenze-comune") => {
+            match who {
+                Anonymous => (StatusCode::UNAUTHORIZED, false),
+                ComuneOnOther => (StatusCode::NOT_FOUND, false),
+                _ => (StatusCode::OK, true),
+            }
+        }
+        // The review queue holds every comune's uploads: the Region only.
+        ("GET", "/evidenze") | ("POST", "/api/evidenze-coda") => region_only(StatusCode::OK, true),
+        // Upload, sent as an empty (not multipart) form: the comune's own users and the Region
+        // get past authorization to the refusal, shown on the evidence page.
+        ("POST", "/comuni/{codice}/evidenze/{obiettivo}") => match who {
+            Anonymous => (StatusCode::UNAUTHORIZED, false),
+            ComuneOnOwn | Regione => (StatusCode::BAD_REQUEST, true),
+            _ => (StatusCode::FORBIDDEN, false),
+        },
+        // Review, sent empty: the Region gets the evidence page back with the messages.
+        ("POST", "/evidenze/{id}/esame") => region_only(StatusCode::BAD_REQUEST, true),
         _ => panic!("no expectation for {method} {path}: add it to the authorization matrix"),
     }
 }
 
 fn body_for(path: &str, codice: &str) -> String {
     match path {
-        "/api/comune" | "/api/comune-riservato" | "/api/gestione" | "/api/registro" => {
+        "/api/comune"
+        | "/api/comune-riservato"
+        | "/api/gestione"
+        | "/api/registro"
+        | "/api/evidenze-comune" => {
             format!("codice_istat={codice}")
         }
         "/api/comuni" => "filter[provincia]=BA".into(),
@@ -159,6 +183,21 @@ async fn every_route_for_every_role() {
         config.limit_per_account = 1000;
         config.limit_per_ip = 1000;
         let app = app_with(&t, config).await;
+        // The planted evidence of each comune (see `app_with`).
+        let evidence_of = |codice: &str| {
+            let db = t.db.clone();
+            let codice = codice.to_string();
+            async move {
+                crate::data::on_db!(&db, pool => sqlx::query_scalar::<_, i64>(
+                    "SELECT id FROM evidence WHERE comune = $1",
+                )
+                .bind(&codice)
+                .fetch_one(pool)
+                .await
+                .unwrap())
+            }
+        };
+        let (evidence_a, evidence_b) = (evidence_of(CODICE_A).await, evidence_of(CODICE_B).await);
         let mut checked = 0;
         for (method, path) in &routes {
             for who in EVERYONE {
@@ -184,7 +223,9 @@ async fn every_route_for_every_role() {
                 let uri = path
                     .replace("{codice}", target)
                     .replace("{file}", "mappa.svg")
-                    .replace("{azione}", "nota");
+                    .replace("{azione}", "nota")
+                    .replace("{obiettivo}", "step1_pagopa")
+                    .replace("{id}", &(if target == CODICE_A { evidence_a } else { evidence_b }).to_string());
                 let req = if *method == Method::GET {
                     get(&uri, token.as_deref())
                 } else {
@@ -209,7 +250,10 @@ async fn every_route_for_every_role() {
                     "{method} {path} as {who:?}: private data of {target}"
                 );
                 // The lists of everything (users, the whole trail) show every comune's data.
-                if !matches!(path.as_str(), "/utenti" | "/api/utenti" | "/registro") {
+                if !matches!(
+                    path.as_str(),
+                    "/utenti" | "/api/utenti" | "/registro" | "/evidenze" | "/api/evidenze-coda"
+                ) {
                     assert!(!a.body.contains(other_secret), "{method} {path} as {who:?}: data of {other}");
                 }
                 let denied = [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];

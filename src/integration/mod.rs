@@ -10,6 +10,7 @@ mod authorization;
 mod comuni_list;
 mod dashboard;
 mod demo_figures;
+mod evidence;
 mod http;
 mod oidc;
 mod scadenze;

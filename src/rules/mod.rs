@@ -93,6 +93,19 @@ pub struct ComuneFacts {
     pub pagopa: Vec<PagoPaService>,
     pub io: Vec<IoService>,
     pub online: Vec<OnlineService>,
+    /// The evidence uploaded for each objective that has any: how many versions, and the
+    /// Region's latest review of the latest version.
+    pub evidence: Vec<EvidenceFact>,
+}
+
+/// Evidence of one objective of one comune, as the rules read it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceFact {
+    pub objective: String,
+    /// Uploaded versions (the latest is the one that counts).
+    pub versions: i64,
+    /// The latest review of the latest version; `None` while it waits for one.
+    pub latest_review: Option<ReviewOutcome>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -129,6 +142,8 @@ pub struct ObjectiveOutcome {
     /// The measured value on `as_of` and the value the rule asks for, for display
     /// ("7 servizi su 10 richiesti").
     pub progress: Progress,
+    /// Reached and proven: see [`verified`].
+    pub verified: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -312,12 +327,24 @@ pub fn evaluate_objective(objective: &Objective, facts: &ComuneFacts, as_of: Nai
         .into_iter()
         .take_while(|d| *d <= as_of)
         .find(|d| measure(objective, facts, *d).holds);
+    let latest_review =
+        facts.evidence.iter().find(|e| e.objective == objective.code).and_then(|e| e.latest_review);
     ObjectiveOutcome {
         code: objective.code.clone(),
         reached_on,
         on_time: reached_on.is_some_and(|d| d <= objective.deadline),
         progress: measure(objective, facts, as_of),
+        verified: verified(reached_on.is_some(), latest_review),
     }
+}
+
+/// An objective is verified when its rule holds on the service data **and** the latest evidence
+/// uploaded for it was reviewed `positivo`: the data says it is reached, a document proves it.
+/// A positive review of an older version does not count once a newer one is uploaded (the
+/// newer one is what the comune now stands by), nor does evidence for an objective the data
+/// does not show reached (the document would contradict the registry: the Region must look).
+pub fn verified(reached: bool, latest_review: Option<ReviewOutcome>) -> bool {
+    reached && latest_review == Some(ReviewOutcome::Positivo)
 }
 
 /// Evaluates a whole programme for one comune as known on `as_of` (normally today): objectives,

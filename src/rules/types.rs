@@ -189,3 +189,42 @@ impl Progress {
         }
     }
 }
+
+/// The Region's review of one piece of evidence, as PA digitale 2026's verifiers give it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ReviewOutcome {
+    Positivo,
+    /// Partly positive: the comune fixes what the reason says and uploads a new version.
+    ParzialmentePositivo,
+    Negativo,
+}
+
+impl ReviewOutcome {
+    pub const ALL: [ReviewOutcome; 3] =
+        [ReviewOutcome::Positivo, ReviewOutcome::ParzialmentePositivo, ReviewOutcome::Negativo];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ReviewOutcome::Positivo => "positivo",
+            ReviewOutcome::ParzialmentePositivo => "parzialmente_positivo",
+            ReviewOutcome::Negativo => "negativo",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewOutcome::Positivo => "Positivo",
+            ReviewOutcome::ParzialmentePositivo => "Parzialmente positivo: da correggere",
+            ReviewOutcome::Negativo => "Negativo",
+        }
+    }
+
+    /// Whether the review must say why (what to fix, or why it is refused).
+    pub fn needs_reason(self) -> bool {
+        self != ReviewOutcome::Positivo
+    }
+}

@@ -21,6 +21,7 @@ fn outcome(programme: &Programme, reached: &[(&str, &str)]) -> ComuneOutcome {
                     reached_on,
                     on_time: reached_on.is_some_and(|d| d <= o.deadline),
                     progress: Progress { value: 0, required: 1, unit: ProgressUnit::Services, holds: false },
+                    verified: false,
                 }
             })
             .collect(),

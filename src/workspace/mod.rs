@@ -554,6 +554,8 @@ pub fn entity_label(entity: &str) -> &str {
         "blocker" => "Blocco",
         "comune_note" => "Nota",
         "service_proposal" => "Proposta di servizio",
+        "evidence" => "Evidenza",
+        "evidence_review" => "Esame dell'evidenza",
         "dataset" => "Dati",
         other => other,
     }
@@ -566,6 +568,7 @@ pub fn action_label(action: &str) -> &str {
         "update" => "Modifica",
         "delete" => "Eliminazione",
         "load" => "Caricamento",
+        "download" => "Scaricamento",
         other => other,
     }
 }

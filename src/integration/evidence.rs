@@ -1,0 +1,522 @@
+//! Evidence over HTTP, on both databases and both stores (a local folder, and an S3-compatible
+//! server started by `make unit` on 127.0.0.1, named by `TRAGUARDI_TEST_S3`): the whole cycle
+//! (upload, review negative, new version, review positive, verified, download), the hostile
+//! corpus (each case refused with no row and no file left), a body that lies about its length
+//! and a connection cut halfway over real TCP, and the sweep of leftovers.
+
+use std::time::Duration;
+
+use axum::{
+    body::Body,
+    http::{header, Request, StatusCode},
+    Router,
+};
+use leptos::prelude::LeptosOptions;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{
+    auth::{add_user, form, get, send, sign_in, with_cookie, Answer, ASSESSORE, COMUNE_A, REGIONE},
+    TestDb,
+};
+use crate::{
+    auth::config::AuthConfig,
+    data::{audit, evidence, on_db, programme::FONDO_INNOVAZIONE, Db},
+    evaluation::{today, Snapshot},
+    evidence::store::EvidenceStore,
+    server::router,
+    state::AppState,
+};
+
+/// A small valid PDF whose bytes differ by `tag`.
+pub fn pdf(tag: &str) -> Vec<u8> {
+    format!(
+        "%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n% {tag}\n{}\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+        "0".repeat(6000)
+    )
+    .into_bytes()
+}
+
+const BOUNDARY: &str = "----traguardi-test-boundary";
+
+/// A `multipart/form-data` body with one file field.
+pub fn multipart(file_name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+fn upload_request(uri: &str, body: Vec<u8>, token: Option<&str>) -> Request<Body> {
+    let req = Request::post(uri)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .header(header::CONTENT_LENGTH, body.len())
+        .body(Body::from(body))
+        .unwrap();
+    with_cookie(req, token)
+}
+
+/// The stores the tests run against: a fresh local folder, and a fresh bucket on the S3 server
+/// of `TRAGUARDI_TEST_S3` (required in CI, skipped with a line elsewhere).
+pub async fn stores(max_bytes: u64) -> Vec<EvidenceStore> {
+    let dir = std::env::temp_dir().join(super::unique("traguardi_evidence"));
+    let mut out = vec![EvidenceStore::local(dir, max_bytes).unwrap()];
+    match std::env::var("TRAGUARDI_TEST_S3") {
+        Ok(endpoint) => {
+            let bucket = super::unique("evidenze").replace('_', "-");
+            let created = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await;
+            assert!(
+                created.as_ref().is_ok_and(|r| r.status().is_success()),
+                "cannot create bucket {bucket} on {endpoint}: {created:?}"
+            );
+            out.push(EvidenceStore::s3(&endpoint, &bucket, "test", "test", max_bytes).unwrap());
+        }
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!(
+                "the S3 evidence tests are required in CI: TRAGUARDI_TEST_S3 is not set (make unit sets it)"
+            )
+        }
+        Err(_) => println!(
+            "SKIPPED: the S3 half of the evidence tests (TRAGUARDI_TEST_S3 is not set; make unit sets it)"
+        ),
+    }
+    out
+}
+
+/// Every database × every store, each pair with a database of its own.
+async fn setups(max_bytes: u64) -> Vec<(TestDb, EvidenceStore)> {
+    let mut out = Vec::new();
+    for t in TestDb::all().await {
+        let postgres = matches!(t.db, Db::Postgres(_));
+        let mut stores = stores(max_bytes).await.into_iter();
+        out.push((t, stores.next().expect("the local store")));
+        for store in stores {
+            let t =
+                if postgres { TestDb::postgres().await.expect("PostgreSQL") } else { TestDb::sqlite().await };
+            out.push((t, store));
+        }
+    }
+    out
+}
+
+/// The comune the tests upload for: the first one with an objective the demo data shows
+/// reached (so that a positive review verifies it), with that objective.
+async fn reached_objective(db: &Db) -> (String, String) {
+    let snap = Snapshot::build(db, FONDO_INNOVAZIONE, today()).await.unwrap();
+    snap.comuni
+        .iter()
+        .find_map(|e| {
+            let o = e.outcome.objectives.iter().find(|o| o.reached_on.is_some())?;
+            Some((e.record.codice_istat.clone(), o.code.clone()))
+        })
+        .expect("a reached objective in the demo data")
+}
+
+/// The application with the demo data; `COMUNE_A` is the user of the comune with a reached
+/// objective, returned with it.
+async fn app(t: &TestDb, store: EvidenceStore) -> (Router, AppState, String, String) {
+    crate::demo::load(&t.db).await.unwrap();
+    let (codice, objective) = reached_objective(&t.db).await;
+    add_user(&t.db, REGIONE, "regione", "", "").await;
+    add_user(&t.db, COMUNE_A, "comune", &codice, "").await;
+    add_user(&t.db, ASSESSORE, "assessore", "", "").await;
+    let mut config = AuthConfig::local("127.0.0.1:3000");
+    config.limit_per_account = 1000;
+    config.limit_per_ip = 1000;
+    let options = LeptosOptions::builder().output_name("traguardi").build();
+    let state = AppState::with_auth(options, t.db.clone(), config).with_evidence(store);
+    (router(state.clone()), state, codice, objective)
+}
+
+async fn verified(db: &Db, codice: &str, objective: &str) -> bool {
+    let snap = Snapshot::build(db, FONDO_INNOVAZIONE, today()).await.unwrap();
+    snap.find(codice).unwrap().outcome.objectives.iter().find(|o| o.code == objective).unwrap().verified
+}
+
+fn sha(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+async fn trail_len(db: &Db) -> i64 {
+    on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM audit_entry").fetch_one(pool).await.unwrap())
+}
+
+async fn nothing_left(state: &AppState, what: &str) {
+    assert_eq!(evidence::counts(&state.db).await.unwrap(), (0, 0), "{what}: rows left");
+    assert_eq!(state.evidence.keys().await.unwrap(), Vec::<String>::new(), "{what}: files left");
+}
+
+#[tokio::test]
+async fn upload_review_new_version_verify_and_download() {
+    for (t, store) in setups(crate::evidence::store::DEFAULT_MAX_BYTES).await {
+        {
+            let where_ = format!("{} + {}", t.db.backend(), store.description);
+            let (app, state, codice, objective) = app(&t, store).await;
+            let url = format!("/comuni/{codice}/evidenze/{objective}");
+            let comune = sign_in(&app, COMUNE_A).await;
+            let regione = sign_in(&app, REGIONE).await;
+
+            // Version 1: stored whole, hash recorded, one trail entry.
+            let v1 = pdf("prima versione");
+            let trail = trail_len(&t.db).await;
+            let a =
+                send(&app, upload_request(&url, multipart("Delibera n. 12.pdf", &v1), Some(&comune))).await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{where_}: {}", a.body);
+            assert!(a.location().starts_with(&format!("/comuni/{codice}/evidenze?caricato=")), "{where_}");
+            let (files, _) = evidence::of_comune(&t.db, FONDO_INNOVAZIONE, &codice).await.unwrap();
+            assert_eq!(files.len(), 1, "{where_}");
+            let row1 = files[0].clone();
+            assert_eq!((row1.version, row1.size_bytes), (1, v1.len() as i64));
+            assert_eq!(row1.sha256, sha(&v1));
+            assert_eq!(row1.file_name, "Delibera n. 12.pdf");
+            assert_eq!(row1.content_type, "application/pdf");
+            assert!(row1.storage_key.starts_with(&format!("evidence/{codice}/")));
+            assert!(!row1.storage_key.contains("Delibera"), "keys are generated");
+            assert_eq!(state.evidence.keys().await.unwrap(), vec![row1.storage_key.clone()], "{where_}");
+            assert_eq!(trail_len(&t.db).await, trail + 1);
+            let entry = audit::list(&t.db, None, None, 1).await.unwrap().remove(0);
+            assert_eq!((entry.entity.as_str(), entry.actor.as_str()), ("evidence", COMUNE_A));
+            assert!(entry.changes.contains(&sha(&v1)));
+            assert!(!verified(&t.db, &codice, &objective).await, "{where_}: not verified before a review");
+
+            // The page shows it to the comune, with the upload form stating the limit.
+            let page = send(&app, get(&format!("/comuni/{codice}/evidenze"), Some(&comune))).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("Delibera n. 12.pdf") && page.body.contains(&row1.sha256));
+            assert!(page.body.contains("Dimensione massima: 20 MB"));
+            assert!(page.body.contains("Evidenza in attesa di esame"));
+            // …and in the Region's queue.
+            let queue = send(&app, get("/evidenze", Some(&regione))).await;
+            assert!(queue.body.contains("Delibera n. 12.pdf"), "{where_}: queue");
+
+            // The same bytes again: recognised, not stored twice.
+            let a = send(&app, upload_request(&url, multipart("copia.pdf", &v1), Some(&comune))).await;
+            assert_eq!(a.status, StatusCode::CONFLICT, "{where_}");
+            assert!(a.body.contains("già stato caricato per questo obiettivo (versione 1)"));
+            assert_eq!(evidence::counts(&t.db).await.unwrap(), (1, 0));
+            assert_eq!(state.evidence.keys().await.unwrap().len(), 1, "{where_}: no second copy");
+
+            // A negative review needs its reason; with it, the comune reads it.
+            let review_url = format!("/evidenze/{}/esame", row1.id);
+            let a = send(&app, form(&review_url, "esito=negativo&motivo=&ultima=0", Some(&regione))).await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST);
+            assert!(a.body.contains("Scrivi il motivo per cui"));
+            assert_eq!(evidence::counts(&t.db).await.unwrap(), (1, 0));
+            let reason = "Manca+la+firma+del+responsabile";
+            let a = send(
+                &app,
+                form(&review_url, &format!("esito=negativo&motivo={reason}&ultima=0"), Some(&regione)),
+            )
+            .await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+            // A second reviewer who saw the page before: a conflict, not a silent overwrite.
+            let a = send(&app, form(&review_url, "esito=positivo&ultima=0", Some(&regione))).await;
+            assert_eq!(a.status, StatusCode::CONFLICT);
+            let page = send(&app, get(&format!("/comuni/{codice}/evidenze"), Some(&comune))).await;
+            assert!(
+                page.body.contains("Manca la firma del responsabile")
+                    && page.body.contains("Evidenza respinta")
+            );
+            assert!(!verified(&t.db, &codice, &objective).await);
+            // A comune cannot review.
+            let a = send(&app, form(&review_url, "esito=positivo&ultima=1", Some(&comune))).await;
+            assert_eq!(a.status, StatusCode::FORBIDDEN);
+
+            // Version 2, reviewed positive: verified. Version 1 can no longer be reviewed.
+            let v2 = pdf("seconda versione firmata");
+            let a =
+                send(&app, upload_request(&url, multipart("Delibera n. 12 firmata.pdf", &v2), Some(&comune)))
+                    .await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{where_}: {}", a.body);
+            let (files, reviews) = evidence::of_comune(&t.db, FONDO_INNOVAZIONE, &codice).await.unwrap();
+            assert_eq!((files.len(), reviews.len()), (2, 1));
+            let row2 = files.iter().find(|f| f.version == 2).unwrap().clone();
+            let queue = evidence::queue(&t.db, FONDO_INNOVAZIONE, None, None).await.unwrap();
+            assert_eq!(
+                queue.iter().map(|q| q.id).collect::<Vec<_>>(),
+                vec![row2.id],
+                "only the latest waits"
+            );
+            let last = reviews[0].id;
+            let a =
+                send(&app, form(&review_url, &format!("esito=positivo&ultima={last}"), Some(&regione))).await;
+            assert_eq!(a.status, StatusCode::CONFLICT);
+            assert!(a.body.contains("versione più recente"));
+            let a = send(
+                &app,
+                form(&format!("/evidenze/{}/esame", row2.id), "esito=positivo&ultima=0", Some(&regione)),
+            )
+            .await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER);
+            assert!(
+                verified(&t.db, &codice, &objective).await,
+                "{where_}: verified after the positive review"
+            );
+            // The dashboard shows reached and verified side by side.
+            let snap = Snapshot::build(&t.db, FONDO_INNOVAZIONE, today()).await.unwrap();
+            let s = snap.summary(&Default::default());
+            let row = s.obiettivi.iter().find(|r| r.codice == objective).unwrap();
+            assert_eq!(row.verificati, 1);
+            assert!(row.raggiunti >= 1);
+            // Every version and every review stays.
+            assert_eq!(evidence::counts(&t.db).await.unwrap(), (2, 2));
+
+            // Download: attachment, stored type, nosniff, the exact bytes; recorded in the trail.
+            let trail = trail_len(&t.db).await;
+            let version = t.db.data_version().await.unwrap();
+            let assessore = sign_in(&app, ASSESSORE).await;
+            let response = tower::ServiceExt::oneshot(
+                app.clone(),
+                get(&format!("/evidenze/{}/file", row2.id), Some(&assessore)),
+            )
+            .await
+            .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let h = response.headers().clone();
+            assert_eq!(h[header::CONTENT_TYPE], "application/pdf");
+            assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+            let disposition = h[header::CONTENT_DISPOSITION].to_str().unwrap();
+            assert!(disposition.starts_with("attachment; filename=\"Delibera n. 12 firmata.pdf\""));
+            let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+            assert_eq!(sha(&bytes), row2.sha256, "{where_}: the stored bytes");
+            assert_eq!(trail_len(&t.db).await, trail + 1);
+            let entry = audit::list(&t.db, None, None, 1).await.unwrap().remove(0);
+            assert_eq!((entry.action.as_str(), entry.actor.as_str()), ("download", ASSESSORE));
+            assert_eq!(t.db.data_version().await.unwrap(), version, "a download changes no data");
+            assert!(audit::verify(&t.db).await.unwrap().broken.is_none());
+            // The key is never a name the person gave.
+            assert!(!state.evidence.keys().await.unwrap().iter().any(|k| k.contains("Delibera")));
+        }
+        t.drop_db().await;
+    }
+}
+
+/// Each hostile upload: its status and a piece of its Italian message.
+#[tokio::test]
+async fn the_hostile_corpus_is_refused_with_no_row_and_no_file_left() {
+    const LIMIT: u64 = 64 * 1024;
+    let html = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>".to_vec();
+    let polyglot = b"%PDF-1.4\n<html><body><script>fetch('/utenti')</script></body></html>\n%%EOF\n".to_vec();
+    let exe = {
+        let mut v = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
+        v.extend_from_slice(&[0u8; 4000]);
+        v
+    };
+    let over = {
+        let mut v = b"%PDF-1.7\n".to_vec();
+        v.resize(LIMIT as usize - 6, b'0');
+        v.extend_from_slice(b"%%EOF\n");
+        v.push(b'\n');
+        assert_eq!(v.len() as u64, LIMIT + 1);
+        v
+    };
+    let truncated = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nstream\n0000".to_vec();
+    let long_name = format!("{}.pdf", "a".repeat(1996));
+    let cases: Vec<(&str, String, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "HTML renamed .pdf",
+            "verbale.pdf".into(),
+            html,
+            StatusCode::BAD_REQUEST,
+            "non è di un tipo accettato",
+        ),
+        ("PDF/HTML polyglot", "verbale.pdf".into(), polyglot, StatusCode::BAD_REQUEST, "pagina web (HTML)"),
+        (
+            "executable renamed .png",
+            "schermata.png".into(),
+            exe,
+            StatusCode::BAD_REQUEST,
+            "non è di un tipo accettato",
+        ),
+        ("empty file", "vuoto.pdf".into(), Vec::new(), StatusCode::BAD_REQUEST, "Il file è vuoto"),
+        (
+            "one byte over the limit",
+            "grande.pdf".into(),
+            over,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "supera il limite di 0,1 MB",
+        ),
+        (
+            "a PDF cut short",
+            "troncato.pdf".into(),
+            truncated,
+            StatusCode::BAD_REQUEST,
+            "non è un PDF completo",
+        ),
+        (
+            "a name with ../",
+            "../../etc/passwd.pdf".into(),
+            pdf("x"),
+            StatusCode::BAD_REQUEST,
+            "percorsi di cartelle",
+        ),
+        ("a name with NUL", "verbale\0.pdf".into(), pdf("x"), StatusCode::BAD_REQUEST, ""),
+        ("a name of 2,000 characters", long_name, pdf("x"), StatusCode::BAD_REQUEST, "troppo lungo"),
+        (
+            "a PDF named .png",
+            "schermata.png".into(),
+            pdf("x"),
+            StatusCode::BAD_REQUEST,
+            "non corrisponde al contenuto",
+        ),
+        ("no file chosen", String::new(), Vec::new(), StatusCode::BAD_REQUEST, "Scegli il file"),
+    ];
+    for (t, store) in setups(LIMIT).await {
+        {
+            let where_ = format!("{} + {}", t.db.backend(), store.description);
+            let (app, state, codice, _) = app(&t, store).await;
+            let url = format!("/comuni/{codice}/evidenze/step1_pagopa");
+            let comune = sign_in(&app, COMUNE_A).await;
+            let trail = trail_len(&t.db).await;
+            for (what, name, bytes, status, message) in &cases {
+                let a: Answer = send(&app, upload_request(&url, multipart(name, bytes), Some(&comune))).await;
+                assert_eq!(a.status, *status, "{where_}: {what}: {}", &a.body[..a.body.len().min(300)]);
+                assert!(a.body.contains(message), "{where_}: {what}: message «{message}» missing");
+                nothing_left(&state, &format!("{where_}: {what}")).await;
+            }
+            // A declared Content-Length over the limit is refused before reading the body.
+            let mut req = upload_request(&url, multipart("piccolo.pdf", &pdf("y")), Some(&comune));
+            req.headers_mut().insert(header::CONTENT_LENGTH, (LIMIT * 4).into());
+            let a = send(&app, req).await;
+            assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{where_}");
+            nothing_left(&state, "declared too large").await;
+            assert_eq!(trail_len(&t.db).await, trail, "{where_}: refusals write no trail entry");
+        }
+        t.drop_db().await;
+    }
+}
+
+/// Serves `app` on 127.0.0.1 for real TCP clients.
+async fn serve(app: Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .await
+            .unwrap();
+    });
+    addr
+}
+
+fn raw_head(addr: std::net::SocketAddr, codice: &str, token: &str, content_length: usize) -> String {
+    format!(
+        "POST /comuni/{codice}/evidenze/step1_pagopa HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+         Cookie: traguardi_sessione={token}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\n\
+         Content-Length: {content_length}\r\nConnection: close\r\n\r\n"
+    )
+}
+
+/// Waits (at most 20 s) until `check` holds; panics naming `what` otherwise.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: not within 20 s");
+}
+
+#[tokio::test]
+async fn lying_lengths_and_cut_connections_leave_nothing_behind() {
+    for (t, store) in setups(crate::evidence::store::DEFAULT_MAX_BYTES).await {
+        {
+            let where_ = format!("{} + {}", t.db.backend(), store.description);
+            let (app, state, codice, _) = app(&t, store).await;
+            let comune = sign_in(&app, COMUNE_A).await;
+            let addr = serve(app).await;
+            let mut big = pdf("grande");
+            big.resize(3 * 1024 * 1024, b'1');
+            big.extend_from_slice(b"\n%%EOF\n");
+            let body = multipart("grande.pdf", &big);
+
+            // Declared longer than what is sent, then the client stops sending: refused.
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            s.write_all(raw_head(addr, &codice, &comune, body.len() + 5000).as_bytes()).await.unwrap();
+            s.write_all(&body).await.unwrap();
+            s.shutdown().await.unwrap();
+            let mut answer = String::new();
+            let _ = s.read_to_string(&mut answer).await;
+            assert!(answer.starts_with("HTTP/1.1 400"), "{where_}: {}", &answer[..answer.len().min(200)]);
+            nothing_left(&state, &format!("{where_}: longer Content-Length")).await;
+
+            // Declared shorter than the body: the server reads what was declared, which ends
+            // inside the file: refused.
+            let small = multipart("piccolo.pdf", &pdf("piccolo"));
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            s.write_all(raw_head(addr, &codice, &comune, small.len() / 2).as_bytes()).await.unwrap();
+            let _ = s.write_all(&small).await;
+            let mut answer = String::new();
+            let _ = s.read_to_string(&mut answer).await;
+            assert!(answer.starts_with("HTTP/1.1 400"), "{where_}: {}", &answer[..answer.len().min(200)]);
+            nothing_left(&state, &format!("{where_}: shorter Content-Length")).await;
+
+            // Cut halfway: the upload has begun in the store, then the connection drops.
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            s.write_all(raw_head(addr, &codice, &comune, body.len()).as_bytes()).await.unwrap();
+            s.write_all(&body[..body.len() / 2]).await.unwrap();
+            s.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            drop(s);
+            let st = state.clone();
+            eventually(&format!("{where_}: cut connection cleaned up"), || {
+                let st = st.clone();
+                async move {
+                    evidence::counts(&st.db).await.unwrap() == (0, 0)
+                        && st.evidence.keys().await.unwrap().is_empty()
+                }
+            })
+            .await;
+            // The server is still fine: a whole upload after it is stored.
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            s.write_all(raw_head(addr, &codice, &comune, body.len()).as_bytes()).await.unwrap();
+            s.write_all(&body).await.unwrap();
+            let mut answer = String::new();
+            let _ = s.read_to_string(&mut answer).await;
+            assert!(answer.starts_with("HTTP/1.1 303"), "{where_}: {}", &answer[..answer.len().min(300)]);
+            let (files, _) = evidence::of_comune(&t.db, FONDO_INNOVAZIONE, &codice).await.unwrap();
+            assert_eq!(files.len(), 1);
+            assert_eq!(files[0].sha256, sha(&big), "{where_}: the stored hash");
+        }
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_removes_leftovers_and_keeps_stored_files() {
+    use object_store::{path::Path, ObjectStoreExt, PutPayload};
+    for (t, store) in setups(crate::evidence::store::DEFAULT_MAX_BYTES).await {
+        {
+            let where_ = format!("{} + {}", t.db.backend(), store.description);
+            let (app, state, codice, _) = app(&t, store).await;
+            let comune = sign_in(&app, COMUNE_A).await;
+            let url = format!("/comuni/{codice}/evidenze/step1_io");
+            let a =
+                send(&app, upload_request(&url, multipart("verbale.pdf", &pdf("da tenere")), Some(&comune)))
+                    .await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+            // What a crash leaves: a temporary file, and a final file whose row never committed.
+            let s = &state.evidence.store;
+            s.put(&Path::from("tmp/interrotto"), PutPayload::from_static(b"%PDF-1.7 met")).await.unwrap();
+            s.put(&Path::from(format!("evidence/{codice}/orfano")), PutPayload::from_static(b"%PDF-"))
+                .await
+                .unwrap();
+            assert_eq!(state.evidence.keys().await.unwrap().len(), 3, "{where_}");
+            // Recent leftovers are left to the periodic sweep…
+            assert_eq!(state.evidence.sweep(&t.db, Duration::from_secs(3600)).await.unwrap(), 0, "{where_}");
+            // …the start-up sweep removes them and keeps the stored file.
+            assert_eq!(state.evidence.sweep(&t.db, Duration::ZERO).await.unwrap(), 2, "{where_}");
+            let keys = state.evidence.keys().await.unwrap();
+            assert_eq!(keys, evidence::storage_keys(&t.db).await.unwrap(), "{where_}");
+        }
+        t.drop_db().await;
+    }
+}
