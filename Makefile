@@ -10,6 +10,8 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 DATABASE_URL ?= sqlite://data/traguardi.sqlite
 E2E_ADDR ?= 127.0.0.1:3100
+MOTO_SERVER ?= $(HOME)/.local/share/traguardi-moto/bin/moto_server
+MOTO_PORT ?= 9100
 
 .PHONY: run test tools assets build lint unit e2e bench
 
@@ -64,6 +66,9 @@ lint:
 	cargo clippy --features ssr --lib --bins --tests --benches -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
+## The evidence tests store files in a folder and, when TRAGUARDI_TEST_S3 names an S3 endpoint,
+## in S3 too: moto's S3 server (installed by .ci/install-tools) runs on 127.0.0.1 for the length
+## of the tests, on the first free port from MOTO_PORT, and is stopped afterwards whatever happens.
 unit:
 	@if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
 	  echo "PostgreSQL answers on 127.0.0.1:5432: the database tests run on SQLite and PostgreSQL."; \
@@ -72,24 +77,56 @@ unit:
 	else \
 	  echo "SKIPPING the PostgreSQL half of the database tests: nothing answers on 127.0.0.1:5432 (SQLite still runs)."; \
 	fi
-	cargo test --features ssr --lib
+	@moto='$(MOTO_SERVER)'; pid=''; url=''; why=''; \
+	trap '[ -z "$$pid" ] || { kill "$$pid" 2>/dev/null; wait "$$pid" 2>/dev/null; } || true' EXIT; \
+	trap 'exit 130' INT TERM; \
+	port=''; for p in $$(seq $(MOTO_PORT) $$(($(MOTO_PORT) + 19))); do \
+	  if ! (exec 3<>/dev/tcp/127.0.0.1/$$p) 2>/dev/null; then port=$$p; break; fi; \
+	done; \
+	if ! "$$moto" --help >/dev/null 2>&1; then \
+	  why="$$moto does not run (bash .ci/install-tools installs it)"; \
+	elif [ -z "$$port" ]; then \
+	  why="no free port on 127.0.0.1 from $(MOTO_PORT) to $$(($(MOTO_PORT) + 19))"; \
+	else \
+	  "$$moto" -H 127.0.0.1 -p "$$port" > "$${TMPDIR:-/tmp}/traguardi-moto-$$port.log" 2>&1 & pid=$$!; \
+	  for i in $$(seq 1 100); do \
+	    kill -0 "$$pid" 2>/dev/null || break; \
+	    if curl -fsS -o /dev/null "http://127.0.0.1:$$port/" 2>/dev/null; then url="http://127.0.0.1:$$port"; break; fi; \
+	    sleep 0.2; \
+	  done; \
+	  if [ -z "$$url" ] || ! kill -0 "$$pid" 2>/dev/null; then \
+	    url=''; why="moto_server did not answer on 127.0.0.1:$$port (its log: $${TMPDIR:-/tmp}/traguardi-moto-$$port.log)"; \
+	  fi; \
+	fi; \
+	if [ -n "$$url" ]; then \
+	  echo "moto's S3 server answers on $$url: the evidence tests run on a folder and on S3."; \
+	  export TRAGUARDI_TEST_S3="$$url"; \
+	elif [ -n "$${CI:-}" ]; then \
+	  echo "moto's S3 server is required in CI but $$why."; exit 1; \
+	else \
+	  echo "SKIPPING the S3 half of the evidence tests: $$why (the folder half still runs)."; \
+	fi; \
+	status=0; cargo test --features ssr --lib || status=$$?; exit $$status
 
 e2e: build
 	E2E_ADDR='$(E2E_ADDR)' bash end2end/run.sh
 
 ## Speed and memory (not part of `make test`): the HTTP load from a separate process against the
 ## release server on 127.0.0.1, the dashboard against a static copy of itself under wrk (64
-## connections) with the wasm's gzip size, then the rules over a synthetic national programme.
+## connections) with the wasm's gzip size, a 100 MB evidence upload with the server's memory
+## growth (the server takes uploads up to 200 MB, stored in target/bench/evidenze), then the
+## rules over a synthetic national programme. The server is stopped whatever a bench does.
 bench: build
 	@command -v wrk >/dev/null || { echo "==> installing Debian's wrk (load generator)"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi; }
-	@rm -rf target/bench && mkdir -p target/bench
+	@rm -rf target/bench && mkdir -p target/bench/evidenze
 	DATABASE_URL='sqlite://target/bench/traguardi.sqlite' ./target/release/traguardi demo >/dev/null
 	@DATABASE_URL='sqlite://target/bench/traguardi.sqlite' LEPTOS_SITE_ADDR='$(E2E_ADDR)' RUST_LOG=warn \
+	  TRAGUARDI_EVIDENCE_MAX_BYTES=209715200 TRAGUARDI_EVIDENCE_STORE=target/bench/evidenze \
 	  ./target/release/traguardi serve > target/bench/server.log 2>&1 & echo $$! > target/bench/server.pid
 	@for i in $$(seq 1 60); do curl -fsS 'http://$(E2E_ADDR)/healthz' >/dev/null 2>&1 && break; sleep 0.5; done
-	@BENCH_URL='http://$(E2E_ADDR)' BENCH_PID=$$(cat target/bench/server.pid) \
-	  cargo bench --profile bench-build --features ssr --bench load && \
-	BENCH_URL='http://$(E2E_ADDR)' cargo bench --profile bench-build --features ssr --bench dashboard; \
-	  status=$$?; kill $$(cat target/bench/server.pid); exit $$status
+	@pid=$$(cat target/bench/server.pid); trap 'kill $$pid 2>/dev/null || true' EXIT; \
+	BENCH_URL='http://$(E2E_ADDR)' BENCH_PID=$$pid cargo bench --profile bench-build --features ssr --bench load && \
+	BENCH_URL='http://$(E2E_ADDR)' cargo bench --profile bench-build --features ssr --bench dashboard && \
+	BENCH_URL='http://$(E2E_ADDR)' BENCH_PID=$$pid cargo bench --profile bench-build --features ssr --bench evidence
 	cargo bench --profile bench-build --features ssr --bench scale
