@@ -11,6 +11,7 @@ pub mod auth;
 pub mod comuni;
 pub mod dashboard;
 pub mod error;
+pub mod evidence;
 pub mod format;
 pub mod rules;
 pub mod scadenze;
