@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{auth::FieldError, rules::ReviewOutcome};
 
-// pub mod progress; (merged from the progress-bar branch)
+pub mod progress;
 #[cfg(feature = "ssr")]
 pub mod routes;
 pub mod server;
