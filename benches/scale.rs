@@ -11,8 +11,8 @@ use traguardi::{
     data::facts::ComuneRecord,
     evaluation::Snapshot,
     rules::{
-        AdhesionStatus, ComuneFacts, FundingBand, IoService, Objective, OnlineService, PagoPaService,
-        Platform, Programme, RuleKind, Step,
+        AdhesionStatus, ComuneFacts, EvidenceFact, FundingBand, IoService, Objective, OnlineService,
+        PagoPaService, Platform, Programme, ReviewOutcome, RuleKind, Step,
     },
 };
 
@@ -97,6 +97,16 @@ fn records() -> Vec<ComuneRecord> {
                     io: (0..15).map(|k| IoService { published_since: at(k), withdrawn_on: None }).collect(),
                     online: (0..4)
                         .map(|k| OnlineService { spid_since: at(k), cie_since: at(k + 9) })
+                        .collect(),
+                    // Half the comuni have evidence for the first-step pagoPA objective, most
+                    // of it reviewed positive.
+                    evidence: (i % 2 == 0)
+                        .then(|| EvidenceFact {
+                            objective: "step1_pagopa".into(),
+                            versions: 1 + (i as i64 % 3),
+                            latest_review: (i % 8 != 0).then_some(ReviewOutcome::Positivo),
+                        })
+                        .into_iter()
                         .collect(),
                 },
             }

@@ -31,7 +31,7 @@ DATABASE_URL="$DB" "$BIN" demo > "$DIR/setup.log"
 DATABASE_URL="$DB" "$BIN" user add --email referente@comune.bari.example --name "Rosa Referente" \
   --role comune --comune 072006 --fiscal-code RSSRSO80A41A662K >> "$DIR/setup.log"
 
-DATABASE_URL="$DB" LEPTOS_SITE_ADDR="$ADDR" \
+DATABASE_URL="$DB" LEPTOS_SITE_ADDR="$ADDR" TRAGUARDI_EVIDENCE_STORE="$DIR/evidenze" \
   TRAGUARDI_OIDC_ISSUER="http://127.0.0.1:$OIDC_PORT" TRAGUARDI_OIDC_CLIENT_ID=traguardi-e2e \
   TRAGUARDI_OIDC_CLIENT_SECRET=e2e-secret TRAGUARDI_LOGIN_LIMIT_PER_IP=500 TRAGUARDI_LOGIN_LIMIT_PER_ACCOUNT=500 \
   "$BIN" serve --demo > "$DIR/server.log" 2>&1 &

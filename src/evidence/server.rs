@@ -126,7 +126,7 @@ pub mod ssr {
             denominazione: e.record.denominazione.clone(),
             programma: p.name.clone(),
             max_bytes: state.evidence.max_bytes,
-            limite: crate::evidence::upload::megabytes(state.evidence.max_bytes),
+            limite: format!("{} MB", crate::evidence::progress::megabytes(state.evidence.max_bytes)),
             may_upload: may_act_for(Some(user), codice),
             may_review: user.role == Role::Regione,
             objectives,

@@ -96,7 +96,7 @@ fn is_signed_data(head: &[u8]) -> bool {
     // The SEQUENCE's length: short form, long form with 1-4 length bytes, or indefinite (0x80).
     let Some(&len) = head.get(1) else { return false };
     let content = match len {
-        0x00..=0x7F | 0x80 => 2,
+        0x00..=0x80 => 2, // short form (0x00-0x7F) or indefinite (0x80)
         0x81..=0x84 => 2 + usize::from(len & 0x7F),
         _ => return false,
     };

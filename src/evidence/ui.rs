@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
+    progress::UploadProgress,
     server::{get_evidence_page, get_evidence_queue},
     sniff::{ACCEPTED, ACCEPT_ATTR},
     EvidenceItem, EvidencePage, ObjectiveEvidence, Queue,
@@ -244,7 +245,8 @@ fn UploadForm(
     let error_id = format!("{id}-errore");
     let described = if error.is_some() { format!("{help} {error_id}") } else { help.clone() };
     let label = if o.versions.is_empty() { "Carica l'evidenza" } else { "Carica una nuova versione" };
-    let form = view! {
+    view! {
+        <UploadProgress max_bytes>
         <form
             id=id.clone()
             class="modulo-evidenza"
@@ -274,9 +276,8 @@ fn UploadForm(
                 {label}
             </button>
         </form>
-    };
-    let _ = max_bytes;
-    form
+        </UploadProgress>
+    }
 }
 
 #[component]

@@ -51,23 +51,16 @@ impl Refused {
     fn too_large(limit: u64) -> Self {
         Refused {
             status: StatusCode::PAYLOAD_TOO_LARGE,
-            message: format!("Il file supera il limite di {}: non è stato salvato.", megabytes(limit)),
+            message: format!(
+                "Il file supera il limite di {} MB: non è stato salvato.",
+                super::progress::megabytes(limit)
+            ),
         }
     }
 
     fn broken(cause: impl std::fmt::Display) -> Self {
         tracing::info!(cause = %cause, "evidence upload interrupted");
         Refused::bad("Il caricamento si è interrotto prima della fine: il file non è stato salvato. Riprova.")
-    }
-}
-
-/// `limit` bytes in megabytes as the form states them ("20 MB", "2,5 MB").
-pub fn megabytes(limit: u64) -> String {
-    let mb = limit as f64 / (1024.0 * 1024.0);
-    if mb.fract() == 0.0 {
-        format!("{mb:.0} MB")
-    } else {
-        format!("{} MB", format!("{mb:.1}").replace('.', ","))
     }
 }
 

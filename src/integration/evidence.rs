@@ -338,7 +338,7 @@ async fn the_hostile_corpus_is_refused_with_no_row_and_no_file_left() {
             "grande.pdf".into(),
             over,
             StatusCode::PAYLOAD_TOO_LARGE,
-            "supera il limite di 0,1 MB",
+            "supera il limite di 0,06 MB",
         ),
         (
             "a PDF cut short",
