@@ -18,11 +18,13 @@ import {
 // positive and the dashboard counts the objective verified. With JavaScript on, the upload goes
 // through the progress island (XMLHttpRequest); with it off, through the plain form.
 //
-// Each project works on a comune of its own (the demo comune user has two), so the js-off run
-// starts from a clean objective; the dashboard's headline figures are untouched (verification
-// is shown in its own table).
+// Each project works on an objective of its own (js-on the first reached objective of the demo
+// comune user's supported comune, js-off the second), so the js-off run starts from a clean
+// objective; the dashboard's headline figures are untouched (verification has its own table).
+// 072004 is the demo comune user's adherent comune (its other one, Bari, did not adhere).
 
-const COMUNE_BY_PROJECT: Record<string, string> = { "js-on": "072006", "js-off": "072004" };
+const CODICE = "072004";
+const OBJECTIVE_INDEX: Record<string, number> = { "js-on": 0, "js-off": 1 };
 
 /** A small PDF whose bytes differ by `tag` (the same bytes twice would be recognised). */
 function pdf(tag: string): Buffer {
@@ -31,21 +33,27 @@ function pdf(tag: string): Buffer {
   );
 }
 
-/** The first objective section whose service data shows it reached. */
-async function reachedSection(page: Page) {
+/** The `index`-th objective section whose service data shows it reached. */
+async function reachedSection(page: Page, index: number) {
   const sections = page.locator("section.evidenza-obiettivo");
   const count = await sections.count();
+  let seen = 0;
   for (let i = 0; i < count; i++) {
     const reached = await sections.nth(i).locator("dl.stato-evidenza dd").first().innerText();
-    if (reached.startsWith("Raggiunto")) return sections.nth(i);
+    if (reached.startsWith("Raggiunto") && seen++ === index) return sections.nth(i);
   }
-  throw new Error("no objective of this comune is reached in the demo data");
+  throw new Error(`fewer than ${index + 1} reached objectives for this comune in the demo data`);
 }
 
 async function upload(page: Page, testInfo: TestInfo, section: ReturnType<Page["locator"]>, name: string, tag: string) {
   const form = section.locator("form.modulo-evidenza");
   await form.locator('input[type="file"]').setInputFiles({ name, mimeType: "application/pdf", buffer: pdf(tag) });
-  await form.getByRole("button").click();
+  // With JavaScript the progress island sends the form (XMLHttpRequest, with a live region for
+  // screen readers); without it the browser posts the form itself.
+  await expect(section.locator('.caricamento-evidenza [aria-live="polite"]')).toHaveCount(1);
+  const sent = page.waitForRequest((r) => r.method() === "POST" && r.url().includes("/evidenze/"));
+  await form.locator('button[type="submit"]').click();
+  expect((await sent).resourceType()).toBe(jsEnabled(testInfo) ? "xhr" : "document");
   await expect(page).toHaveURL(/caricato=/);
   await expectHydrationState(page, testInfo);
   await expect(page.getByRole("status").filter({ hasText: "File caricato" })).toBeVisible();
@@ -70,7 +78,10 @@ async function review(page: Page, testInfo: TestInfo, codice: string, file: stri
   // The review form sits in the row of the version it reviews.
   const form = page.locator("tr").filter({ hasText: file }).locator("form.modulo-esame");
   await expect(form).toHaveCount(1);
-  await form.getByLabel(outcome, { exact: true }).check();
+  // Bootstrap Italia draws the radio on its label (the input itself is moved off screen), so a
+  // person clicks the label.
+  await form.locator("label.form-check-label", { hasText: new RegExp(`^${outcome}$`) }).click();
+  await expect(form.getByLabel(outcome, { exact: true })).toBeChecked();
   if (reason) await form.getByLabel("Motivazione", { exact: true }).fill(reason);
   await form.getByRole("button", { name: "Salva l'esame" }).click();
   await expect(page).toHaveURL(/esaminata=/);
@@ -86,7 +97,7 @@ async function verifiedCount(page: Page, testInfo: TestInfo, objective: string) 
 
 test.describe("evidence /comuni/{codice}/evidenze", () => {
   test("the public cannot open evidence pages or files", async ({ page }, testInfo) => {
-    const response = await visit(page, "/comuni/072006/evidenze", testInfo);
+    const response = await visit(page, `/comuni/${CODICE}/evidenze`, testInfo);
     expect(response.status()).toBe(401);
     await expect(page.locator("form.modulo-evidenza")).toHaveCount(0);
     expect((await page.request.get("/evidenze/1/file")).status()).toBe(401);
@@ -99,14 +110,14 @@ test.describe("evidence /comuni/{codice}/evidenze", () => {
     baseURL,
   }, testInfo) => {
     test.setTimeout(120_000);
-    const codice = COMUNE_BY_PROJECT[testInfo.project.name];
+    const codice = CODICE;
     const project = testInfo.project.name;
 
     // The comune's user: the page states the limit and what is accepted, before uploading.
     await signIn(page, testInfo, DEMO_COMUNE);
     await visit(page, `/comuni/${codice}/evidenze`, testInfo);
     await expectPageShell(page);
-    const section = await reachedSection(page);
+    const section = await reachedSection(page, OBJECTIVE_INDEX[project]);
     const objective = (await section.getAttribute("id"))!.replace("obiettivo-", "");
     await expect(section.getByText("Dimensione massima: 20 MB")).toBeVisible();
     await expect(section.getByText(/Sono accettati: PDF/)).toBeVisible();
@@ -118,7 +129,7 @@ test.describe("evidence /comuni/{codice}/evidenze", () => {
       mimeType: "application/pdf",
       buffer: Buffer.from("<html><body>non un PDF</body></html>"),
     });
-    await form.getByRole("button").click();
+    await form.locator('button[type="submit"]').click();
     const refused = page.locator(`form#evidenza-${objective}`);
     await expect(refused.getByRole("alert")).toContainText("Il file non è stato salvato.");
     await expect(refused.getByText(/non è di un tipo accettato/).first()).toBeVisible();
@@ -155,6 +166,7 @@ test.describe("evidence /comuni/{codice}/evidenze", () => {
     expect(await verifiedCount(page, testInfo, objective)).toBe(before + 1);
 
     // The download: an attachment, with the bytes uploaded.
+    await visit(page, `/comuni/${codice}/evidenze`, testInfo);
     const link = page.locator(`#obiettivo-${objective}`).getByRole("link", { name: v2 });
     const download = await page.request.get((await link.getAttribute("href"))!);
     expect(download.status()).toBe(200);
@@ -169,7 +181,7 @@ test.describe("evidence /comuni/{codice}/evidenze", () => {
     browser,
     baseURL,
   }, testInfo) => {
-    const codice = COMUNE_BY_PROJECT[testInfo.project.name];
+    const codice = CODICE;
     const audit = async (target: Page, what: string) => {
       const results = await new AxeBuilder({ page: target })
         .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
@@ -191,7 +203,7 @@ test.describe("evidence /comuni/{codice}/evidenze", () => {
         mimeType: "image/png",
         buffer: pdf("non una PNG"),
       });
-      await form.getByRole("button").click();
+      await form.locator('button[type="submit"]').click();
       await expect(target.getByRole("alert").first()).toContainText("Il file non è stato salvato.");
       await audit(target, "a refused upload");
     });

@@ -231,6 +231,8 @@ async fn receive(
     // The head: enough bytes to decide the kind, before anything is stored.
     let mut pending = Vec::new();
     let mut head = Vec::with_capacity(HEAD_BYTES);
+    // Whether the whole file fitted in the head (a field must not be read past its end).
+    let mut ended = false;
     while head.len() < HEAD_BYTES {
         match field.chunk().await {
             Ok(Some(chunk)) => {
@@ -239,7 +241,10 @@ async fn receive(
                 head.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 pending.push(chunk);
             }
-            Ok(None) => break,
+            Ok(None) => {
+                ended = true;
+                break;
+            }
             Err(e) => return Err(Refused::broken(e).into()),
         }
     }
@@ -255,7 +260,7 @@ async fn receive(
             writer.wait_for_capacity(PARTS_IN_FLIGHT).await.map_err(|e| internal("store write", e))?;
             writer.put(chunk);
         }
-        loop {
+        while !ended {
             match field.chunk().await {
                 Ok(Some(chunk)) => {
                     received.take(&chunk, limit)?;
@@ -265,7 +270,7 @@ async fn receive(
                         .map_err(|e| internal("store write", e))?;
                     writer.put(chunk);
                 }
-                Ok(None) => break,
+                Ok(None) => ended = true,
                 Err(e) => return Err(Refused::broken(e).into()),
             }
         }

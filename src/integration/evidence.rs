@@ -189,23 +189,73 @@ async fn upload_review_new_version_verify_and_download() {
             assert!(page.body.contains("Delibera n. 12.pdf") && page.body.contains(&row1.sha256));
             assert!(page.body.contains("Dimensione massima: 20 MB"));
             assert!(page.body.contains("Evidenza in attesa di esame"));
-            // …and in the Region's queue.
+            // …and in the Region's queue, filtered by its province and platform or not.
             let queue = send(&app, get("/evidenze", Some(&regione))).await;
             assert!(queue.body.contains("Delibera n. 12.pdf"), "{where_}: queue");
+            let snap = Snapshot::build(&t.db, FONDO_INNOVAZIONE, today()).await.unwrap();
+            let provincia = snap.find(&codice).unwrap().record.sigla_provincia.clone();
+            let platform = snap.programme.objectives.iter().find(|o| o.code == objective).unwrap().platform;
+            let other_province =
+                crate::comuni::PROVINCE.iter().map(|(s, _)| *s).find(|s| *s != provincia).unwrap();
+            let other_platform =
+                crate::rules::Platform::ALL.into_iter().find(|p| *p != platform).unwrap().code();
+            for (query, listed) in [
+                (format!("provincia={provincia}"), true),
+                (format!("piattaforma={}", platform.code()), true),
+                (format!("provincia={provincia}&piattaforma={}", platform.code()), true),
+                (format!("provincia={other_province}"), false),
+                (format!("piattaforma={other_platform}"), false),
+            ] {
+                let q = send(&app, get(&format!("/evidenze?{query}"), Some(&regione))).await;
+                assert_eq!(q.status, StatusCode::OK, "{where_}: {query}");
+                assert_eq!(q.body.contains("Delibera n. 12.pdf"), listed, "{where_}: queue ?{query}");
+            }
+            let q = send(&app, get("/evidenze?provincia=ZZ", Some(&regione))).await;
+            assert_eq!(q.status, StatusCode::BAD_REQUEST);
+            assert!(q.body.contains("Provincia sconosciuta"));
+            // The Region may upload for any comune; the queue keeps the oldest first.
+            let elsewhere =
+                snap.comuni.iter().map(|e| e.record.codice_istat.clone()).find(|c| *c != codice).unwrap();
+            let a = send(
+                &app,
+                upload_request(
+                    &format!("/comuni/{elsewhere}/evidenze/step1_io"),
+                    multipart("altro.pdf", &pdf("altro comune")),
+                    Some(&regione),
+                ),
+            )
+            .await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{where_}: {}", a.body);
+            let queue = evidence::queue(&t.db, FONDO_INNOVAZIONE, None, None).await.unwrap();
+            assert_eq!(
+                queue.iter().map(|q| q.comune.as_str()).collect::<Vec<_>>(),
+                vec![codice.as_str(), elsewhere.as_str()]
+            );
+            // …but the comune's own user may not.
+            let a = send(
+                &app,
+                upload_request(
+                    &format!("/comuni/{elsewhere}/evidenze/step1_io"),
+                    multipart("x.pdf", &pdf("x")),
+                    Some(&comune),
+                ),
+            )
+            .await;
+            assert_eq!(a.status, StatusCode::FORBIDDEN);
 
             // The same bytes again: recognised, not stored twice.
             let a = send(&app, upload_request(&url, multipart("copia.pdf", &v1), Some(&comune))).await;
             assert_eq!(a.status, StatusCode::CONFLICT, "{where_}");
             assert!(a.body.contains("già stato caricato per questo obiettivo (versione 1)"));
-            assert_eq!(evidence::counts(&t.db).await.unwrap(), (1, 0));
-            assert_eq!(state.evidence.keys().await.unwrap().len(), 1, "{where_}: no second copy");
+            assert_eq!(evidence::counts(&t.db).await.unwrap(), (2, 0));
+            assert_eq!(state.evidence.keys().await.unwrap().len(), 2, "{where_}: no second copy");
 
             // A negative review needs its reason; with it, the comune reads it.
             let review_url = format!("/evidenze/{}/esame", row1.id);
             let a = send(&app, form(&review_url, "esito=negativo&motivo=&ultima=0", Some(&regione))).await;
             assert_eq!(a.status, StatusCode::BAD_REQUEST);
             assert!(a.body.contains("Scrivi il motivo per cui"));
-            assert_eq!(evidence::counts(&t.db).await.unwrap(), (1, 0));
+            assert_eq!(evidence::counts(&t.db).await.unwrap(), (2, 0));
             let reason = "Manca+la+firma+del+responsabile";
             let a = send(
                 &app,
@@ -236,11 +286,8 @@ async fn upload_review_new_version_verify_and_download() {
             assert_eq!((files.len(), reviews.len()), (2, 1));
             let row2 = files.iter().find(|f| f.version == 2).unwrap().clone();
             let queue = evidence::queue(&t.db, FONDO_INNOVAZIONE, None, None).await.unwrap();
-            assert_eq!(
-                queue.iter().map(|q| q.id).collect::<Vec<_>>(),
-                vec![row2.id],
-                "only the latest waits"
-            );
+            let mine: Vec<i64> = queue.iter().filter(|q| q.comune == codice).map(|q| q.id).collect();
+            assert_eq!(mine, vec![row2.id], "only the latest waits");
             let last = reviews[0].id;
             let a =
                 send(&app, form(&review_url, &format!("esito=positivo&ultima={last}"), Some(&regione))).await;
@@ -263,7 +310,7 @@ async fn upload_review_new_version_verify_and_download() {
             assert_eq!(row.verificati, 1);
             assert!(row.raggiunti >= 1);
             // Every version and every review stays.
-            assert_eq!(evidence::counts(&t.db).await.unwrap(), (2, 2));
+            assert_eq!(evidence::counts(&t.db).await.unwrap(), (3, 2));
 
             // Download: attachment, stored type, nosniff, the exact bytes; recorded in the trail.
             let trail = trail_len(&t.db).await;
