@@ -13,7 +13,7 @@
 //!    20 ms;
 //! 4. reads the peak (VmHWM and the samples) and prints size, seconds, MB/s, RSS before, peak and
 //!    growth against the goal (growth < 32 MB);
-//! 5. downloads the newest evidence of the comune page (`GET /evidenze/{id}/file`) and compares its
+//! 5. downloads the newest evidence of the comune's evidence page (`GET /evidenze/{id}/file`) and compares its
 //!    SHA-256 with the one computed while sending.
 //!
 //! It panics when the upload is not accepted (anything but 303) or the downloaded file differs;
@@ -312,7 +312,7 @@ async fn main() {
     }
 
     // The newest evidence of the comune, downloaded and hashed as it arrives.
-    let page_url = format!("{base}/comuni/{COMUNE}");
+    let page_url = format!("{base}/comuni/{COMUNE}/evidenze");
     let req = request(Method::GET, &page_url, authority, Some(&cookie))
         .body(Empty::new().boxed_unsync())
         .expect("page request");

@@ -16,11 +16,9 @@ use crate::data::Db;
 
 /// The default size limit of one file: 20 MB (binary megabytes, as file managers show them).
 pub const DEFAULT_MAX_BYTES: u64 = 20 * 1024 * 1024;
-/// Bytes of one part of a multipart upload: S3's minimum part size. Memory per upload is a
-/// small multiple of it, whatever the file's size.
+/// Bytes of one part of a multipart upload: S3's minimum part size. An upload holds two parts
+/// in memory (one filling, one being written), whatever the file's size.
 pub const PART_BYTES: usize = 5 * 1024 * 1024;
-/// Parts in flight at once per upload.
-pub const PARTS_IN_FLIGHT: usize = 2;
 
 #[derive(Debug)]
 pub struct EvidenceStore {
