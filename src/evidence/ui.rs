@@ -149,7 +149,12 @@ fn ObjectiveSection(
             {has_versions
                 .then(|| {
                     view! {
-                        <div class="table-wrap">
+                        <div
+                            class="table-wrap"
+                            tabindex="0"
+                            role="region"
+                            aria-label=format!("Versioni caricate: {} {}", o.platform, o.step)
+                        >
                             <table class="table">
                                 <caption>{format!("Versioni caricate: {} {}", o.platform, o.step)}</caption>
                                 <thead>
@@ -430,7 +435,7 @@ fn QueueView(queue: Queue) -> impl IntoView {
                 n => format!("{n} evidenze da esaminare."),
             }}
         </p>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Evidenze in attesa di esame">
             <table class="table">
                 <caption>"Evidenze in attesa di esame, dalla più vecchia"</caption>
                 <thead>

@@ -885,7 +885,8 @@ pub fn TrailEntries(entries: Vec<TrailEntry>, #[prop(optional)] global: bool) ->
         return view! { <p>"Nessuna modifica registrata."</p> }.into_any();
     }
     view! {
-        <div class="table-wrap">
+        // Focusable and named: a trail wider than the screen scrolls from the keyboard too.
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Modifiche registrate">
             <table class="table">
                 <caption>"Modifiche registrate, dalla più recente"</caption>
                 <thead>
