@@ -14,6 +14,7 @@ use crate::{
     dashboard::ui::DashboardPage,
     error::AppError,
     evidence::ui::{EvidencePageView, EvidenceQueuePage},
+    opendata::ui::OpenDataPageView,
     scadenze::ui::ScadenzePage,
     site::ui::{AccessibilityPage, FeedbackPage, FeedbackReceivedPage, LegalNotesPage, PrivacyPage},
     workspace::ui::{ComuneTrailPage, ProposalsPage, TrailPageView, WorkspacePage},
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/comuni/:codice/evidenze") view=EvidencePageView ssr=SsrMode::Async />
                     <Route path=path!("/evidenze") view=EvidenceQueuePage ssr=SsrMode::Async />
                     <Route path=path!("/scadenze") view=ScadenzePage ssr=SsrMode::Async />
+                    <Route path=path!("/opendata") view=OpenDataPageView ssr=SsrMode::Async />
                     <Route path=path!("/accedi") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/profilo") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/utenti") view=UsersPage ssr=SsrMode::Async />
@@ -197,6 +199,11 @@ fn MainNav() -> impl IntoView {
                                 "Comuni"
                             </A>
                         </li>
+                        <li class="nav-item">
+                            <A href="/opendata" attr:class="nav-link">
+                                "Dati aperti"
+                            </A>
+                        </li>
                         <Suspense fallback=|| ()>
                             {move || Suspend::new(async move {
                                 user.await
@@ -267,6 +274,9 @@ fn SiteFooter() -> impl IntoView {
                             </li>
                             <li class="list-inline-item">
                                 <A href="/note-legali">"Note legali"</A>
+                            </li>
+                            <li class="list-inline-item">
+                                <A href="/opendata">"Dati aperti"</A>
                             </li>
                         </ul>
                     </nav>

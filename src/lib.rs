@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod error;
 pub mod evidence;
 pub mod format;
+pub mod opendata;
 pub mod rules;
 pub mod scadenze;
 pub mod site;

@@ -42,6 +42,8 @@ enum Command {
     /// The audit trail of every change.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Export the comuni (with filters) as CSV, CSV for Excel, XLSX or JSON, as `/comuni` does.
+    Export(traguardi::comuni::cli::ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -110,6 +112,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(if outcome.failed { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
         }
         Command::User(command) => traguardi::auth::cli::run(&db, command).await,
+        Command::Export(args) => {
+            let said = traguardi::comuni::cli::run(&db, args).await?;
+            if !said.is_empty() {
+                eprintln!("{said}");
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Audit(AuditCommand::Verify) => {
             let v = traguardi::data::audit::verify(&db).await?;
             match v.broken {

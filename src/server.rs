@@ -29,11 +29,18 @@ pub struct PlainRoute {
 /// Every plain route, in one table: the router is built from it and the authorization matrix
 /// test walks it, so a route cannot be added without being checked.
 pub fn plain_routes() -> Vec<PlainRoute> {
-    use crate::auth::routes as auth;
+    use crate::{auth::routes as auth, opendata::api};
+    // The public API is read by other sites' scripts too: simple GETs, no credentials.
+    let cors = || {
+        tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any).allow_methods([Method::GET])
+    };
     let r = |path, method, handler| PlainRoute { path, method, handler };
     vec![
         r("/healthz", Method::GET, get(healthz)),
         r("/export/comuni.csv", Method::GET, get(crate::comuni::export::comuni_csv)),
+        r("/export/comuni-excel.csv", Method::GET, get(crate::comuni::export::comuni_excel_csv)),
+        r("/export/comuni.json", Method::GET, get(crate::comuni::export::comuni_json)),
+        r("/export/comuni.xlsx", Method::GET, get(crate::comuni::export::comuni_xlsx)),
         r("/export/scadenze.csv", Method::GET, get(crate::scadenze::export::scadenze_csv)),
         r("/grafici/{file}", Method::GET, get(crate::dashboard::server::download_svg)),
         r("/accedi", Method::POST, post(auth::login)),
@@ -47,6 +54,13 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         r("/comuni/{codice}/evidenze/{obiettivo}", Method::POST, post(crate::evidence::upload::upload)),
         r("/evidenze/{id}/esame", Method::POST, post(crate::evidence::routes::review)),
         r("/evidenze/{id}/file", Method::GET, get(crate::evidence::routes::download)),
+        // Open data: the read-only API (any origin may read it) and the DCAT-AP_IT catalogue.
+        r("/api/v1/province", Method::GET, get(api::get_province).layer(cors())),
+        r("/api/v1/comuni", Method::GET, get(api::get_comuni).layer(cors())),
+        r("/api/v1/comuni/{codice_istat}", Method::GET, get(api::get_comune).layer(cors())),
+        r("/api/v1/openapi.json", Method::GET, get(api::get_openapi).layer(cors())),
+        r("/api/v1/{*resto}", Method::GET, get(api::unknown).layer(cors())),
+        r("/opendata/catalogo.rdf", Method::GET, get(crate::opendata::dcat::catalogue)),
     ]
 }
 
@@ -75,11 +89,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve));
     // gzip for browsers that ask for it (the dashboard's HTML with the map is ~250 KB, ~60 KB
     // compressed); clients that do not ask get the bytes as they are. Evidence files are sent
-    // as stored (PDFs and signed files are compressed already, and keep their Content-Length).
+    // as stored (PDFs and signed files are compressed already, and keep their Content-Length),
+    // and so are workbooks (zip files).
     use tower_http::compression::predicate::{NotForContentType, Predicate};
     let compress = tower_http::compression::predicate::DefaultPredicate::new()
         .and(NotForContentType::const_new("application/pdf"))
-        .and(NotForContentType::const_new("application/pkcs7-mime"));
+        .and(NotForContentType::const_new("application/pkcs7-mime"))
+        .and(NotForContentType::const_new(crate::comuni::export::XLSX_TYPE));
     crate::security::protect(router)
         .layer(tower_http::compression::CompressionLayer::new().gzip(true).compress_when(compress))
         .layer(TraceLayer::new_for_http())

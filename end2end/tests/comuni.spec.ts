@@ -150,6 +150,20 @@ test.describe("comuni sorting and pages", () => {
     const pageCodes = await comuniTable(page).locator("tbody tr td:nth-child(2)").allTextContents();
     expect(codes.slice(50)).toEqual(pageCodes);
     expect(lines[1]).toContain(",Lecce,");
+
+    // The same view for Excel with Italian settings, and as JSON.
+    const excel = page.getByRole("link", { name: "In CSV per Excel" });
+    expect(await excel.getAttribute("href")).toBe("/export/comuni-excel.csv?provincia=LE&ordina=popolazione&verso=desc");
+    const excelResponse = await request.get((await excel.getAttribute("href"))!);
+    const bytes = await excelResponse.body();
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const excelLines = bytes.subarray(3).toString("utf-8").trim().split(/\r?\n/);
+    expect(excelLines.slice(1).map((l) => l.split(";")[0])).toEqual(codes);
+    const json = page.getByRole("link", { name: "In JSON" });
+    const jsonResponse = await request.get((await json.getAttribute("href"))!);
+    expect(jsonResponse.headers()["content-disposition"]).toMatch(/filename="comuni-dati-dimostrativi-\d{4}-\d{2}-\d{2}\.json"/);
+    const body = await jsonResponse.json();
+    expect(body.comuni.map((c: { codice_istat: string }) => c.codice_istat)).toEqual(codes);
   });
 });
 

@@ -86,6 +86,10 @@ test.describe("dashboard filters", () => {
       "href",
       "/export/comuni.csv?provincia=LE",
     );
+    await expect(page.getByRole("link", { name: "in Excel (XLSX)" })).toHaveAttribute(
+      "href",
+      "/export/comuni.xlsx?provincia=LE",
+    );
 
     if (jsEnabled(testInfo)) {
       const mark = await page.evaluate(() => (window as unknown as { __mark?: number }).__mark);

@@ -1,14 +1,22 @@
 //! `GET /export/comuni.csv`: the open-data contract. Columns are fixed; later versions only add
 //! columns at the end. Booleans `si`/`no`, dates ISO `YYYY-MM-DD`, empty when not applicable.
+//!
+//! The same rows for people who open them in Excel with Italian settings
+//! (`/export/comuni-excel.csv`: `;` separator, UTF-8 byte-order mark so accents survive, dates
+//! dd/mm/yyyy, `sì`/`no`) and as JSON (`/export/comuni.json`: the API's objects, all of them).
 
 use axum::{
     extract::{Query, State},
-    http::header,
+    http::{header, Extensions},
     response::{IntoResponse, Response},
 };
 
+use std::sync::Arc;
+
 use super::{ComuniFilter, ListParams};
 use crate::{
+    auth::{session::RequestAuth, CurrentUser},
+    data::Db,
     error::AppError,
     evaluation::{Evaluated, Snapshot},
     state::AppState,
@@ -36,49 +44,284 @@ pub const HEADER: [&str; 19] = [
     "servizi_spid_cie",
 ];
 
-/// Every comune matching the filter and the search (all pages), in the list's order
-/// (`ordina`, `verso`; `pagina` is ignored): exactly what `/comuni` shows with the same query.
-pub async fn comuni_csv(
-    State(state): State<AppState>,
-    Query(filter): Query<ComuniFilter>,
-    Query(vista): Query<ListParams>,
-) -> Result<Response, AppError> {
+/// How a CSV is written: the open-data contract, or for Excel with Italian settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// `,`, ISO dates, `si`/`no`, no byte-order mark: for programs.
+    Contract,
+    /// `;` (Excel's list separator in Italy), a UTF-8 byte-order mark (without it Excel reads
+    /// the file as Windows-1252 and mangles «Nardò»), dates dd/mm/yyyy, `sì`/`no`. The figures
+    /// are whole numbers written without thousands separators, so no decimal separator arises.
+    Excel,
+}
+
+impl Dialect {
+    fn delimiter(self) -> u8 {
+        match self {
+            Dialect::Contract => b',',
+            Dialect::Excel => b';',
+        }
+    }
+
+    fn date(self, d: Option<chrono::NaiveDate>) -> String {
+        match (self, d) {
+            (_, None) => String::new(),
+            (Dialect::Contract, Some(d)) => d.format("%Y-%m-%d").to_string(),
+            (Dialect::Excel, Some(d)) => crate::format::date(d),
+        }
+    }
+
+    fn yes_no(self, b: bool) -> String {
+        match (self, b) {
+            (Dialect::Contract, true) => "si",
+            (Dialect::Excel, true) => "sì",
+            (_, false) => "no",
+        }
+        .to_string()
+    }
+}
+
+/// The comuni matching the filter and the search (all pages), in the list's order (`ordina`,
+/// `verso`; `pagina` is ignored): exactly what `/comuni` shows with the same query.
+fn selected(snapshot: &Snapshot, filter: &ComuniFilter, vista: &ListParams) -> Result<Vec<String>, AppError> {
     let filter = filter.validate()?;
     let vista = vista.validate()?;
-    let snapshot = state.snapshot().await?;
     let mut rows = snapshot.list(&filter);
     vista.sort(&mut rows);
-    let comuni = rows.iter().filter_map(|r| snapshot.find(&r.codice_istat));
-    let body = write_csv(&snapshot, comuni).map_err(|e| {
-        tracing::error!(error = %e, "CSV export failed");
-        AppError::Internal
-    })?;
-    // Demo data says so even in the file name, since the CSV itself has no room for a label.
-    let filename = format!(
-        "comuni-{}{}.csv",
+    Ok(rows.into_iter().map(|r| r.codice_istat).collect())
+}
+
+/// The file name of an export: the data's date in it, and the demo label, since a file has no
+/// room for the banner (`comuni-dati-dimostrativi-2026-11-27.csv`).
+pub fn file_name(snapshot: &Snapshot, stem: &str, extension: &str) -> String {
+    format!(
+        "{stem}-{}{}.{extension}",
         if snapshot.demo { "dati-dimostrativi-" } else { "" },
         snapshot.as_of.format("%Y-%m-%d")
-    );
-    Ok((
+    )
+}
+
+fn attachment(content_type: &str, filename: &str, body: Vec<u8>) -> Response {
+    (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
-/// Writes the rows of `comuni` in the contract's format.
+/// The formats of a view's export, as the command line names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    CsvExcel,
+    Xlsx,
+    Json,
+}
+
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 4] =
+        [ExportFormat::Csv, ExportFormat::CsvExcel, ExportFormat::Xlsx, ExportFormat::Json];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::CsvExcel => "csv-excel",
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Json => "json",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == code)
+    }
+}
+
+/// Whose blockers the workbook may hold (they are not public).
+#[derive(Clone, Debug)]
+pub enum BlockerAccess {
+    /// Nobody signed in: none.
+    Public,
+    /// A signed-in person: the comuni whose private data they may read.
+    Viewer(CurrentUser),
+    /// The operator at the command line, who holds the database anyway: all.
+    Operator,
+}
+
+/// A finished export.
+pub struct Export {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+    /// Comuni exported.
+    pub comuni: usize,
+}
+
+/// The view (`filter`, `vista`) of `snapshot` in `format`: what the routes send and
+/// `traguardi export` writes. The workbook is built off the async runtime.
+pub async fn export(
+    db: &Db,
+    snapshot: Arc<Snapshot>,
+    filter: &ComuniFilter,
+    vista: &ListParams,
+    format: ExportFormat,
+    access: BlockerAccess,
+) -> Result<Export, AppError> {
+    let codes = selected(&snapshot, filter, vista)?;
+    let valid = filter.validate()?;
+    let comuni = codes.len();
+    let failed = |what: &'static str| {
+        move |e: String| {
+            tracing::error!(error = %e, "{what} export failed");
+            AppError::Internal
+        }
+    };
+    let (filename, content_type, bytes) = match format {
+        ExportFormat::Csv | ExportFormat::CsvExcel => {
+            let (dialect, stem) = if format == ExportFormat::Csv {
+                (Dialect::Contract, "comuni")
+            } else {
+                (Dialect::Excel, "comuni-excel")
+            };
+            let rows = codes.iter().filter_map(|c| snapshot.find(c));
+            let bytes = write_csv(&snapshot, rows, dialect).map_err(|e| failed("CSV")(e.to_string()))?;
+            (file_name(&snapshot, stem, "csv"), "text/csv; charset=utf-8", bytes)
+        }
+        ExportFormat::Json => {
+            let comuni: Vec<_> = codes
+                .iter()
+                .filter_map(|c| snapshot.find(c))
+                .map(|e| crate::opendata::api::comune(&snapshot, e))
+                .collect();
+            let body = crate::opendata::api::Esportazione {
+                metadati: crate::opendata::api::Metadati::of(&snapshot, &valid),
+                totale: comuni.len(),
+                comuni,
+            };
+            let bytes = serde_json::to_vec_pretty(&body).map_err(|e| failed("JSON")(e.to_string()))?;
+            (file_name(&snapshot, "comuni", "json"), "application/json", bytes)
+        }
+        ExportFormat::Xlsx => {
+            let view_query = [valid.query(), vista.validate()?.sort_query()]
+                .into_iter()
+                .filter(|q| !q.is_empty())
+                .collect::<Vec<_>>()
+                .join("&");
+            let services = crate::data::facts::all_services(db).await?;
+            let blockers = match access {
+                BlockerAccess::Public => None,
+                _ => Some(crate::data::blockers::all(db, &snapshot.programme.code).await?),
+            };
+            let filters = valid.phrases(&snapshot.population_choices());
+            let made_at = chrono::Local::now().format("%d/%m/%Y %H:%M").to_string();
+            let filename = file_name(&snapshot, "comuni", "xlsx");
+            let bytes = tokio::task::spawn_blocking(move || {
+                let visible = |comune: &str| match &access {
+                    BlockerAccess::Public => false,
+                    BlockerAccess::Viewer(user) => crate::auth::may_read_private(Some(user), comune),
+                    BlockerAccess::Operator => true,
+                };
+                let contents = super::xlsx::Contents {
+                    snapshot: &snapshot,
+                    comuni: codes.iter().filter_map(|c| snapshot.find(c)).collect(),
+                    services: &services,
+                    blockers: blockers
+                        .as_ref()
+                        .map(|rows| rows.iter().filter(|b| visible(&b.comune)).collect()),
+                    filters,
+                    query: view_query,
+                    made_at,
+                };
+                super::xlsx::workbook(&contents)
+            })
+            .await
+            .map_err(|e| failed("XLSX")(e.to_string()))?
+            .map_err(|e| failed("XLSX")(e.to_string()))?;
+            (filename, XLSX_TYPE, bytes)
+        }
+    };
+    Ok(Export { filename, content_type, bytes, comuni })
+}
+
+/// The route of one format: the person's blockers access from the session.
+async fn respond(
+    state: AppState,
+    extensions: Extensions,
+    filter: ComuniFilter,
+    vista: ListParams,
+    format: ExportFormat,
+) -> Result<Response, AppError> {
+    let access = match extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone()) {
+        Some(user) => BlockerAccess::Viewer(user),
+        None => BlockerAccess::Public,
+    };
+    let snapshot = state.snapshot().await?;
+    let e = export(&state.db, snapshot, &filter, &vista, format, access).await?;
+    Ok(attachment(e.content_type, &e.filename, e.bytes))
+}
+
+/// `GET /export/comuni.csv`: the open-data contract.
+pub async fn comuni_csv(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    Query(filter): Query<ComuniFilter>,
+    Query(vista): Query<ListParams>,
+) -> Result<Response, AppError> {
+    respond(state, extensions, filter, vista, ExportFormat::Csv).await
+}
+
+/// `GET /export/comuni-excel.csv`: the same rows for Excel with Italian settings.
+pub async fn comuni_excel_csv(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    Query(filter): Query<ComuniFilter>,
+    Query(vista): Query<ListParams>,
+) -> Result<Response, AppError> {
+    respond(state, extensions, filter, vista, ExportFormat::CsvExcel).await
+}
+
+/// `GET /export/comuni.json`: every comune of the view as the API describes it
+/// (`opendata::api::Comune`), with the API's `metadati`.
+pub async fn comuni_json(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    Query(filter): Query<ComuniFilter>,
+    Query(vista): Query<ListParams>,
+) -> Result<Response, AppError> {
+    respond(state, extensions, filter, vista, ExportFormat::Json).await
+}
+
+/// `GET /export/comuni.xlsx`: the view as a workbook (see [`super::xlsx`]); blockers only for
+/// the comuni the person may read.
+pub async fn comuni_xlsx(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    Query(filter): Query<ComuniFilter>,
+    Query(vista): Query<ListParams>,
+) -> Result<Response, AppError> {
+    respond(state, extensions, filter, vista, ExportFormat::Xlsx).await
+}
+
+/// The media type of Excel workbooks.
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Writes the rows of `comuni` in the contract's columns, in `dialect`.
 pub fn write_csv<'a>(
     snapshot: &Snapshot,
     comuni: impl Iterator<Item = &'a Evaluated>,
+    dialect: Dialect,
 ) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut out = Vec::new();
+    if dialect == Dialect::Excel {
+        out.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let mut w = csv::WriterBuilder::new().delimiter(dialect.delimiter()).from_writer(out);
     w.write_record(HEADER)?;
     let (first, last) = (snapshot.first_step_code(), snapshot.last_step_code());
-    let yes_no = |b: bool| if b { "si" } else { "no" }.to_string();
-    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
+    let yes_no = |b: bool| dialect.yes_no(b);
+    let date = |d: Option<chrono::NaiveDate>| dialect.date(d);
     for e in comuni {
         let (r, o, c) = (&e.record, &e.outcome, &e.counts);
         let supported = o.supported;

@@ -8,10 +8,14 @@ use serde::{Deserialize, Serialize};
 use crate::rules::{AdhesionStatus, Platform, TrancheStatus};
 
 #[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
 pub mod export;
 pub mod search;
 pub mod server;
 pub mod ui;
+#[cfg(feature = "ssr")]
+pub mod xlsx;
 
 pub use search::Search;
 
@@ -30,6 +34,8 @@ pub const PROVINCE: [(&str, &str); 6] = [
 /// values mean "all". One filter, applied in one place ([`ValidFilter`] over the snapshot), is
 /// what keeps the cards, the charts, the map and the CSV in agreement.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct ComuniFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provincia: Option<String>,
@@ -326,6 +332,51 @@ impl ComuniFilter {
 }
 
 impl ValidFilter {
+    /// The filter in words, one phrase per filter set ("provincia di Taranto", "adesione
+    /// «Aderente»"), for the dashboard's sentence and the exports' filter sheet. `bands` names
+    /// the population bands as the forms offer them.
+    pub fn phrases(&self, bands: &[FilterChoice]) -> Vec<String> {
+        let v = self;
+        let mut parts = Vec::new();
+        if let Some(p) = v.provincia {
+            let name = PROVINCE.iter().find(|(s, _)| *s == p).map(|(_, n)| *n).unwrap_or(p);
+            parts.push(format!("provincia di {name}"));
+        }
+        if let Some(a) = v.adesione {
+            parts.push(format!("adesione «{}»", a.label()));
+        }
+        if let Some(b) = v.popolazione {
+            let label = bands
+                .iter()
+                .find(|c| c.value == b.code())
+                .map(|c| c.label.clone())
+                .unwrap_or_else(|| b.label());
+            parts.push(format!("popolazione {label}"));
+        }
+        if let Some(p) = v.piattaforma {
+            parts.push(format!("con servizi attivi su {}", p.label()));
+        }
+        if let Some(t) = v.traguardo {
+            parts.push(format!("traguardo «{}»", t.label()));
+        }
+        if let Some(q) = &v.q {
+            parts.push(format!("ricerca «{}»", q.text()));
+        }
+        if let Some(st) = v.primo_step {
+            parts.push(format!("primo step «{}»", st.label()));
+        }
+        if let Some(st) = v.finale {
+            parts.push(format!("obiettivi finali «{}»", st.label()));
+        }
+        if v.scaduto {
+            parts.push("con obiettivi scaduti e non raggiunti".to_string());
+        }
+        if v.bloccato {
+            parts.push("con blocchi aperti".to_string());
+        }
+        parts
+    }
+
     /// The query string of this filter, for links (`provincia=LE&adesione=aderente`); the
     /// search is percent-encoded.
     pub fn query(&self) -> String {

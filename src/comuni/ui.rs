@@ -236,10 +236,10 @@ pub fn ComuniPage() -> impl IntoView {
     let choices = Resource::new(|| (), |_| filter_choices());
     // The export link carries the validated filter, search and sort (all the pages), so it
     // exports exactly this view.
-    let export_href = move || {
+    let export_href = move |path: &str| {
         let filter = filter.get().validate().map(|v| v.query()).unwrap_or_default();
         let sort = params.get().validate().map(|v| v.sort_query()).unwrap_or_default();
-        href_with("/export/comuni.csv", &[&filter, &sort])
+        href_with(path, &[&filter, &sort])
     };
     view! {
         <Title text="Comuni" />
@@ -250,9 +250,25 @@ pub fn ComuniPage() -> impl IntoView {
                 view! { <FilterForm action="/comuni" filter population with_milestone=true /> }
             })}
         </Suspense>
-        <p>
-            <a href=export_href download="" class="btn btn-outline-primary">
+        <p class="esportazioni">
+            <a href=move || export_href("/export/comuni.csv") download="" class="btn btn-outline-primary">
                 "Esporta questa vista in CSV"
+            </a>
+            " "
+            <a
+                href=move || export_href("/export/comuni-excel.csv")
+                download=""
+                class="btn btn-outline-primary"
+            >
+                "In CSV per Excel"
+            </a>
+            " "
+            <a href=move || export_href("/export/comuni.xlsx") download="" class="btn btn-outline-primary">
+                "In Excel (XLSX)"
+            </a>
+            " "
+            <a href=move || export_href("/export/comuni.json") download="" class="btn btn-outline-primary">
+                "In JSON"
             </a>
         </p>
         <Suspense fallback=|| view! { <p>"Caricamento dei comuni…"</p> }>

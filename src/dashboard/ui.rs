@@ -172,11 +172,13 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
     let applied = describe_filter(&filter.get_untracked(), &fasce_popolazione);
     let (rows_a, rows_o, rows_c) = (s.province.clone(), s.province.clone(), s.province.clone());
     let list_href = if filtro.is_empty() { "/comuni".to_string() } else { format!("/comuni?{filtro}") };
-    let csv_href = if filtro.is_empty() {
-        "/export/comuni.csv".to_string()
-    } else {
-        format!("/export/comuni.csv?{filtro}")
-    };
+    let export = |path: &str| if filtro.is_empty() { path.to_string() } else { format!("{path}?{filtro}") };
+    let (csv_href, excel_href, xlsx_href, json_href) = (
+        export("/export/comuni.csv"),
+        export("/export/comuni-excel.csv"),
+        export("/export/comuni.xlsx"),
+        export("/export/comuni.json"),
+    );
     view! {
         <p class="lead">
             {format!(
@@ -200,8 +202,17 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
             <a href=list_href class="me-3">
                 "Elenco di questi comuni"
             </a>
-            <a href=csv_href download="">
+            <a href=csv_href download="" class="me-3">
                 "Scarica questi comuni in CSV"
+            </a>
+            <a href=excel_href download="" class="me-3">
+                "in CSV per Excel"
+            </a>
+            <a href=xlsx_href download="" class="me-3">
+                "in Excel (XLSX)"
+            </a>
+            <a href=json_href download="">
+                "in JSON"
             </a>
         </p>
         <section aria-labelledby="cifre-titolo">
@@ -264,40 +275,7 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
 /// "Filtri applicati: provincia di Lecce, …." or "Nessun filtro: tutti i comuni della Puglia."
 fn describe_filter(f: &ComuniFilter, bands: &[crate::comuni::FilterChoice]) -> String {
     let Ok(v) = f.validate() else { return String::new() };
-    let mut parts = Vec::new();
-    if let Some(p) = v.provincia {
-        let name = crate::comuni::PROVINCE.iter().find(|(s, _)| *s == p).map(|(_, n)| *n).unwrap_or(p);
-        parts.push(format!("provincia di {name}"));
-    }
-    if let Some(a) = v.adesione {
-        parts.push(format!("adesione «{}»", a.label()));
-    }
-    if let Some(b) = v.popolazione {
-        let label =
-            bands.iter().find(|c| c.value == b.code()).map(|c| c.label.clone()).unwrap_or_else(|| b.label());
-        parts.push(format!("popolazione {label}"));
-    }
-    if let Some(p) = v.piattaforma {
-        parts.push(format!("con servizi attivi su {}", p.label()));
-    }
-    if let Some(t) = v.traguardo {
-        parts.push(format!("traguardo «{}»", t.label()));
-    }
-    if let Some(q) = &v.q {
-        parts.push(format!("ricerca «{}»", q.text()));
-    }
-    if let Some(st) = v.primo_step {
-        parts.push(format!("primo step «{}»", st.label()));
-    }
-    if let Some(st) = v.finale {
-        parts.push(format!("obiettivi finali «{}»", st.label()));
-    }
-    if v.scaduto {
-        parts.push("con obiettivi scaduti e non raggiunti".to_string());
-    }
-    if v.bloccato {
-        parts.push("con blocchi aperti".to_string());
-    }
+    let parts = v.phrases(bands);
     if parts.is_empty() {
         "Nessun filtro: tutti i comuni della Puglia.".to_string()
     } else {

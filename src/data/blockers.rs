@@ -35,3 +35,10 @@ pub async fn open_on(db: &Db, programme: &str, day: NaiveDate) -> Result<Vec<Blo
         .fetch_all(pool)
         .await)
 }
+
+/// Every blocker of `programme`, open or resolved, for every comune, in one query; by comune,
+/// then oldest first. For exports, which keep only the comuni the person may read.
+pub async fn all(db: &Db, programme: &str) -> Result<Vec<BlockerRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM blocker WHERE programme = $1 ORDER BY comune, opened_on, id");
+    on_db!(db, pool => sqlx::query_as::<_, BlockerRow>(&sql).bind(programme).fetch_all(pool).await)
+}

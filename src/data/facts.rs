@@ -304,3 +304,54 @@ pub async fn services_of(
         Ok((pagopa, io, online))
     })
 }
+
+/// One service of some comune, for exports: pagoPA (taxonomy code and its name), App IO
+/// (Service ID and name) or SPID/CIE (name, `code` empty).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ServiceExportRow {
+    pub comune: String,
+    pub code: String,
+    pub name: String,
+    pub applicable: bool,
+    pub active_since: Option<NaiveDate>,
+    pub deactivated_on: Option<NaiveDate>,
+    pub on_mypay: bool,
+    pub spid_since: Option<NaiveDate>,
+    pub cie_since: Option<NaiveDate>,
+}
+
+/// Every comune's named services, by platform, ordered by comune: three set-based queries
+/// whatever the number of comuni (the exports pick the comuni they show).
+#[derive(Clone, Debug, Default)]
+pub struct AllServices {
+    pub pagopa: Vec<ServiceExportRow>,
+    pub io: Vec<ServiceExportRow>,
+    pub online: Vec<ServiceExportRow>,
+}
+
+pub async fn all_services(db: &Db) -> Result<AllServices, sqlx::Error> {
+    on_db!(db, pool => {
+        let pagopa = sqlx::query_as::<_, ServiceExportRow>(
+            "SELECT s.comune, s.taxonomy_code AS code, t.description AS name, s.applicable, s.active_since, \
+             s.deactivated_on, s.on_mypay, NULL AS spid_since, NULL AS cie_since \
+             FROM pagopa_service s JOIN taxonomy_entry t ON t.code = s.taxonomy_code \
+             ORDER BY s.comune, s.taxonomy_code",
+        )
+        .fetch_all(pool)
+        .await?;
+        let io = sqlx::query_as::<_, ServiceExportRow>(
+            "SELECT comune, service_id AS code, name, TRUE AS applicable, published_since AS active_since, \
+             withdrawn_on AS deactivated_on, FALSE AS on_mypay, NULL AS spid_since, NULL AS cie_since \
+             FROM io_service ORDER BY comune, service_id",
+        )
+        .fetch_all(pool)
+        .await?;
+        let online = sqlx::query_as::<_, ServiceExportRow>(
+            "SELECT comune, '' AS code, name, TRUE AS applicable, NULL AS active_since, NULL AS deactivated_on, \
+             FALSE AS on_mypay, spid_since, cie_since FROM online_service ORDER BY comune, name",
+        )
+        .fetch_all(pool)
+        .await?;
+        Ok(AllServices { pagopa, io, online })
+    })
+}

@@ -67,7 +67,30 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
     let private_reader = matches!(who, ComuneOnOwn | Assessore | Regione);
     match (method.as_str(), path) {
         // Public pages and reads: what open data would publish.
-        ("GET", "/" | "/comuni" | "/accedi" | "/healthz" | "/export/comuni.csv" | "/grafici/{file}") => ok,
+        (
+            "GET",
+            "/"
+            | "/comuni"
+            | "/accedi"
+            | "/healthz"
+            | "/export/comuni.csv"
+            | "/export/comuni-excel.csv"
+            | "/export/comuni.json"
+            | "/export/comuni.xlsx"
+            | "/grafici/{file}",
+        ) => ok,
+        // Open data: the page, the DCAT-AP_IT catalogue and the read-only API (never private
+        // data: the planted evidence must not show). An unknown API address is a JSON 404.
+        (
+            "GET",
+            "/opendata"
+            | "/opendata/catalogo.rdf"
+            | "/api/v1/province"
+            | "/api/v1/comuni"
+            | "/api/v1/comuni/{codice_istat}"
+            | "/api/v1/openapi.json",
+        ) => ok,
+        ("GET", "/api/v1/{*resto}") => (StatusCode::NOT_FOUND, false),
         (
             "POST",
             "/api/sito"
@@ -78,6 +101,7 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
             | "/api/cruscotto"
             | "/api/grafici"
             | "/api/scelte-filtri"
+            | "/api/dati-aperti"
             | "/api/accesso-oidc",
         ) => ok,
         // A comune's page is public; its private section only for those who may read it.
@@ -172,9 +196,10 @@ fn body_for(path: &str, codice: &str) -> String {
 async fn every_route_for_every_role() {
     let routes = registered_routes();
     assert!(routes.len() >= 20, "routes found: {routes:?}");
-    // State-changing server functions never use GET: none of them does.
+    // State-changing server functions never use GET: none of them does. (`/api/v1/` is the
+    // read-only open-data API, GET only.)
     for (method, path) in &routes {
-        if path.starts_with("/api/") {
+        if path.starts_with("/api/") && !path.starts_with("/api/v1/") {
             assert_eq!(method, Method::POST, "{path} must be POST");
         }
     }
@@ -222,6 +247,8 @@ async fn every_route_for_every_role() {
                 };
                 let uri = path
                     .replace("{codice}", target)
+                    .replace("{codice_istat}", target)
+                    .replace("{*resto}", "sconosciuta")
                     .replace("{file}", "mappa.svg")
                     .replace("{azione}", "nota")
                     .replace("{obiettivo}", "step1_pagopa")

@@ -1,0 +1,27 @@
+//! What the open-data catalogue reads besides the snapshot: when the data last changed.
+
+use chrono::NaiveDate;
+
+use super::{audit::Action, on_db, Db};
+
+/// The day of the last change to the data: the latest entry of the trail that changed something
+/// (downloads are recorded there too but change nothing) or the latest count snapshot, whichever
+/// is later; `None` on an empty database. Two indexed single-row reads (the trail's primary key
+/// backwards, `service_count`'s maximum).
+pub async fn last_change(db: &Db) -> Result<Option<NaiveDate>, sqlx::Error> {
+    let (at, day) = on_db!(db, pool => {
+        let at = sqlx::query_scalar::<_, String>(
+            "SELECT at FROM audit_entry WHERE action <> $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(Action::Download.code())
+        .fetch_optional(pool)
+        .await?;
+        let day = sqlx::query_scalar::<_, Option<String>>("SELECT CAST(MAX(day) AS TEXT) FROM service_count")
+            .fetch_one(pool)
+            .await?;
+        (at, day)
+    });
+    // Both are ISO text: the trail's RFC 3339 time starts with the day.
+    let parse = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok());
+    Ok(parse(at).max(parse(day)))
+}
