@@ -42,6 +42,7 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         r("/export/comuni.json", Method::GET, get(crate::comuni::export::comuni_json)),
         r("/export/comuni.xlsx", Method::GET, get(crate::comuni::export::comuni_xlsx)),
         r("/export/scadenze.csv", Method::GET, get(crate::scadenze::export::scadenze_csv)),
+        r("/export/scadenze-excel.csv", Method::GET, get(crate::scadenze::export::scadenze_excel_csv)),
         r("/grafici/{file}", Method::GET, get(crate::dashboard::server::download_svg)),
         r("/accedi", Method::POST, post(auth::login)),
         r("/esci", Method::POST, post(auth::logout)),

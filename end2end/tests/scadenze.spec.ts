@@ -82,6 +82,17 @@ test.describe("deadlines /scadenze", () => {
       "codice_istat,denominazione,sigla_provincia,stato,giorni,piattaforma,obiettivo," +
         "descrizione_obiettivo,scadenza,ostacoli_aperti,descrizione_ostacoli",
     );
+    // The same rows for Excel with Italian settings.
+    await expect(page.getByRole("link", { name: "In CSV per Excel" })).toHaveAttribute(
+      "href",
+      "/export/scadenze-excel.csv?al=2021-02-15&provincia=TA",
+    );
+    const excel = await page.request.get("/export/scadenze-excel.csv?al=2021-02-15&provincia=TA");
+    const bytes = await excel.body();
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const excelLines = bytes.subarray(3).toString("utf-8").trim().split(/\r?\n/);
+    expect(excelLines).toHaveLength(lines.length);
+    expect(excelLines[0]).toBe(lines[0].replaceAll(",", ";"));
   });
 
   test("a bad date is refused in words and kept in the form", async ({ page }, testInfo) => {

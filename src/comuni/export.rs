@@ -56,6 +56,14 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// A CSV writer in this dialect over `out`, the byte-order mark already written.
+    pub fn writer(self, mut out: Vec<u8>) -> csv::Writer<Vec<u8>> {
+        if self == Dialect::Excel {
+            out.extend_from_slice("\u{feff}".as_bytes());
+        }
+        csv::WriterBuilder::new().delimiter(self.delimiter()).from_writer(out)
+    }
+
     fn delimiter(self) -> u8 {
         match self {
             Dialect::Contract => b',',
@@ -63,7 +71,7 @@ impl Dialect {
         }
     }
 
-    fn date(self, d: Option<chrono::NaiveDate>) -> String {
+    pub fn date(self, d: Option<chrono::NaiveDate>) -> String {
         match (self, d) {
             (_, None) => String::new(),
             (Dialect::Contract, Some(d)) => d.format("%Y-%m-%d").to_string(),
@@ -313,11 +321,7 @@ pub fn write_csv<'a>(
     comuni: impl Iterator<Item = &'a Evaluated>,
     dialect: Dialect,
 ) -> Result<Vec<u8>, csv::Error> {
-    let mut out = Vec::new();
-    if dialect == Dialect::Excel {
-        out.extend_from_slice("\u{feff}".as_bytes());
-    }
-    let mut w = csv::WriterBuilder::new().delimiter(dialect.delimiter()).from_writer(out);
+    let mut w = dialect.writer(Vec::new());
     w.write_record(HEADER)?;
     let (first, last) = (snapshot.first_step_code(), snapshot.last_step_code());
     let yes_no = |b: bool| dialect.yes_no(b);

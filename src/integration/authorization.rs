@@ -121,7 +121,8 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         ("GET", "/profilo") | ("POST", "/api/profilo") => signed_in_only,
         // Overdue objectives with the comuni's blockers: every signed-in role (a comune's user
         // gets its own comuni; `integration::scadenze` checks who sees which rows and blockers).
-        ("GET", "/scadenze" | "/export/scadenze.csv") | ("POST", "/api/scadenze") => signed_in_only,
+        ("GET", "/scadenze" | "/export/scadenze.csv" | "/export/scadenze-excel.csv")
+        | ("POST", "/api/scadenze") => signed_in_only,
         ("GET", "/utenti") | ("POST", "/api/utenti") => region_only(StatusCode::OK, true),
         // Forms, sent empty: the Region's get past authorization to validation (and the users
         // page comes back with its messages).

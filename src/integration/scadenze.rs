@@ -164,6 +164,30 @@ async fn deadlines_with_blockers_csv_and_access() {
         let a = send(&app, get("/export/scadenze.csv?al=2021-02-15&provincia=TA", Some(&regione))).await;
         assert!(csv_rows(&a.body).iter().all(|r| &r[2] == "TA"));
 
+        // For Excel: the same rows, `;`, a byte-order mark, the deadline dd/mm/yyyy.
+        let a = send(&app, get("/export/scadenze-excel.csv?al=2021-02-15", Some(&regione))).await;
+        assert_eq!(a.status, StatusCode::OK, "{backend}: {}", a.body);
+        let disposition = a.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert!(
+            disposition.contains("scadenze-excel-") && disposition.ends_with("2021-02-15.csv\""),
+            "{disposition}"
+        );
+        let text = a.body.strip_prefix('\u{feff}').expect("a UTF-8 byte-order mark first");
+        assert_eq!(text.lines().next().unwrap(), HEADER.join(";"));
+        let excel: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .from_reader(text.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(excel.len(), rows.len(), "{backend}");
+        for (e, c) in excel.iter().zip(&rows) {
+            for (i, (ev, cv)) in e.iter().zip(c.iter()).enumerate() {
+                let expected = if i == col("scadenza") { "28/02/2021" } else { cv };
+                assert_eq!(ev, expected, "{backend}: {}", HEADER[i]);
+            }
+        }
+
         // Assessors read everything, like the Region.
         let assessore = sign_in(&app, ASSESSORE).await;
         assert_eq!(data(&app, &assessore, "query[al]=2021-02-15").await, d, "{backend}");
@@ -190,9 +214,11 @@ async fn deadlines_with_blockers_csv_and_access() {
         assert!(!csv.contains(OPEN) && !csv.contains(&*target));
 
         // The public is asked to sign in, and gets no data.
-        for (uri, is_page) in
-            [("/scadenze?al=2021-02-15", true), ("/export/scadenze.csv?al=2021-02-15", false)]
-        {
+        for (uri, is_page) in [
+            ("/scadenze?al=2021-02-15", true),
+            ("/export/scadenze.csv?al=2021-02-15", false),
+            ("/export/scadenze-excel.csv?al=2021-02-15", false),
+        ] {
             let a = send(&app, get(uri, None)).await;
             assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{backend} {uri}");
             assert!(a.body.contains("Per questa sezione occorre accedere"), "{uri}");

@@ -10,7 +10,7 @@ use axum::{
 };
 
 use super::{ScadenzaRow, ScadenzeData, ScadenzeQuery};
-use crate::{auth::session::RequestAuth, error::AppError, state::AppState};
+use crate::{auth::session::RequestAuth, comuni::export::Dialect, error::AppError, state::AppState};
 
 pub const HEADER: [&str; 11] = [
     "codice_istat",
@@ -26,21 +26,42 @@ pub const HEADER: [&str; 11] = [
     "descrizione_ostacoli",
 ];
 
+/// `GET /export/scadenze.csv`.
 pub async fn scadenze_csv(
     State(state): State<AppState>,
     extensions: Extensions,
     Query(query): Query<ScadenzeQuery>,
 ) -> Result<Response, AppError> {
+    csv_export(state, extensions, query, Dialect::Contract).await
+}
+
+/// `GET /export/scadenze-excel.csv`: the same rows for Excel with Italian settings (`;`, BOM,
+/// dates dd/mm/yyyy), as `/export/comuni-excel.csv`.
+pub async fn scadenze_excel_csv(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    Query(query): Query<ScadenzeQuery>,
+) -> Result<Response, AppError> {
+    csv_export(state, extensions, query, Dialect::Excel).await
+}
+
+async fn csv_export(
+    state: AppState,
+    extensions: Extensions,
+    query: ScadenzeQuery,
+    dialect: Dialect,
+) -> Result<Response, AppError> {
     let viewer = extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone());
     let user = viewer.ok_or_else(AppError::sign_in_required)?;
     let data = super::server::ssr::scadenze(&state, &user, &query).await?;
-    let body = write_csv(&data).map_err(|e| {
+    let body = write_csv(&data, dialect).map_err(|e| {
         tracing::error!(error = %e, "CSV export of the deadlines failed");
         AppError::Internal
     })?;
     // Demo data says so in the file name, as `/export/comuni.csv` does.
     let filename = format!(
-        "scadenze-{}{}{}.csv",
+        "scadenze-{}{}{}{}.csv",
+        if dialect == Dialect::Excel { "excel-" } else { "" },
         if data.demo { "dati-dimostrativi-" } else { "" },
         data.provincia.as_deref().map(|p| format!("{p}-")).unwrap_or_default(),
         data.as_of.format("%Y-%m-%d")
@@ -57,8 +78,8 @@ pub async fn scadenze_csv(
 
 /// The rows of `data` in the export's format. `ostacoli_aperti` counts the comune's open
 /// blockers; `descrizione_ostacoli` lists them as `categoria: testo`, separated by ` | `.
-pub fn write_csv(data: &ScadenzeData) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+pub fn write_csv(data: &ScadenzeData, dialect: Dialect) -> Result<Vec<u8>, csv::Error> {
+    let mut w = dialect.writer(Vec::new());
     w.write_record(HEADER)?;
     let rows: Vec<&ScadenzaRow> = data.overdue.iter().chain(&data.due_soon).collect();
     for r in rows {
@@ -77,7 +98,7 @@ pub fn write_csv(data: &ScadenzeData) -> Result<Vec<u8>, csv::Error> {
             r.platform_code.clone(),
             r.objective_code.clone(),
             r.description.clone(),
-            r.deadline.format("%Y-%m-%d").to_string(),
+            dialect.date(Some(r.deadline)),
             r.blockers.len().to_string(),
             blockers,
         ])?;

@@ -98,6 +98,7 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
         provincia: PROVINCE.iter().map(|(s, _)| *s).find(|s| Some(*s) == d.provincia.as_deref()),
     };
     let export_href = format!("/export/scadenze.csv?{}", valid.query());
+    let excel_href = format!("/export/scadenze-excel.csv?{}", valid.query());
     let province_name = d
         .provincia
         .as_deref()
@@ -118,6 +119,10 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
         <p>
             <a href=export_href class="btn btn-outline-primary" download="">
                 "Scarica le scadenze in CSV"
+            </a>
+            " "
+            <a href=excel_href class="btn btn-outline-primary" download="">
+                "In CSV per Excel"
             </a>
         </p>
         <section aria-labelledby="scaduti">
