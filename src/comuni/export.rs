@@ -180,11 +180,10 @@ pub async fn export(
     let codes = selected(&snapshot, filter, vista)?;
     let valid = filter.validate()?;
     let comuni = codes.len();
-    let failed = |what: &'static str| {
-        move |e: String| {
-            tracing::error!(error = %e, "{what} export failed");
-            AppError::Internal
-        }
+    // The cause goes to the log; the person gets the fixed sentence of `AppError::Internal`.
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "{what} export failed");
+        AppError::Internal
     };
     let (filename, content_type, bytes) = match format {
         ExportFormat::Csv | ExportFormat::CsvExcel => {
@@ -194,7 +193,7 @@ pub async fn export(
                 (Dialect::Excel, "comuni-excel")
             };
             let rows = codes.iter().filter_map(|c| snapshot.find(c));
-            let bytes = write_csv(&snapshot, rows, dialect).map_err(|e| failed("CSV")(e.to_string()))?;
+            let bytes = write_csv(&snapshot, rows, dialect).map_err(|e| failed("CSV", &e))?;
             (file_name(&snapshot, stem, "csv"), "text/csv; charset=utf-8", bytes)
         }
         ExportFormat::Json => {
@@ -208,7 +207,7 @@ pub async fn export(
                 totale: comuni.len(),
                 comuni,
             };
-            let bytes = serde_json::to_vec_pretty(&body).map_err(|e| failed("JSON")(e.to_string()))?;
+            let bytes = serde_json::to_vec_pretty(&body).map_err(|e| failed("JSON", &e))?;
             (file_name(&snapshot, "comuni", "json"), "application/json", bytes)
         }
         ExportFormat::Xlsx => {
@@ -245,8 +244,8 @@ pub async fn export(
                 super::xlsx::workbook(&contents)
             })
             .await
-            .map_err(|e| failed("XLSX")(e.to_string()))?
-            .map_err(|e| failed("XLSX")(e.to_string()))?;
+            .map_err(|e| failed("XLSX", &e))?
+            .map_err(|e| failed("XLSX", &e))?;
             (filename, XLSX_TYPE, bytes)
         }
     };
