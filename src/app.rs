@@ -14,6 +14,7 @@ use crate::{
     dashboard::ui::DashboardPage,
     error::AppError,
     evidence::ui::{EvidencePageView, EvidenceQueuePage},
+    imports::ui::ImportsPage,
     opendata::ui::OpenDataPageView,
     scadenze::ui::ScadenzePage,
     site::ui::{AccessibilityPage, FeedbackPage, FeedbackReceivedPage, LegalNotesPage, PrivacyPage},
@@ -85,6 +86,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/comuni/:codice/evidenze") view=EvidencePageView ssr=SsrMode::Async />
                     <Route path=path!("/evidenze") view=EvidenceQueuePage ssr=SsrMode::Async />
                     <Route path=path!("/scadenze") view=ScadenzePage ssr=SsrMode::Async />
+                    <Route path=path!("/importazioni") view=ImportsPage ssr=SsrMode::Async />
+                    <Route path=path!("/importazioni/:id") view=ImportsPage ssr=SsrMode::Async />
                     <Route path=path!("/opendata") view=OpenDataPageView ssr=SsrMode::Async />
                     <Route path=path!("/accedi") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/profilo") view=ProfilePage ssr=SsrMode::Async />
@@ -209,13 +212,24 @@ fn MainNav() -> impl IntoView {
                                 user.await
                                     .ok()
                                     .flatten()
-                                    .map(|_| {
+                                    .map(|u| {
+                                        let region = u.role == crate::auth::Role::Regione;
                                         view! {
                                             <li class="nav-item">
                                                 <A href="/scadenze" attr:class="nav-link">
                                                     "Scadenze"
                                                 </A>
                                             </li>
+                                            {region
+                                                .then(|| {
+                                                    view! {
+                                                        <li class="nav-item">
+                                                            <A href="/importazioni" attr:class="nav-link">
+                                                                "Importazioni"
+                                                            </A>
+                                                        </li>
+                                                    }
+                                                })}
                                         }
                                     })
                             })}

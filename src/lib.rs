@@ -2,7 +2,7 @@
 //! comune by comune.
 //!
 //! Feature folders hold their types, server functions and views (`dashboard`, `comuni`,
-//! `scadenze`, `workspace`, `evidence`, `auth`, `site`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
+//! `scadenze`, `workspace`, `evidence`, `imports`, `opendata`, `auth`, `site`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
 
 #![recursion_limit = "256"]
 
@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod error;
 pub mod evidence;
 pub mod format;
+pub mod imports;
 pub mod opendata;
 pub mod rules;
 pub mod scadenze;

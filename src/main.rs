@@ -44,6 +44,9 @@ enum Command {
     Audit(AuditCommand),
     /// Export the comuni (with filters) as CSV, CSV for Excel, XLSX or JSON, as `/comuni` does.
     Export(traguardi::comuni::cli::ExportArgs),
+    /// Import a CSV or XLSX of adhesions, services or count snapshots (dry run with --dry-run);
+    /// exits non-zero when the file has problems.
+    Import(traguardi::imports::cli::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -118,6 +121,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 eprintln!("{said}");
             }
             Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Import(args) => {
+            let (text, clean) = traguardi::imports::cli::run(&db, args).await?;
+            print!("{text}");
+            Ok(if clean { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
         }
         Command::Audit(AuditCommand::Verify) => {
             let v = traguardi::data::audit::verify(&db).await?;

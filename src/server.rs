@@ -55,6 +55,10 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         r("/comuni/{codice}/evidenze/{obiettivo}", Method::POST, post(crate::evidence::upload::upload)),
         r("/evidenze/{id}/esame", Method::POST, post(crate::evidence::routes::review)),
         r("/evidenze/{id}/file", Method::GET, get(crate::evidence::routes::download)),
+        r("/importazioni", Method::POST, post(crate::imports::routes::upload)),
+        r("/importazioni/{id}/conferma", Method::POST, post(crate::imports::routes::confirm)),
+        r("/importazioni/{id}/file", Method::GET, get(crate::imports::routes::download)),
+        r("/importazioni/modelli/{file}", Method::GET, get(crate::imports::routes::template)),
         // Open data: the read-only API (any origin may read it) and the DCAT-AP_IT catalogue.
         r("/api/v1/province", Method::GET, get(api::get_province).layer(cors())),
         r("/api/v1/comuni", Method::GET, get(api::get_comuni).layer(cors())),

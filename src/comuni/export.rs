@@ -109,7 +109,8 @@ pub fn file_name(snapshot: &Snapshot, stem: &str, extension: &str) -> String {
     )
 }
 
-fn attachment(content_type: &str, filename: &str, body: Vec<u8>) -> Response {
+/// A download: its type, its (ASCII, quote-free) file name, its bytes.
+pub fn attachment(content_type: &str, filename: &str, body: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),

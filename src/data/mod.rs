@@ -20,6 +20,7 @@ pub mod blockers;
 pub mod evidence;
 pub mod facts;
 pub mod feedback;
+pub mod imports;
 pub mod opendata;
 pub mod programme;
 pub mod registry;

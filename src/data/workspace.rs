@@ -294,7 +294,13 @@ pub trait Ops {
         v: &ServiceValues,
         reason: Option<String>,
     ) -> Result<(), WriteError>;
-    async fn set_count_in(&mut self, actor: &str, comune: &str, v: &CountValues) -> Result<(), WriteError>;
+    async fn set_count_in(
+        &mut self,
+        actor: &str,
+        comune: &str,
+        v: &CountValues,
+        reason: Option<String>,
+    ) -> Result<(), WriteError>;
     #[allow(clippy::too_many_arguments)]
     async fn set_verification_in(
         &mut self,
@@ -690,7 +696,13 @@ macro_rules! impl_ops {
                 Ok(())
             }
 
-            async fn set_count_in(&mut self, actor: &str, comune: &str, v: &CountValues) -> Result<(), WriteError> {
+            async fn set_count_in(
+                &mut self,
+                actor: &str,
+                comune: &str,
+                v: &CountValues,
+                reason: Option<String>,
+            ) -> Result<(), WriteError> {
                 let before: Option<i64> = sqlx::query_scalar(
                     "SELECT active FROM service_count WHERE comune = $1 AND platform = $2 AND day = $3",
                 )
@@ -717,6 +729,7 @@ macro_rules! impl_ops {
                     if before.is_some() { Action::Update } else { Action::Create },
                 );
                 e.changes = diff(vec![("attivi", before.map(|n| n.to_string()), Some(v.active.to_string()))]);
+                e.reason = reason;
                 self.append(&e).await?;
                 Ok(())
             }

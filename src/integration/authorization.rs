@@ -175,6 +175,13 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         },
         // Review, sent empty: the Region gets the evidence page back with the messages.
         ("POST", "/evidenze/{id}/esame") => region_only(StatusCode::BAD_REQUEST, true),
+        // Imports are the Region's: the page; a report, a file, a confirmation or a template
+        // that does not exist (the ids here are evidence ids, no import has them); an upload
+        // sent as an empty (not multipart) form comes back refused with the page.
+        ("GET", "/importazioni") | ("POST", "/api/importazioni") => region_only(StatusCode::OK, false),
+        ("GET", "/importazioni/{id}" | "/importazioni/{id}/file" | "/importazioni/modelli/{file}")
+        | ("POST", "/importazioni/{id}/conferma") => region_only(StatusCode::NOT_FOUND, false),
+        ("POST", "/importazioni") => region_only(StatusCode::BAD_REQUEST, false),
         _ => panic!("no expectation for {method} {path}: add it to the authorization matrix"),
     }
 }

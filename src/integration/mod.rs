@@ -13,6 +13,7 @@ mod demo_figures;
 mod evidence;
 mod exports;
 mod http;
+mod imports;
 mod oidc;
 mod opendata;
 mod scadenze;

@@ -108,6 +108,10 @@ pub struct Context {
     /// No service is recorded as activated before the programme began (the fund counts what
     /// a comune did for it; an older service is recorded from the start date).
     pub programme_start: NaiveDate,
+    /// Imports carry the platforms' history (a pagoPA service on since 2018), which the rules
+    /// need to tell a service already on from one activated during the programme: with
+    /// `Some(day)`, service dates may go back to `day` instead of the programme's start.
+    pub history_from: Option<NaiveDate>,
     /// Nothing is recorded as happened in the future.
     pub today: NaiveDate,
     /// The pagoPA taxonomy codes known to the database.
@@ -267,9 +271,23 @@ fn date_field(c: &mut Check, f: &Fields, name: &str, ctx: &Context) -> Option<Na
     }
 }
 
-/// A date that may not precede the programme's start.
+/// A date that may not precede the programme's start (or, for imports, `history_from`).
 fn service_date(c: &mut Check, f: &Fields, name: &str, ctx: &Context) -> Option<NaiveDate> {
     let d = date_field(c, f, name, ctx)?;
+    if let Some(from) = ctx.history_from {
+        if d < from {
+            c.fail(
+                name,
+                format!(
+                    "La data {} non è plausibile: le piattaforme nazionali sono registrate dal {} in poi.",
+                    crate::format::date(d),
+                    crate::format::date(from)
+                ),
+            );
+            return None;
+        }
+        return Some(d);
+    }
     if d < ctx.programme_start {
         c.fail(
             name,

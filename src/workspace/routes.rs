@@ -166,6 +166,7 @@ async fn save(
     let programme = snapshot.programme.code.clone();
     let ctx = Context {
         programme_start: snapshot.programme.start,
+        history_from: None,
         today: crate::evaluation::today(),
         taxonomy: crate::data::workspace::taxonomy_codes(&state.db).await.map_err(AppError::from)?,
         objectives: snapshot.programme.objectives.iter().map(|o| o.code.clone()).collect(),
@@ -193,7 +194,7 @@ async fn save(
         }
         "conteggio" => {
             let v = validate_count(f, &ctx)?;
-            write_tx!(db, tx => tx.set_count_in(&actor, codice, &v).await?)?;
+            write_tx!(db, tx => tx.set_count_in(&actor, codice, &v, None).await?)?;
         }
         "verifica" => {
             let v = validate_verification(f, &ctx)?;

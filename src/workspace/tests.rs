@@ -7,6 +7,7 @@ use super::*;
 fn ctx() -> Context {
     Context {
         programme_start: NaiveDate::from_ymd_opt(2020, 12, 15).unwrap(),
+        history_from: None,
         today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
         taxonomy: vec!["9/0101100IM/".into(), "9/0101101IM/".into()],
         objectives: vec!["step1_pagopa".into(), "final_io".into()],

@@ -1,0 +1,142 @@
+import type { Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import {
+  test,
+  expect,
+  expectHydrationState,
+  expectPageShell,
+  withScriptablePage,
+  visit,
+  signIn,
+  DEMO_COMUNE,
+  DEMO_REGIONE,
+} from "./helpers";
+
+// Imports: the Region uploads a CSV with a mistake and sees the problem by row and column with
+// nothing changed, then a clean file, reads what would change, applies it and finds the change
+// on the comune's page. The plain multipart form works the same with JavaScript on and off.
+//
+// Each project adds a SPID/CIE service of its own name to a comune that did not adhere (the
+// first in the API's list, Bari excepted: the workspace tests use it), so no headline figure
+// and no other test's comune changes.
+
+async function nonAdherent(request: import("@playwright/test").APIRequestContext) {
+  const answer = await request.get("/api/v1/comuni?adesione=non_aderente&per_pagina=5");
+  expect(answer.status()).toBe(200);
+  const comuni: { codice_istat: string; denominazione: string }[] = (await answer.json()).comuni;
+  const c = comuni.find((x) => x.codice_istat !== "072006");
+  if (!c) throw new Error("the demo data has non-adherent comuni");
+  return c;
+}
+
+test.describe("imports /importazioni", () => {
+  test("the public and comuni cannot import", async ({ page }, testInfo) => {
+    expect((await visit(page, "/importazioni", testInfo)).status()).toBe(401);
+    await signIn(page, testInfo, DEMO_COMUNE);
+    await expect(page).toHaveURL(/\/profilo$/);
+    const nav = page.getByRole("navigation", { name: "Sezioni principali" });
+    await expect(nav.getByRole("link", { name: "Importazioni" })).toHaveCount(0);
+    const response = await visit(page, "/importazioni", testInfo);
+    expect(response.status()).toBe(403);
+    await expect(page.getByRole("alert")).toContainText("Solo i referenti della Regione possono importare dati.");
+  });
+
+  test("a file with a mistake is reported, a clean one is applied", async ({ page }, testInfo) => {
+    const comune = await nonAdherent(page.request);
+    const service = `Prova importazione ${testInfo.project.name}`;
+    await signIn(page, testInfo, DEMO_REGIONE);
+    await expect(page).toHaveURL(/\/profilo$/);
+    const nav = page.getByRole("navigation", { name: "Sezioni principali" });
+    await nav.getByRole("link", { name: "Importazioni" }).click();
+    await expect(page).toHaveURL(/\/importazioni$/);
+    await expectHydrationState(page, testInfo);
+    await expectPageShell(page);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Importazioni");
+
+    // The code without its leading zero, as Excel leaves it, and a misspelt name.
+    const code = comune.codice_istat.replace(/^0+/, "");
+    const bad = `codice_istat;denominazione;piattaforma;codice;nome;spid_dal\n${code};Nessunluogo;spid_cie;;${service};01/03/2021\n`;
+    await page.getByLabel("File CSV o XLSX (obbligatorio)").setInputFiles({
+      name: "servizi.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(bad),
+    });
+    await page.getByRole("button", { name: "Prova l'importazione" }).click();
+    await expect(page).toHaveURL(/\/importazioni\/\d+$/);
+    await expectHydrationState(page, testInfo);
+    await expect(page.getByRole("alert")).toContainText("Il file non può essere importato: 1 problema");
+    const problems = page.getByRole("table", { name: "1 problema nel file" });
+    await expect(problems.getByRole("row").nth(1)).toContainText(
+      `denominazione Il nome «Nessunluogo» non corrisponde al codice ${comune.codice_istat}, che è ${comune.denominazione}.`,
+    );
+    await expect(page.getByRole("button", { name: /Applica l'importazione/ })).toHaveCount(0);
+
+    await page.getByRole("link", { name: "Carica un altro file" }).click();
+    await expect(page).toHaveURL(/\/importazioni$/);
+    const good = bad.replace("Nessunluogo", comune.denominazione.toUpperCase());
+    await page.getByLabel("File CSV o XLSX (obbligatorio)").setInputFiles({
+      name: "servizi.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(good),
+    });
+    await page.getByRole("button", { name: "Prova l'importazione" }).click();
+    await expect(page).toHaveURL(/\/importazioni\/\d+$/);
+    await expectHydrationState(page, testInfo);
+    await expect(page.getByText("Esito: 1 aggiunto, 0 modificati, 0 invariati.")).toBeVisible();
+    const changes = page.getByRole("table", { name: "Record aggiunti o modificati" });
+    await expect(changes.getByRole("row").nth(1)).toContainText(`SPID/CIE «${service}»`);
+    await expect(changes.getByRole("row").nth(1)).toContainText("Aggiunto");
+    await page.getByRole("button", { name: "Applica l'importazione (1 modifica)" }).click();
+    await expect(page).toHaveURL(/\/importazioni\/\d+\?applicata=1$/);
+    await expect(page.getByRole("status").filter({ hasText: "Importazione applicata" })).toBeVisible();
+    await expect(page.getByRole("button", { name: /Applica l'importazione/ })).toHaveCount(0);
+
+    // The service is on the comune's page, and the trail names the import.
+    await visit(page, `/comuni/${comune.codice_istat}`, testInfo);
+    await expect(page.getByText(service)).toBeVisible();
+    await visit(page, `/comuni/${comune.codice_istat}/registro`, testInfo);
+    await expect(page.getByText(/Importazione n\. \d+ \(servizi\.csv\)/).first()).toBeVisible();
+  });
+
+  test("the import page, a refused upload and a report with problems pass axe", async ({
+    page,
+    browser,
+    baseURL,
+  }, testInfo) => {
+    const audit = async (target: Page, what: string) => {
+      const results = await new AxeBuilder({ page: target })
+        .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+        .analyze();
+      const violations = results.violations.map(
+        (v) => `${v.id} [${v.impact}] ${v.help}: ` + v.nodes.map((n) => JSON.stringify(n.target)).join(", "),
+      );
+      expect(violations, `axe violations on ${what}:\n${violations.join("\n")}`).toEqual([]);
+    };
+    await withScriptablePage(page, browser, baseURL, testInfo, async (target) => {
+      await signIn(target, testInfo, DEMO_REGIONE);
+      await expect(target).toHaveURL(/\/profilo$/);
+      await visit(target, "/importazioni", testInfo);
+      await audit(target, "the import page");
+      // A file that is no spreadsheet: refused with the reason next to the field.
+      await target.getByLabel("File CSV o XLSX (obbligatorio)").setInputFiles({
+        name: "vecchio.xls",
+        mimeType: "application/vnd.ms-excel",
+        buffer: Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 1, 2, 3]),
+      });
+      await target.getByRole("button", { name: "Prova l'importazione" }).click();
+      await expect(target.getByRole("alert").first()).toContainText("Il file non è stato caricato.");
+      await expect(target.getByText("Errore: Questo formato non è letto")).toBeVisible();
+      await audit(target, "a refused upload");
+      // A report with a problem and a change.
+      await target.getByLabel("File CSV o XLSX (obbligatorio)").setInputFiles({
+        name: "adesioni.csv",
+        mimeType: "text/csv",
+        buffer: Buffer.from("codice_istat;adesione;data_adesione\n99999;aderente;30/10/2020\n"),
+      });
+      await target.getByRole("button", { name: "Prova l'importazione" }).click();
+      await expect(target).toHaveURL(/\/importazioni\/\d+$/);
+      await expect(target.getByRole("alert")).toContainText("Il file non può essere importato");
+      await audit(target, "a report with problems");
+    });
+  });
+});

@@ -1,0 +1,292 @@
+//! Imports: what an import may touch, loaded in six set-based queries whatever the number of
+//! comuni; the uploaded files (`import_batch`); applying a plan in one transaction through the
+//! workspace's own writes, so each changed record gets the same trail entry a form would give
+//! it, with the batch named as the reason.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+
+use super::{
+    on_db,
+    workspace::{write_tx, IoRow, OnlineRow, WriteError},
+    Db,
+};
+use crate::{
+    imports::{
+        plan::{fold, Current, Op, Stored},
+        Batch, BatchStatus, Report,
+    },
+    rules::{AdhesionStatus, Platform},
+    workspace::{AdhesionValues, IoValues, OnlineValues, PagoPaValues},
+};
+
+#[derive(sqlx::FromRow)]
+struct AdhesionKeyed {
+    comune: String,
+    status: String,
+    adhesion_date: Option<NaiveDate>,
+    version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PagoPaKeyed {
+    comune: String,
+    id: i64,
+    taxonomy_code: String,
+    applicable: bool,
+    active_since: Option<NaiveDate>,
+    deactivated_on: Option<NaiveDate>,
+    on_mypay: bool,
+    version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct IoKeyed {
+    comune: String,
+    #[sqlx(flatten)]
+    row: IoRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct OnlineKeyed {
+    comune: String,
+    #[sqlx(flatten)]
+    row: OnlineRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct CountKeyed {
+    comune: String,
+    platform: String,
+    day: NaiveDate,
+    active: i64,
+}
+
+/// Everything a dry run compares against, for one programme.
+pub async fn current(db: &Db, programme: &str) -> Result<Current, sqlx::Error> {
+    on_db!(db, pool => {
+        let names: Vec<(String, String)> =
+            sqlx::query_as("SELECT codice_istat, denominazione FROM comune").fetch_all(pool).await?;
+        let adhesions: Vec<AdhesionKeyed> = sqlx::query_as(
+            "SELECT comune, status, adhesion_date, version FROM adhesion WHERE programme = $1",
+        )
+        .bind(programme)
+        .fetch_all(pool)
+        .await?;
+        let pagopa: Vec<PagoPaKeyed> = sqlx::query_as(
+            "SELECT comune, id, taxonomy_code, applicable, active_since, deactivated_on, on_mypay, version \
+             FROM pagopa_service",
+        )
+        .fetch_all(pool)
+        .await?;
+        let io: Vec<IoKeyed> = sqlx::query_as(
+            "SELECT comune, id, service_id, name, published_since, withdrawn_on, version FROM io_service",
+        )
+        .fetch_all(pool)
+        .await?;
+        // Oldest first: when a comune has two services of the same name, the first is the one updated.
+        let online: Vec<OnlineKeyed> = sqlx::query_as(
+            "SELECT comune, id, name, spid_since, cie_since, version FROM online_service ORDER BY id DESC",
+        )
+        .fetch_all(pool)
+        .await?;
+        let counts: Vec<CountKeyed> =
+            sqlx::query_as("SELECT comune, platform, day, active FROM service_count").fetch_all(pool).await?;
+        Ok(Current {
+            names: names.into_iter().collect(),
+            adhesions: adhesions
+                .into_iter()
+                .filter_map(|a| {
+                    let status = AdhesionStatus::from_code(&a.status)?;
+                    Some((a.comune, (AdhesionValues { status, date: a.adhesion_date }, a.version)))
+                })
+                .collect(),
+            pagopa: pagopa
+                .into_iter()
+                .map(|s| {
+                    let values = PagoPaValues {
+                        taxonomy_code: s.taxonomy_code.clone(),
+                        applicable: s.applicable,
+                        active_since: s.active_since,
+                        deactivated_on: s.deactivated_on,
+                        on_mypay: s.on_mypay,
+                    };
+                    ((s.comune, s.taxonomy_code), Stored { id: s.id, version: s.version, values })
+                })
+                .collect(),
+            io: io
+                .into_iter()
+                .map(|IoKeyed { comune, row: r }| {
+                    let values = IoValues {
+                        service_id: r.service_id.clone(),
+                        name: r.name,
+                        published_since: r.published_since,
+                        withdrawn_on: r.withdrawn_on,
+                    };
+                    ((comune, r.service_id), Stored { id: r.id, version: r.version, values })
+                })
+                .collect(),
+            online: online
+                .into_iter()
+                .map(|OnlineKeyed { comune, row: r }| {
+                    let key = (comune, fold(&r.name));
+                    let values = OnlineValues { name: r.name, spid_since: r.spid_since, cie_since: r.cie_since };
+                    (key, Stored { id: r.id, version: r.version, values })
+                })
+                .collect::<HashMap<_, _>>(),
+            counts: counts
+                .into_iter()
+                .filter_map(|c| Some(((c.comune, Platform::from_code(&c.platform)?, c.day), c.active)))
+                .collect(),
+        })
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    id: i64,
+    file_name: String,
+    sha256: String,
+    size_bytes: i64,
+    uploaded_by: String,
+    uploaded_at: String,
+    status: String,
+    applied_at: Option<String>,
+}
+
+const BATCH_COLUMNS: &str = "id, file_name, sha256, size_bytes, uploaded_by, uploaded_at, status, applied_at";
+
+/// `2026-11-27T10:15:00Z` as the page shows it: `27/11/2026 10:15 (UTC)`.
+fn when(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.format("%d/%m/%Y %H:%M (UTC)").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+impl From<BatchRow> for Batch {
+    fn from(r: BatchRow) -> Batch {
+        Batch {
+            id: r.id,
+            file_name: r.file_name,
+            size_bytes: r.size_bytes,
+            sha256: r.sha256,
+            uploaded_by: r.uploaded_by,
+            uploaded_at: when(&r.uploaded_at),
+            status: BatchStatus::from_code(&r.status).unwrap_or(BatchStatus::InProva),
+            applied_at: r.applied_at.as_deref().map(when),
+        }
+    }
+}
+
+/// Keeps an uploaded file (a dry run changes nothing else: no data version, no trail entry).
+pub async fn store(db: &Db, actor: &str, file_name: &str, bytes: &[u8]) -> Result<i64, sqlx::Error> {
+    let sha = format!("{:x}", Sha256::digest(bytes));
+    on_db!(db, pool => {
+        sqlx::query_scalar(
+            "INSERT INTO import_batch (file_name, sha256, size_bytes, content, uploaded_by, uploaded_at, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'in_prova') RETURNING id",
+        )
+        .bind(file_name)
+        .bind(&sha)
+        .bind(bytes.len() as i64)
+        .bind(bytes)
+        .bind(actor)
+        .bind(super::audit::now_rfc3339())
+        .fetch_one(pool)
+        .await
+    })
+}
+
+/// The most recent uploads, newest first.
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Batch>, sqlx::Error> {
+    on_db!(db, pool => {
+        let rows: Vec<BatchRow> =
+            sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM import_batch ORDER BY id DESC LIMIT $1"))
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+        Ok(rows.into_iter().map(Batch::from).collect())
+    })
+}
+
+/// One upload: its description, its bytes and, once applied, the report it was applied with.
+pub async fn get(db: &Db, id: i64) -> Result<Option<(Batch, Vec<u8>, Option<Report>)>, sqlx::Error> {
+    on_db!(db, pool => {
+        let row: Option<BatchRow> =
+            sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM import_batch WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+        let Some(row) = row else { return Ok(None) };
+        let (content, report): (Vec<u8>, Option<String>) =
+            sqlx::query_as("SELECT content, report FROM import_batch WHERE id = $1").bind(id).fetch_one(pool).await?;
+        let report = report.and_then(|r| serde_json::from_str(&r).ok());
+        Ok(Some((Batch::from(row), content, report)))
+    })
+}
+
+/// Applies `ops` of batch `id` in one transaction: every write through the workspace's own
+/// operations (each appends its trail entry, the batch named as the reason), then the batch is
+/// marked applied with its report. A record changed since the dry run is a
+/// [`WriteError::Conflict`] and nothing is written; so is a batch already applied.
+pub async fn apply(
+    db: &Db,
+    actor: &str,
+    programme: &str,
+    id: i64,
+    file_name: &str,
+    ops: &[Op],
+    report: &Report,
+) -> Result<(), WriteError> {
+    let reason = format!("Importazione n. {id} ({file_name})");
+    let report =
+        serde_json::to_string(report).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
+    if ops.is_empty() {
+        // Nothing changes: the batch is marked, the data version (and every cache) stays.
+        let marked = on_db!(db, pool => sqlx::query(
+            "UPDATE import_batch SET status = 'applicata', applied_at = $1, report = $2 \
+             WHERE id = $3 AND status = 'in_prova'",
+        )
+        .bind(super::audit::now_rfc3339())
+        .bind(&report)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        return if marked == 1 { Ok(()) } else { Err(WriteError::Conflict) };
+    }
+    write_tx!(db, tx => {
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM import_batch WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        match status.as_deref() {
+            None => return Err(WriteError::NotFound),
+            Some("in_prova") => {}
+            Some(_) => return Err(WriteError::Conflict),
+        }
+        for op in ops {
+            let why = Some(reason.clone());
+            match op {
+                Op::Adhesion { comune, values, version } => {
+                    tx.set_adhesion_in(actor, programme, comune, values, *version, why).await?
+                }
+                Op::AddService { comune, values } => {
+                    tx.add_service_in(actor, comune, values, why).await?;
+                }
+                Op::UpdateService { comune, id, version, values } => {
+                    tx.update_service_in(actor, comune, *id, *version, values, why).await?
+                }
+                Op::Count { comune, values } => tx.set_count_in(actor, comune, values, why).await?,
+            }
+        }
+        sqlx::query("UPDATE import_batch SET status = 'applicata', applied_at = $1, report = $2 WHERE id = $3")
+            .bind(super::audit::now_rfc3339())
+            .bind(&report)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    })
+}

@@ -1,0 +1,296 @@
+//! The import rules over data: reading, normalising and planning, without a database.
+
+use chrono::NaiveDate;
+
+use super::{
+    plan::{
+        adhesion_status, count_text, date_text, fold, istat_code, plan, platform, yes_no, Current, Op, Stored,
+    },
+    table::{decode, header_name, read, sniff_delimiter, FileType},
+    Kind, Outcome,
+};
+use crate::{
+    rules::{AdhesionStatus, Platform},
+    workspace::{AdhesionValues, Context, PagoPaValues},
+};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn ctx() -> Context {
+    Context {
+        programme_start: day(2020, 12, 15),
+        history_from: Some(day(2012, 1, 1)),
+        today: day(2026, 11, 27),
+        taxonomy: vec!["9/0101100IM/".into(), "9/0301109SP/".into()],
+        objectives: vec![],
+    }
+}
+
+/// Bari with an adhesion and a pagoPA service; Bitonto with nothing; a count of Bari's.
+fn current() -> Current {
+    let mut c = Current::default();
+    c.names.insert("072006".into(), "Bari".into());
+    c.names.insert("072011".into(), "Bitonto".into());
+    c.names.insert("071020".into(), "Foggia".into());
+    c.adhesions.insert(
+        "072006".into(),
+        (AdhesionValues { status: AdhesionStatus::Aderente, date: Some(day(2020, 10, 30)) }, 3),
+    );
+    c.pagopa.insert(
+        ("072006".into(), "9/0101100IM/".into()),
+        Stored {
+            id: 7,
+            version: 2,
+            values: PagoPaValues {
+                taxonomy_code: "9/0101100IM/".into(),
+                applicable: true,
+                active_since: Some(day(2021, 1, 15)),
+                deactivated_on: None,
+                on_mypay: true,
+            },
+        },
+    );
+    c.counts.insert(("072006".into(), Platform::PagoPa, day(2021, 2, 28)), 12);
+    c
+}
+
+fn dry(csv: &str) -> super::plan::Plan {
+    let (_, tables) = read("prova.csv", csv.as_bytes()).expect("readable");
+    plan(&tables, &current(), &ctx())
+}
+
+fn only_problem(csv: &str) -> super::Problem {
+    let p = dry(csv);
+    assert_eq!(p.report.problems.len(), 1, "{:#?}", p.report.problems);
+    assert!(p.ops.is_empty(), "a file with problems plans no write");
+    assert!(!p.report.can_apply());
+    p.report.problems[0].clone()
+}
+
+#[test]
+fn istat_codes_get_back_their_leading_zeros() {
+    assert_eq!(istat_code("72006").unwrap(), "072006");
+    assert_eq!(istat_code(" 072006 ").unwrap(), "072006");
+    assert_eq!(istat_code("110001").unwrap(), "110001");
+    assert!(istat_code("").unwrap_err().contains("Manca"));
+    assert!(istat_code("7200A").unwrap_err().contains("non valido"));
+    assert!(istat_code("1234567").unwrap_err().contains("6 cifre"));
+}
+
+#[test]
+fn yes_and_no_as_people_write_them() {
+    for y in ["Sì", "si", "SI", "sì", "S", "vero", "TRUE", "1", "x"] {
+        assert_eq!(yes_no(y), Ok(true), "{y}");
+    }
+    for n in ["", "No", "NO", "n", "falso", "false", "0"] {
+        assert_eq!(yes_no(n), Ok(false), "{n}");
+    }
+    assert!(yes_no("forse").unwrap_err().contains("sì o no"));
+}
+
+#[test]
+fn platforms_and_statuses_by_code_or_label() {
+    assert_eq!(platform("pagoPA"), Ok(Platform::PagoPa));
+    assert_eq!(platform("App IO"), Ok(Platform::AppIo));
+    assert_eq!(platform("io"), Ok(Platform::AppIo));
+    assert_eq!(platform("SPID/CIE"), Ok(Platform::SpidCie));
+    assert_eq!(platform("spid_cie"), Ok(Platform::SpidCie));
+    assert!(platform("fax").is_err());
+    assert_eq!(adhesion_status("Aderente in ritardo"), Ok(AdhesionStatus::AderenteInRitardo));
+    assert_eq!(adhesion_status("aderente_in_ritardo"), Ok(AdhesionStatus::AderenteInRitardo));
+    assert_eq!(adhesion_status("NON ADERENTE"), Ok(AdhesionStatus::NonAderente));
+    assert_eq!(adhesion_status("Rinuncia"), Ok(AdhesionStatus::Rinuncia));
+    assert!(adhesion_status("forse").unwrap_err().contains("sconosciuto"));
+}
+
+#[test]
+fn dates_and_counts_as_spreadsheets_write_them() {
+    assert_eq!(date_text("28-02-2021"), "2021-02-28");
+    assert_eq!(date_text("28.02.2021"), "2021-02-28");
+    assert_eq!(date_text("28/02/2021"), "28/02/2021");
+    assert_eq!(date_text("2021-02-28"), "2021-02-28");
+    assert_eq!(date_text("31/02/2021"), "31/02/2021", "not a date: left for the validator to refuse");
+    assert_eq!(count_text("12"), "12");
+    assert_eq!(count_text("12,0"), "12");
+    assert_eq!(count_text("12.0"), "12");
+    assert_eq!(count_text("1.234"), "1234");
+    assert_eq!(count_text("-3"), "-3");
+    assert_eq!(count_text("1.5"), "1.5", "not a whole number: left for the validator to refuse");
+}
+
+#[test]
+fn names_compare_without_case_accents_or_apostrophes() {
+    assert_eq!(fold("Sant'Agata di Puglia"), fold("SANT AGATA  DI PUGLIA"));
+    assert_eq!(fold("Città"), fold("citta"));
+    assert_ne!(fold("Bari"), fold("Bitonto"));
+}
+
+#[test]
+fn headers_are_normalised() {
+    assert_eq!(header_name("Codice ISTAT"), "codice_istat");
+    assert_eq!(header_name(" Data adesione* "), "data_adesione");
+    assert_eq!(header_name("Comune"), "denominazione");
+    assert_eq!(header_name("PRO_COM_T"), "codice_istat");
+    assert_eq!(header_name("Su MyPay"), "su_mypay");
+}
+
+#[test]
+fn csv_separator_bom_and_encoding() {
+    assert_eq!(sniff_delimiter("a;b;c\n1;2;3"), b';');
+    assert_eq!(sniff_delimiter("a,b,c\n1,2,3"), b',');
+    assert_eq!(sniff_delimiter("\"a;b\",c,d\n"), b',', "separators inside quotes do not count");
+    assert_eq!(decode(b"\xEF\xBB\xBFabc"), "abc");
+    // "Sì" as Italian Excel saves a CSV (Windows-1252).
+    assert_eq!(decode(b"S\xEC"), "Sì");
+    let (kind, tables) =
+        read("a.csv", "\u{feff}Codice ISTAT;Adesione\n72006 ;Aderente\n\n".as_bytes()).unwrap();
+    assert_eq!(kind, FileType::Csv);
+    assert_eq!(tables[0].headers, vec!["codice_istat", "adesione"]);
+    assert_eq!(tables[0].rows, vec![(2, vec!["72006".to_string(), "Aderente".to_string()])]);
+}
+
+#[test]
+fn unreadable_files_are_refused_in_words() {
+    assert!(read("a.csv", b"").unwrap_err().contains("vuoto"));
+    assert!(read("a.xls", &[0xD0, 0xCF, 0x11, 0xE0, 0, 0]).unwrap_err().contains(".xlsx"));
+    assert!(read("a.pdf", b"%PDF-1.7 ...").unwrap_err().contains("CSV"));
+    assert!(read("a.xlsx", b"PK\x03\x04 not really a zip").unwrap_err().contains("XLSX"));
+}
+
+#[test]
+fn adhesions_added_changed_and_unchanged() {
+    let p = dry("codice_istat;denominazione;adesione;data_adesione\n\
+         72006;Bari;Aderente;30/10/2020\n\
+         072011;BITONTO;aderente in ritardo;2021-01-20\n\
+         71020;Foggia;non aderente;\n");
+    assert!(p.report.problems.is_empty(), "{:#?}", p.report.problems);
+    assert_eq!((p.report.added, p.report.changed, p.report.unchanged), (1, 0, 2));
+    assert_eq!(p.report.tables[0].kind, Kind::Adesioni);
+    assert_eq!(p.ops.len(), 1);
+    assert!(matches!(&p.ops[0], Op::Adhesion { comune, version: 0, .. } if comune == "072011"));
+    assert_eq!(p.report.changes[0].outcome, Outcome::Added);
+    assert!(p.report.changes[0].details.contains("Aderente in ritardo"), "{}", p.report.changes[0].details);
+
+    let p = dry("codice_istat,adesione,data_adesione\n072006,rinuncia,30/10/2020\n");
+    assert_eq!((p.report.added, p.report.changed, p.report.unchanged), (0, 1, 0));
+    assert!(
+        matches!(&p.ops[0], Op::Adhesion { version: 3, .. }),
+        "the version read is the one checked at commit"
+    );
+}
+
+#[test]
+fn unknown_istat_code() {
+    let p = only_problem("codice_istat;adesione;data_adesione\n99999;aderente;30/10/2020\n");
+    assert_eq!((p.row, p.column.as_str()), (2, "codice_istat"));
+    assert!(p.message.contains("sconosciuto") && p.message.contains("099999"), "{}", p.message);
+}
+
+#[test]
+fn name_that_does_not_match_the_code() {
+    let p = only_problem(
+        "codice_istat;denominazione;adesione;data_adesione\n072006;Bitonto;aderente;30/10/2020\n",
+    );
+    assert_eq!(p.column, "denominazione");
+    assert!(p.message.contains("«Bitonto»") && p.message.contains("Bari"), "{}", p.message);
+}
+
+#[test]
+fn bad_date() {
+    let p = only_problem("codice_istat;adesione;data_adesione\n072011;aderente;31/02/2021\n");
+    assert_eq!((p.row, p.column.as_str()), (2, "data_adesione"));
+    assert!(p.message.contains("Data non valida"), "{}", p.message);
+    let p = only_problem("codice_istat;adesione;data_adesione\n072011;aderente;\n");
+    assert!(p.message.contains("data di adesione"), "{}", p.message);
+}
+
+#[test]
+fn duplicate_row() {
+    let p = only_problem(
+        "codice_istat;adesione;data_adesione\n072011;aderente;20/01/2021\n72011;aderente;21/01/2021\n",
+    );
+    assert_eq!(p.row, 3);
+    assert!(p.message.contains("duplicata") && p.message.contains("riga 2"), "{}", p.message);
+}
+
+#[test]
+fn negative_count() {
+    let p = only_problem("codice_istat;piattaforma;giorno;attivi\n072006;pagopa;28/02/2021;-3\n");
+    assert_eq!((p.row, p.column.as_str()), (2, "attivi"));
+    assert!(p.message.contains("negativo"), "{}", p.message);
+}
+
+#[test]
+fn unknown_taxonomy_code() {
+    let p = only_problem("codice_istat;piattaforma;codice;applicabile\n072006;pagopa;9/9999999XX/;sì\n");
+    assert_eq!(p.column, "codice");
+    assert!(p.message.contains("sconosciuto"), "{}", p.message);
+}
+
+#[test]
+fn bad_yes_no_and_platform() {
+    let p = only_problem("codice_istat;piattaforma;codice;su_mypay\n072006;pagopa;9/0301109SP/;forse\n");
+    assert_eq!(p.column, "su_mypay");
+    let p = only_problem("codice_istat;piattaforma;giorno;attivi\n072006;fax;28/02/2021;1\n");
+    assert_eq!(p.column, "piattaforma");
+}
+
+#[test]
+fn counts_and_services_compare_with_what_is_stored() {
+    let p = dry("codice_istat;piattaforma;giorno;attivi\n\
+         072006;pagoPA;28/02/2021;12,0\n\
+         072006;pagopa;31/03/2021;14\n\
+         072011;App IO;31/03/2021;1.234\n");
+    assert!(p.report.problems.is_empty(), "{:#?}", p.report.problems);
+    assert_eq!((p.report.added, p.report.changed, p.report.unchanged), (2, 0, 1));
+    assert!(p.ops.iter().any(|o| matches!(o, Op::Count { values, .. } if values.active == 1234)));
+
+    let p = dry("codice_istat;piattaforma;codice;nome;applicabile;attivo_dal;su_mypay\n\
+         072006;pagopa;9/0101100IM/;;SI;15/01/2021;Sì\n\
+         072006;pagopa;9/0301109SP/;;si;01/02/2021;no\n\
+         072011;io;abc123;Tari;;01/03/2021;\n\
+         072011;spid_cie;;Anagrafe online;;;\n");
+    assert!(p.report.problems.is_empty(), "{:#?}", p.report.problems);
+    assert_eq!((p.report.added, p.report.changed, p.report.unchanged), (3, 0, 1));
+    let p = dry("codice_istat;piattaforma;codice;applicabile;attivo_dal;su_mypay\n072006;pagopa;9/0101100IM/;sì;15/01/2021;no\n");
+    assert_eq!(p.report.changed, 1);
+    assert!(matches!(&p.ops[0], Op::UpdateService { id: 7, version: 2, .. }));
+    assert_eq!(p.report.changes[0].details, "su_mypay: sì → no");
+}
+
+#[test]
+fn a_file_that_matches_no_template() {
+    let p = only_problem("codice_istat;stato;data_adesione\n072006;aderente;30/10/2020\n");
+    assert_eq!(p.row, 1);
+    assert!(p.message.contains("«Adesioni» manca la colonna adesione"), "{}", p.message);
+}
+
+#[test]
+fn problems_everywhere_are_all_reported_and_nothing_is_planned() {
+    let p = dry(
+        "codice_istat;adesione;data_adesione\n99999;aderente;30/10/2020\n072011;aderente;xx\n072006;rinuncia;30/10/2020\n",
+    );
+    assert_eq!(p.report.problems.len(), 2);
+    assert_eq!(p.report.changed, 1, "the clean row is still counted");
+    assert!(p.ops.is_empty());
+}
+
+#[test]
+fn services_may_carry_their_history_but_not_absurd_dates() {
+    // A service on pagoPA since 2018, before the programme: the rules need that date.
+    let p = dry(
+        "codice_istat;piattaforma;codice;applicabile;attivo_dal\n072011;pagopa;9/0301109SP/;sì;10/10/2018\n",
+    );
+    assert!(p.report.problems.is_empty(), "{:#?}", p.report.problems);
+    let p = only_problem(
+        "codice_istat;piattaforma;codice;applicabile;attivo_dal\n072011;pagopa;9/0301109SP/;sì;10/10/2005\n",
+    );
+    assert_eq!(p.column, "attivo_dal");
+    assert!(p.message.contains("non è plausibile"), "{}", p.message);
+    let p = only_problem(
+        "codice_istat;piattaforma;codice;applicabile;attivo_dal\n072011;pagopa;9/0301109SP/;sì;10/10/2099\n",
+    );
+    assert!(p.message.contains("nel futuro"), "{}", p.message);
+}
