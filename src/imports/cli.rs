@@ -29,15 +29,10 @@ pub struct ImportArgs {
 pub fn describe(report: &Report) -> String {
     let mut out = String::new();
     for t in &report.tables {
-        out.push_str(&format!(
-            "«{}» ({}): {} righe — {} aggiunti, {} modificati, {} invariati\n",
-            t.name,
-            t.kind.spec().label,
-            t.rows,
-            t.added,
-            t.changed,
-            t.unchanged
-        ));
+        let table =
+            Report { added: t.added, changed: t.changed, unchanged: t.unchanged, ..Report::default() };
+        let rows = if t.rows == 1 { "1 riga".to_string() } else { format!("{} righe", t.rows) };
+        out.push_str(&format!("«{}» ({}): {rows} — {}\n", t.name, t.kind.spec().label, table.totals()));
     }
     for n in &report.notices {
         out.push_str(&format!("Avviso: {n}\n"));
@@ -79,6 +74,8 @@ pub async fn run(db: &Db, args: ImportArgs) -> anyhow::Result<(String, bool)> {
     imports::apply(db, &args.actor, &snapshot.programme.code, id, &name, &plan.ops, &plan.report)
         .await
         .map_err(|e| anyhow::anyhow!("the import was not applied: {e}"))?;
-    text.push_str(&format!("Importazione n. {id} applicata: {} modifiche registrate.\n", plan.ops.len()));
+    let n = plan.ops.len();
+    let what = if n == 1 { "1 modifica registrata".to_string() } else { format!("{n} modifiche registrate") };
+    text.push_str(&format!("Importazione n. {id} applicata: {what}.\n"));
     Ok((text, true))
 }

@@ -368,3 +368,38 @@ async fn templates_and_roles() {
     assert!(words.contains("Importazioni recenti"), "{words}");
     t.drop_db().await;
 }
+
+#[tokio::test]
+async fn the_command_line_tries_and_applies() {
+    for t in TestDb::all().await {
+        crate::demo::load(&t.db).await.unwrap();
+        let dir = std::env::temp_dir().join(super::unique("traguardi_import_cli"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = |file: &str, body: &str, dry_run: bool| {
+            let path = dir.join(file);
+            std::fs::write(&path, body).unwrap();
+            let db = t.db.clone();
+            async move {
+                let args = crate::imports::cli::ImportArgs { file: path, dry_run, actor: "cli-test".into() };
+                crate::imports::cli::run(&db, args).await.unwrap()
+            }
+        };
+        let before = fingerprint(&t.db).await;
+        let (text, clean) =
+            run("a.csv", "Codice ISTAT;Adesione;Data adesione\n99999;aderente;01/01/2021\n", false).await;
+        assert!(!clean);
+        assert!(text.contains("riga 2, colonna codice_istat: Codice ISTAT sconosciuto: 099999"), "{text}");
+        let csv = "codice_istat;adesione;data_adesione\n75035;Rinuncia;30/10/2020\n";
+        let (text, clean) = run("b.csv", csv, true).await;
+        assert!(clean && text.contains("Prova: nessun dato è stato modificato"), "{text}");
+        assert_eq!(fingerprint(&t.db).await, before, "{}: a dry run changes nothing", t.db.backend());
+        let (text, clean) = run("b.csv", csv, false).await;
+        assert!(clean && text.contains("applicata: 1 modifica registrata."), "{text}");
+        let applied = imports::recent(&t.db, 1).await.unwrap().remove(0);
+        assert_eq!((applied.file_name.as_str(), applied.uploaded_by.as_str()), ("b.csv", "cli-test"));
+        let (text, _) = run("b.csv", csv, true).await;
+        assert!(text.contains("Totale: 0 aggiunti, 0 modificati, 1 invariato."), "{text}");
+        std::fs::remove_dir_all(&dir).ok();
+        t.drop_db().await;
+    }
+}
