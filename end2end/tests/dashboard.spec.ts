@@ -78,10 +78,16 @@ test.describe("dashboard filters", () => {
     await expect(adesione.getByRole("rowheader")).toHaveCount(1);
 
     // The download links and the CSV carry the same filter.
-    await expect(page.getByRole("link", { name: /Scarica la mappa/ })).toHaveAttribute(
+    await expect(page.getByRole("link", { name: "Scarica la mappa (SVG)" })).toHaveAttribute(
       "href",
       "/grafici/mappa.svg?provincia=LE",
     );
+    const png = page.getByRole("link", { name: "Scarica la mappa (PNG)" });
+    await expect(png).toHaveAttribute("href", "/grafici/mappa.png?provincia=LE");
+    const picture = await page.request.get("/grafici/mappa.png?provincia=LE");
+    expect(picture.status()).toBe(200);
+    expect(picture.headers()["content-type"]).toBe("image/png");
+    expect((await picture.body()).subarray(1, 4).toString()).toBe("PNG");
     await expect(page.getByRole("link", { name: "Scarica questi comuni in CSV" })).toHaveAttribute(
       "href",
       "/export/comuni.csv?provincia=LE",

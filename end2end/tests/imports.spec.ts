@@ -66,9 +66,14 @@ test.describe("imports /importazioni", () => {
     await expectHydrationState(page, testInfo);
     await expect(page.getByRole("alert")).toContainText("Il file non può essere importato: 1 problema");
     const problems = page.getByRole("table", { name: "1 problema nel file" });
-    await expect(problems.getByRole("row").nth(1)).toContainText(
-      `denominazione Il nome «Nessunluogo» non corrisponde al codice ${comune.codice_istat}, che è ${comune.denominazione}.`,
-    );
+    // Table | Row | Column | Problem.
+    const cells = problems.getByRole("row").nth(1).getByRole("cell");
+    await expect(cells).toHaveText([
+      "servizi.csv",
+      "2",
+      "denominazione",
+      `Il nome «Nessunluogo» non corrisponde al codice ${comune.codice_istat}, che è ${comune.denominazione}.`,
+    ]);
     await expect(page.getByRole("button", { name: /Applica l'importazione/ })).toHaveCount(0);
 
     await page.getByRole("link", { name: "Carica un altro file" }).click();
@@ -83,7 +88,7 @@ test.describe("imports /importazioni", () => {
     await expect(page).toHaveURL(/\/importazioni\/\d+$/);
     await expectHydrationState(page, testInfo);
     await expect(page.getByText("Esito: 1 aggiunto, 0 modificati, 0 invariati.")).toBeVisible();
-    const changes = page.getByRole("table", { name: "Record aggiunti o modificati" });
+    const changes = page.getByRole("table", { name: "Record aggiunti, modificati o rimossi" });
     await expect(changes.getByRole("row").nth(1)).toContainText(`SPID/CIE «${service}»`);
     await expect(changes.getByRole("row").nth(1)).toContainText("Aggiunto");
     await page.getByRole("button", { name: "Applica l'importazione (1 modifica)" }).click();

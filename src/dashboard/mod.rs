@@ -18,6 +18,8 @@ pub mod chart;
 pub mod graphics;
 #[cfg(feature = "ssr")]
 pub mod map;
+#[cfg(feature = "ssr")]
+pub mod png;
 pub mod server;
 #[cfg(all(test, feature = "ssr"))]
 mod tests;

@@ -52,8 +52,8 @@ pub async fn get_graphics(#[server(default)] filter: ComuniFilter) -> Result<Gra
     result
 }
 
-/// `GET /grafici/{name}.svg?filters`: one picture as a file to download, with the data's day in
-/// its name.
+/// `GET /grafici/{name}.svg?filters` or `.png`: one picture as a file to download, with the
+/// data's day in its name. The PNG is drawn from the same SVG (off the async runtime).
 #[cfg(feature = "ssr")]
 pub async fn download_svg(
     axum::extract::State(state): axum::extract::State<crate::state::AppState>,
@@ -64,29 +64,52 @@ pub async fn download_svg(
 
     let unknown = || {
         AppError::not_found(format!(
-            "Grafico sconosciuto: «{file}». Grafici disponibili: {}.",
+            "Grafico sconosciuto: «{file}». Grafici disponibili: {}, anche in PNG.",
             super::GRAPHICS_NAMES.map(|n| format!("{n}.svg")).join(", ")
         ))
     };
-    let name = file.strip_suffix(".svg").filter(|n| super::GRAPHICS_NAMES.contains(n)).ok_or_else(unknown)?;
+    let (name, png) = match (file.strip_suffix(".svg"), file.strip_suffix(".png")) {
+        (Some(n), _) => (n, false),
+        (_, Some(n)) => (n, true),
+        _ => return Err(unknown()),
+    };
+    let name = Some(name).filter(|n| super::GRAPHICS_NAMES.contains(n)).ok_or_else(unknown)?;
     let filter = filter.validate()?;
     let snapshot = state.snapshot().await?;
     let graphics = state.graphics.get(&snapshot, &filter).await?;
-    let svg = graphics.by_name(name).ok_or_else(unknown)?;
-    let filename = format!(
-        "traguardi-{name}-{}{}.svg",
-        if snapshot.demo { "dati-dimostrativi-" } else { "" },
-        snapshot.as_of.format("%Y-%m-%d")
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-        ],
-        // A file on its own: it needs the XML declaration and namespace a browser page supplies.
-        standalone(svg),
-    )
-        .into_response())
+    let svg = standalone(graphics.by_name(name).ok_or_else(unknown)?);
+    let filename = |extension: &str| {
+        format!(
+            "traguardi-{name}-{}{}.{extension}",
+            if snapshot.demo { "dati-dimostrativi-" } else { "" },
+            snapshot.as_of.format("%Y-%m-%d")
+        )
+    };
+    let attachment = |content_type: &str, extension: &str, body: Vec<u8>| {
+        (
+            [
+                (header::CONTENT_TYPE, content_type.to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", filename(extension))),
+            ],
+            body,
+        )
+            .into_response()
+    };
+    if !png {
+        return Ok(attachment("image/svg+xml; charset=utf-8", "svg", svg.into_bytes()));
+    }
+    let drawn = tokio::task::spawn_blocking(move || super::png::render(&svg)).await;
+    match drawn {
+        Ok(Ok(bytes)) => Ok(attachment("image/png", "png", bytes)),
+        Ok(Err(e)) => {
+            tracing::error!(picture = name, error = %e, "PNG not drawn");
+            Err(AppError::Internal)
+        }
+        Err(e) => {
+            tracing::error!(picture = name, error = %e, "PNG task failed");
+            Err(AppError::Internal)
+        }
+    }
 }
 
 /// An inline SVG as a standalone file: plotters' output lacks the namespace an `.svg` file needs.

@@ -450,8 +450,12 @@ fn ChartFigure(
                 {children()}
             </details>
             <p class="scarica">
-                <a href=download download="">
+                <a href=download.clone() download="">
                     {format!("Scarica il grafico «{title}» (SVG)")}
+                </a>
+                " "
+                <a href=download.replacen(".svg", ".png", 1) download="">
+                    {format!("Scarica il grafico «{title}» (PNG)")}
                 </a>
             </p>
         </figure>
@@ -501,8 +505,12 @@ fn MapFigure(svg: std::sync::Arc<str>, legenda: Vec<LegendEntry>, download: Stri
             </ul>
             <p class="note">
                 "Confini dei comuni e delle province: ISTAT, Openpolis (licenza CC BY 4.0). "
-                <a href=download download="">
+                <a href=download.clone() download="">
                     "Scarica la mappa (SVG)"
+                </a>
+                " "
+                <a href=download.replacen(".svg", ".png", 1) download="">
+                    "Scarica la mappa (PNG)"
                 </a>
             </p>
         </figure>

@@ -9,13 +9,14 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use super::{
+    audit::{diff, Action, NewEntry},
     on_db,
     workspace::{write_tx, IoRow, OnlineRow, WriteError},
     Db,
 };
 use crate::{
     imports::{
-        plan::{fold, Current, Op, Stored},
+        plan::{fold, Current, Op, Stored, TaxonomyEntry},
         Batch, BatchStatus, Report,
     },
     rules::{AdhesionStatus, Platform},
@@ -57,6 +58,15 @@ struct OnlineKeyed {
 }
 
 #[derive(sqlx::FromRow)]
+struct TaxonomyRow {
+    code: String,
+    description: String,
+    origin: String,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+}
+
+#[derive(sqlx::FromRow)]
 struct CountKeyed {
     comune: String,
     platform: String,
@@ -94,6 +104,12 @@ pub async fn current(db: &Db, programme: &str) -> Result<Current, sqlx::Error> {
         .await?;
         let counts: Vec<CountKeyed> =
             sqlx::query_as("SELECT comune, platform, day, active FROM service_count").fetch_all(pool).await?;
+        let taxonomy: Vec<TaxonomyRow> =
+            sqlx::query_as("SELECT code, description, origin, valid_from, valid_to FROM taxonomy_entry")
+                .fetch_all(pool)
+                .await?;
+        let in_use: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT taxonomy_code FROM pagopa_service").fetch_all(pool).await?;
         Ok(Current {
             names: names.into_iter().collect(),
             adhesions: adhesions
@@ -140,6 +156,19 @@ pub async fn current(db: &Db, programme: &str) -> Result<Current, sqlx::Error> {
                 .into_iter()
                 .filter_map(|c| Some(((c.comune, Platform::from_code(&c.platform)?, c.day), c.active)))
                 .collect(),
+            taxonomy: taxonomy
+                .into_iter()
+                .map(|t| {
+                    let entry = TaxonomyEntry {
+                        description: t.description,
+                        origin: t.origin,
+                        valid_from: t.valid_from,
+                        valid_to: t.valid_to,
+                    };
+                    (t.code, entry)
+                })
+                .collect(),
+            taxonomy_in_use: in_use.into_iter().collect(),
         })
     })
 }
@@ -280,6 +309,67 @@ pub async fn apply(
                     tx.update_service_in(actor, comune, *id, *version, values, why).await?
                 }
                 Op::Count { comune, values } => tx.set_count_in(actor, comune, values, why).await?,
+                Op::Taxonomy { code, entry } => {
+                    let before: Option<TaxonomyRow> = sqlx::query_as(
+                        "SELECT code, description, origin, valid_from, valid_to FROM taxonomy_entry WHERE code = $1",
+                    )
+                    .bind(code)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO taxonomy_entry (code, description, origin, valid_from, valid_to) \
+                         VALUES ($1, $2, 'ufficiale', $3, $4) ON CONFLICT (code) DO UPDATE SET \
+                         description = excluded.description, origin = 'ufficiale', \
+                         valid_from = excluded.valid_from, valid_to = excluded.valid_to",
+                    )
+                    .bind(code)
+                    .bind(&entry.description)
+                    .bind(entry.valid_from)
+                    .bind(entry.valid_to)
+                    .execute(&mut *tx)
+                    .await?;
+                    let b = before.as_ref();
+                    let date = |d: Option<NaiveDate>| d.map(|d| d.to_string());
+                    tx.append(&NewEntry {
+                        actor: actor.to_string(),
+                        comune: None,
+                        entity: "taxonomy_entry",
+                        record: code.clone(),
+                        action: if before.is_some() { Action::Update } else { Action::Create },
+                        changes: diff(vec![
+                            ("descrizione", b.map(|b| b.description.clone()), Some(entry.description.clone())),
+                            ("origine", b.map(|b| b.origin.clone()), Some("ufficiale".to_string())),
+                            ("valida_dal", b.and_then(|b| date(b.valid_from)), date(entry.valid_from)),
+                            ("valida_al", b.and_then(|b| date(b.valid_to)), date(entry.valid_to)),
+                        ]),
+                        reason: why,
+                    })
+                    .await?;
+                }
+                Op::RemoveTaxonomy { code } => {
+                    // Only a demo entry no service uses (checked again here, inside the lock).
+                    let removed = sqlx::query(
+                        "DELETE FROM taxonomy_entry WHERE code = $1 AND origin = 'demo' \
+                         AND NOT EXISTS (SELECT 1 FROM pagopa_service WHERE taxonomy_code = $1)",
+                    )
+                    .bind(code)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if removed != 1 {
+                        return Err(WriteError::Conflict);
+                    }
+                    tx.append(&NewEntry {
+                        actor: actor.to_string(),
+                        comune: None,
+                        entity: "taxonomy_entry",
+                        record: code.clone(),
+                        action: Action::Delete,
+                        changes: diff(vec![("origine", Some("demo".to_string()), None)]),
+                        reason: why,
+                    })
+                    .await?;
+                }
             }
         }
         sqlx::query("UPDATE import_batch SET status = 'applicata', applied_at = $1, report = $2 WHERE id = $3")

@@ -37,6 +37,9 @@ pub enum Kind {
     Servizi,
     /// One row per comune, platform and day: how many services were active.
     Conteggi,
+    /// The official pagoPA "Tassonomia dei servizi di incasso" (`;`-separated, as published):
+    /// one row per collection-service code.
+    Tassonomia,
 }
 
 /// One column of a kind of table.
@@ -75,8 +78,23 @@ const ISTAT: Column = col(
 const NAME: Column =
     col("denominazione", false, "Nome del comune: se presente, deve corrispondere al codice ISTAT.", "Bari");
 
-/// The three kinds, in the order the header recognition tries them (the most specific first).
-pub const KINDS: [KindSpec; 3] = [
+/// The kinds, in the order the header recognition tries them (the most specific first).
+pub const KINDS: [KindSpec; 4] = [
+    KindSpec {
+        kind: Kind::Tassonomia,
+        label: "Tassonomia dei servizi di incasso pagoPA",
+        file: "tassonomia",
+        sheet: "Tassonomia",
+        // The official file's own headers (normalised): it is imported as PagoPA publishes it.
+        columns: &[
+            col("dati_specifici_di_incasso", true, "Codice del servizio di incasso.", "9/0101100IM/"),
+            col("tipo_servizio", true, "Nome del servizio.", "Rendite catastali (ICI, IMU, TUC, ecc.)"),
+            col("codice_tipo_ente_creditore", false, "Tipo di ente creditore (1: comuni).", "1"),
+            col("data_inizio_validita", false, "Inizio della validità, mm/gg/aaaa come nel file ufficiale.", "01/01/1900"),
+            col("data_fine_validita", false, "Fine della validità, mm/gg/aaaa come nel file ufficiale.", "01/01/2080"),
+        ],
+        key: "codice",
+    },
     KindSpec {
         kind: Kind::Conteggi,
         label: "Conteggi dei servizi attivi",
@@ -170,6 +188,8 @@ pub enum Outcome {
     Added,
     Changed,
     Unchanged,
+    /// Only demo taxonomy entries, replaced by the official taxonomy.
+    Removed,
 }
 
 impl Outcome {
@@ -178,6 +198,7 @@ impl Outcome {
             Outcome::Added => "Aggiunto",
             Outcome::Changed => "Modificato",
             Outcome::Unchanged => "Invariato",
+            Outcome::Removed => "Rimosso",
         }
     }
 }
@@ -203,6 +224,8 @@ pub struct TableSummary {
     pub added: u32,
     pub changed: u32,
     pub unchanged: u32,
+    #[serde(default)]
+    pub removed: u32,
 }
 
 /// The dry run's report.
@@ -217,6 +240,8 @@ pub struct Report {
     pub added: u32,
     pub changed: u32,
     pub unchanged: u32,
+    #[serde(default)]
+    pub removed: u32,
 }
 
 /// The report lists this many changed records at most (the totals count them all).
@@ -234,12 +259,16 @@ impl Report {
     /// "3 aggiunti, 1 modificato, 250 invariati".
     pub fn totals(&self) -> String {
         let word = |n: u32, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-        format!(
+        let mut s = format!(
             "{}, {}, {}",
             word(self.added, "aggiunto", "aggiunti"),
             word(self.changed, "modificato", "modificati"),
             word(self.unchanged, "invariato", "invariati")
-        )
+        );
+        if self.removed > 0 {
+            s.push_str(&format!(", {}", word(self.removed, "rimosso", "rimossi")));
+        }
+        s
     }
 }
 

@@ -8,7 +8,7 @@
 //! that does not match its code, a duplicate row or a negative count is a problem, and one
 //! problem anywhere keeps the whole file from being applied.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
@@ -47,15 +47,53 @@ pub struct Current {
     pub online: HashMap<(String, String), Stored<OnlineValues>>,
     /// (comune, platform, day) → active services.
     pub counts: HashMap<(String, Platform, NaiveDate), i64>,
+    /// The pagoPA taxonomy as stored, by code.
+    pub taxonomy: HashMap<String, TaxonomyEntry>,
+    /// The taxonomy codes some service uses (never removed).
+    pub taxonomy_in_use: HashSet<String>,
+}
+
+/// A code of the pagoPA taxonomy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaxonomyEntry {
+    pub description: String,
+    /// `ufficiale`, `nota` or `demo`.
+    pub origin: String,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
 }
 
 /// One write of an applied import.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
-    Adhesion { comune: String, values: AdhesionValues, version: i64 },
-    AddService { comune: String, values: ServiceValues },
-    UpdateService { comune: String, id: i64, version: i64, values: ServiceValues },
-    Count { comune: String, values: CountValues },
+    Adhesion {
+        comune: String,
+        values: AdhesionValues,
+        version: i64,
+    },
+    AddService {
+        comune: String,
+        values: ServiceValues,
+    },
+    UpdateService {
+        comune: String,
+        id: i64,
+        version: i64,
+        values: ServiceValues,
+    },
+    Count {
+        comune: String,
+        values: CountValues,
+    },
+    /// An official taxonomy entry, added or updated (its origin becomes `ufficiale`).
+    Taxonomy {
+        code: String,
+        entry: TaxonomyEntry,
+    },
+    /// A demo taxonomy entry no service uses, absent from the official file.
+    RemoveTaxonomy {
+        code: String,
+    },
 }
 
 /// The dry run's outcome: the report, and the writes if it is applied.
@@ -185,6 +223,8 @@ struct Planner<'a> {
     problems: usize,
     /// Record key → (table, row) where it was first seen.
     seen: HashMap<String, (String, u32)>,
+    /// The codes of the official taxonomy in the file, if it holds one.
+    taxonomy_codes: Option<HashSet<String>>,
 }
 
 impl Planner<'_> {
@@ -233,6 +273,7 @@ impl Planner<'_> {
             Outcome::Added => summary.added += 1,
             Outcome::Changed => summary.changed += 1,
             Outcome::Unchanged => summary.unchanged += 1,
+            Outcome::Removed => summary.removed += 1,
         }
         if line.outcome != Outcome::Unchanged && self.plan.report.changes.len() < MAX_LINES {
             self.plan.report.changes.push(line);
@@ -261,7 +302,14 @@ fn b(x: bool) -> Option<String> {
 
 /// The dry run of `tables` against `current`.
 pub fn plan(tables: &[Table], current: &Current, ctx: &Context) -> Plan {
-    let mut p = Planner { current, ctx, plan: Plan::default(), problems: 0, seen: HashMap::new() };
+    let mut p = Planner {
+        current,
+        ctx,
+        plan: Plan::default(),
+        problems: 0,
+        seen: HashMap::new(),
+        taxonomy_codes: None,
+    };
     let mut recognised = 0;
     for t in tables {
         let Some(spec) = recognise(t) else {
@@ -295,7 +343,13 @@ pub fn plan(tables: &[Table], current: &Current, ctx: &Context) -> Plan {
             added: 0,
             changed: 0,
             unchanged: 0,
+            removed: 0,
         };
+        if spec.kind == Kind::Tassonomia {
+            plan_taxonomy(&mut p, t, &mut summary);
+            p.plan.report.tables.push(summary);
+            continue;
+        }
         for (row, cells) in &t.rows {
             plan_row(&mut p, t, spec.kind, *row, cells, &mut summary);
         }
@@ -318,7 +372,9 @@ pub fn plan(tables: &[Table], current: &Current, ctx: &Context) -> Plan {
         };
         p.problem(&t, 1, "", message);
     }
+    remove_demo_taxonomy(&mut p);
     let r = &mut p.plan.report;
+    r.removed = r.tables.iter().map(|t| t.removed).sum();
     r.added = r.tables.iter().map(|t| t.added).sum();
     r.changed = r.tables.iter().map(|t| t.changed).sum();
     r.unchanged = r.tables.iter().map(|t| t.unchanged).sum();
@@ -508,7 +564,162 @@ fn plan_row(
             };
             plan_service(p, table, row, comune, &who, values, summary);
         }
+        Kind::Tassonomia => unreachable!("planned by plan_taxonomy"),
     }
+}
+
+/// The shape the database's CHECK enforces: `9/`, seven digits, two capital letters, `/`.
+pub fn taxonomy_code_shape(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 12
+        && code.starts_with("9/")
+        && b[2..9].iter().all(u8::is_ascii_digit)
+        && b[9..11].iter().all(u8::is_ascii_uppercase)
+        && b[11] == b'/'
+}
+
+/// A validity date of the official file: `mm/gg/aaaa` as its header says (also ISO).
+pub fn taxonomy_date(raw: &str) -> Result<Option<NaiveDate>, String> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(s, "%m/%d/%Y")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y-%m-%d"))
+        .map(Some)
+        .map_err(|_| {
+            format!("Data non valida: «{s}». Il file ufficiale scrive mm/gg/aaaa, ad esempio 01/31/2021.")
+        })
+}
+
+/// The official taxonomy: every code with its name and validity. A code repeated (a later
+/// version of the taxonomy) keeps the row whose validity starts last, and says so.
+fn plan_taxonomy(p: &mut Planner<'_>, t: &Table, summary: &mut TableSummary) {
+    let table = t.name.as_str();
+    let mut chosen: HashMap<String, (u32, TaxonomyEntry)> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut repeated = 0;
+    for (row, cells) in &t.rows {
+        let row = *row;
+        let code = crate::workspace::normalise_taxonomy_code(cell(t, cells, "dati_specifici_di_incasso"));
+        if !taxonomy_code_shape(&code) {
+            p.problem(
+                table,
+                row,
+                "dati_specifici_di_incasso",
+                format!(
+                    "Codice non valido: «{code}». I codici della tassonomia sono fatti come 9/0101100IM/."
+                ),
+            );
+            continue;
+        }
+        let description = cell(t, cells, "tipo_servizio").to_string();
+        if description.is_empty() || description.chars().count() > 500 {
+            p.problem(
+                table,
+                row,
+                "tipo_servizio",
+                "Indicare il nome del servizio (al massimo 500 caratteri).",
+            );
+            continue;
+        }
+        let (from, to) = match (
+            taxonomy_date(cell(t, cells, "data_inizio_validita")),
+            taxonomy_date(cell(t, cells, "data_fine_validita")),
+        ) {
+            (Ok(f), Ok(t)) => (f, t),
+            (Err(m), _) => {
+                p.problem(table, row, "data_inizio_validita", m);
+                continue;
+            }
+            (_, Err(m)) => {
+                p.problem(table, row, "data_fine_validita", m);
+                continue;
+            }
+        };
+        if let (Some(f), Some(to)) = (from, to) {
+            if to < f {
+                p.problem(table, row, "data_fine_validita", "La fine della validità precede il suo inizio.");
+                continue;
+            }
+        }
+        let entry = TaxonomyEntry { description, origin: "ufficiale".into(), valid_from: from, valid_to: to };
+        match chosen.get(&code) {
+            None => {
+                order.push(code.clone());
+                chosen.insert(code, (row, entry));
+            }
+            Some((_, kept)) => {
+                repeated += 1;
+                if entry.valid_from >= kept.valid_from {
+                    chosen.insert(code, (row, entry));
+                }
+            }
+        }
+    }
+    if repeated > 0 {
+        p.plan.report.notices.push(format!(
+            "In «{table}» {repeated} righe ripetono un codice già presente: per ciascun codice vale la riga la cui validità inizia per ultima."
+        ));
+    }
+    let codes = p.taxonomy_codes.get_or_insert_with(HashSet::new);
+    codes.extend(order.iter().cloned());
+    let current = p.current;
+    for code in order {
+        let (row, entry) = chosen.remove(&code).expect("chosen holds every code of order");
+        let before = current.taxonomy.get(&code);
+        let outcome = match before {
+            None => Outcome::Added,
+            Some(b) if *b == entry => Outcome::Unchanged,
+            Some(_) => Outcome::Changed,
+        };
+        let line = ChangeLine {
+            table: table.to_string(),
+            row,
+            record: format!("Tassonomia {code} — {}", entry.description),
+            outcome,
+            details: details(&[
+                ("nome", before.map(|b| b.description.clone()), Some(entry.description.clone())),
+                ("origine", before.map(|b| b.origin.clone()), Some(entry.origin.clone())),
+                ("valida_dal", before.and_then(|b| d(b.valid_from)), d(entry.valid_from)),
+                ("valida_al", before.and_then(|b| d(b.valid_to)), d(entry.valid_to)),
+            ]),
+        };
+        let op = (outcome != Outcome::Unchanged).then_some(Op::Taxonomy { code, entry });
+        p.outcome(summary, line, op);
+    }
+}
+
+/// With an official taxonomy in the file, the demo entries it does not hold go, unless a
+/// service uses them (those stay, still marked `demo`, and the report says how many).
+fn remove_demo_taxonomy(p: &mut Planner<'_>) {
+    // An empty taxonomy (a template, a header only) replaces nothing.
+    let Some(codes) = p.taxonomy_codes.take().filter(|c| !c.is_empty()) else { return };
+    let Some(index) = p.plan.report.tables.iter().rposition(|t| t.kind == Kind::Tassonomia) else { return };
+    let current = p.current;
+    let mut demo: Vec<(&String, &TaxonomyEntry)> =
+        current.taxonomy.iter().filter(|(c, e)| e.origin == "demo" && !codes.contains(*c)).collect();
+    demo.sort_by(|a, b| a.0.cmp(b.0));
+    let (in_use, unused): (Vec<_>, Vec<_>) =
+        demo.into_iter().partition(|(c, _)| current.taxonomy_in_use.contains(*c));
+    if !in_use.is_empty() {
+        p.plan.report.notices.push(format!(
+            "{} voci dimostrative della tassonomia restano perché usate da servizi.",
+            in_use.len()
+        ));
+    }
+    let mut summary = p.plan.report.tables[index].clone();
+    for (code, entry) in unused {
+        let line = ChangeLine {
+            table: summary.name.clone(),
+            row: 0,
+            record: format!("Tassonomia {code} — {}", entry.description),
+            outcome: Outcome::Removed,
+            details: "voce dimostrativa sostituita dalla tassonomia ufficiale".into(),
+        };
+        p.outcome(&mut summary, line, Some(Op::RemoveTaxonomy { code: code.clone() }));
+    }
+    p.plan.report.tables[index] = summary;
 }
 
 /// A stored service as the plan compares it: id, version, values, (field, before, after).

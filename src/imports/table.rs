@@ -173,6 +173,11 @@ fn clean(s: &str) -> String {
 /// A header as the kinds name their columns: lower case, accents dropped, spaces and dashes as
 /// `_`, a trailing `*` (a required-column mark) dropped, and a few common synonyms.
 pub fn header_name(raw: &str) -> String {
+    // "DATA INIZIO VALIDITA (mm/gg/aaaa)": what is in brackets is a hint, not the name.
+    let raw = match raw.find('(') {
+        Some(i) if i > 0 => &raw[..i],
+        _ => raw,
+    };
     let folded: String = raw
         .trim()
         .trim_end_matches('*')

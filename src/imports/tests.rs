@@ -294,3 +294,96 @@ fn services_may_carry_their_history_but_not_absurd_dates() {
     );
     assert!(p.message.contains("nel futuro"), "{}", p.message);
 }
+
+const TAXONOMY: &str = include_str!("../integration/fixtures/tassonomia-pagopa.csv");
+
+#[test]
+fn taxonomy_codes_and_dates_as_the_official_file_writes_them() {
+    use super::plan::{taxonomy_code_shape, taxonomy_date};
+    assert!(taxonomy_code_shape("9/0101100IM/"));
+    for bad in ["9/0101100im/", "9/010110IM/", "0101100IM", "9/0101100IM", "8/0101100IM/"] {
+        assert!(!taxonomy_code_shape(bad), "{bad}");
+    }
+    // mm/gg/aaaa, as the header says: 02/01/2021 is the first of February.
+    assert_eq!(taxonomy_date("02/01/2021"), Ok(Some(day(2021, 2, 1))));
+    assert_eq!(taxonomy_date("2021-02-01"), Ok(Some(day(2021, 2, 1))));
+    assert_eq!(taxonomy_date(""), Ok(None));
+    assert!(taxonomy_date("31/01/2021").unwrap_err().contains("mm/gg/aaaa"));
+}
+
+fn with_taxonomy() -> Current {
+    let mut c = current();
+    let entry = |d: &str, origin: &str| super::plan::TaxonomyEntry {
+        description: d.into(),
+        origin: origin.into(),
+        valid_from: None,
+        valid_to: None,
+    };
+    c.taxonomy.insert("9/0101100IM/".into(), entry("IMU - Imposta municipale propria", "nota"));
+    c.taxonomy.insert(
+        "9/0102100SA/".into(),
+        super::plan::TaxonomyEntry {
+            description: "Multe / Verbali di Contravvenzione".into(),
+            origin: "ufficiale".into(),
+            valid_from: Some(day(1900, 1, 1)),
+            valid_to: Some(day(2080, 1, 1)),
+        },
+    );
+    c.taxonomy.insert("9/0199001DM/".into(), entry("Servizio dimostrativo usato", "demo"));
+    c.taxonomy.insert("9/0199002DM/".into(), entry("Servizio dimostrativo libero", "demo"));
+    c.taxonomy_in_use.insert("9/0199001DM/".into());
+    c.taxonomy_in_use.insert("9/0101100IM/".into());
+    c
+}
+
+#[test]
+fn the_official_taxonomy_replaces_the_demo_entries_no_service_uses() {
+    let (_, tables) = read("tassonomia.csv", TAXONOMY.as_bytes()).unwrap();
+    assert_eq!(tables[0].column("data_inizio_validita"), Some(11), "the header's (mm/gg/aaaa) is dropped");
+    let p = plan(&tables, &with_taxonomy(), &ctx());
+    let r = &p.report;
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.tables[0].kind, Kind::Tassonomia);
+    // IMU renamed and made official, multe unchanged, TARI, mensa and the central PA's code new;
+    // the unused demo entry removed, the used one kept (and said).
+    assert_eq!((r.added, r.changed, r.unchanged, r.removed), (3, 1, 1, 1));
+    assert!(r.totals().ends_with(", 1 rimosso"), "{}", r.totals());
+    assert!(r.notices.iter().any(|n| n.contains("1 voci dimostrative")), "{:?}", r.notices);
+    assert!(p.ops.contains(&Op::RemoveTaxonomy { code: "9/0199002DM/".into() }));
+    let mensa = p.ops.iter().find_map(|o| match o {
+        Op::Taxonomy { code, entry } if code == "9/0104106SP/" => Some(entry.clone()),
+        _ => None,
+    });
+    let mensa = mensa.expect("the canteen's code is added");
+    assert_eq!((mensa.valid_from, mensa.valid_to), (Some(day(2020, 9, 1)), Some(day(2080, 1, 1))));
+    let imu = r.changes.iter().find(|c| c.record.contains("9/0101100IM/")).unwrap();
+    assert!(imu.details.contains("origine: nota → ufficiale"), "{}", imu.details);
+}
+
+#[test]
+fn a_repeated_taxonomy_code_keeps_its_latest_validity_and_a_bad_one_is_a_problem() {
+    let header = TAXONOMY.lines().next().unwrap();
+    let row = |code: &str, from: &str, name: &str| {
+        format!("1;COMUNE;1;TRIBUTI;x;100;{name};IM;x;31;{code};{from};01/01/2080;x;1")
+    };
+    let csv = [
+        header.to_string(),
+        row("9/0101100IM/", "01/01/1900", "IMU vecchia"),
+        row("9/0101100IM/", "01/01/2022", "IMU nuova"),
+    ]
+    .join("\n");
+    let (_, tables) = read("t.csv", csv.as_bytes()).unwrap();
+    let p = plan(&tables, &with_taxonomy(), &ctx());
+    assert!(p.report.notices.iter().any(|n| n.contains("1 righe ripetono")), "{:?}", p.report.notices);
+    assert!(
+        p.report.changes.iter().any(|c| c.row == 3 && c.record.contains("IMU nuova")),
+        "{:?}",
+        p.report.changes
+    );
+    let csv = [header.to_string(), row("9/01011IM/", "01/01/1900", "IMU")].join("\n");
+    let (_, tables) = read("t.csv", csv.as_bytes()).unwrap();
+    let p = plan(&tables, &with_taxonomy(), &ctx());
+    assert_eq!(p.report.problems.len(), 1);
+    assert_eq!(p.report.problems[0].column, "dati_specifici_di_incasso");
+    assert!(p.ops.is_empty());
+}

@@ -69,7 +69,7 @@ fn ImportsView(page: ImportPage, feedback: Option<FormFeedback>, applied: bool) 
             .then(|| {
                 view! {
                     <p>
-                        "Importare un foglio di adesioni, di servizi (pagoPA per codice di tassonomia, App IO per Service ID, SPID/CIE per nome) o di conteggi dei servizi attivi, in CSV o XLSX. Prima si vede una prova: cosa verrebbe aggiunto o modificato e ogni problema, riga per riga. Nulla cambia finché la prova non è confermata."
+                        "Importare un foglio di adesioni, di servizi (pagoPA per codice di tassonomia, App IO per Service ID, SPID/CIE per nome) o di conteggi dei servizi attivi, in CSV o XLSX, oppure la Tassonomia dei servizi di incasso pubblicata da PagoPA (il suo file CSV così com'è). Prima si vede una prova: cosa verrebbe aggiunto o modificato e ogni problema, riga per riga. Nulla cambia finché la prova non è confermata."
                     </p>
                     <UploadForm feedback />
                     <Templates />
@@ -202,7 +202,7 @@ fn ReportView(batch: Batch, report: Report) -> impl IntoView {
                 .to_string()
         }
     };
-    let writes = report.added + report.changed;
+    let writes = report.added + report.changed + report.removed;
     let problems = report.problems.len();
     view! {
         <p role="status">
@@ -227,6 +227,7 @@ fn ReportView(batch: Batch, report: Report) -> impl IntoView {
                         <th scope="col" class="numero">"Aggiunti"</th>
                         <th scope="col" class="numero">"Modificati"</th>
                         <th scope="col" class="numero">"Invariati"</th>
+                        <th scope="col" class="numero">"Rimossi"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -242,6 +243,7 @@ fn ReportView(batch: Batch, report: Report) -> impl IntoView {
                                     <td class="numero">{crate::format::int(t.added as i64)}</td>
                                     <td class="numero">{crate::format::int(t.changed as i64)}</td>
                                     <td class="numero">{crate::format::int(t.unchanged as i64)}</td>
+                                    <td class="numero">{crate::format::int(t.removed as i64)}</td>
                                 </tr>
                             }
                         })
@@ -315,7 +317,7 @@ fn ReportView(batch: Batch, report: Report) -> impl IntoView {
                     {(more > 0).then(|| view! { <p>{format!("Sono elencate le prime {shown} modifiche su {writes}.")}</p> })}
                     <div class="table-wrap" tabindex="0" role="region" aria-label="Modifiche">
                         <table class="table table-sm">
-                            <caption>"Record aggiunti o modificati"</caption>
+                            <caption>"Record aggiunti, modificati o rimossi"</caption>
                             <thead>
                                 <tr>
                                     <th scope="col">"Tabella"</th>
@@ -340,6 +342,7 @@ fn ReportView(batch: Batch, report: Report) -> impl IntoView {
                                                         Outcome::Added => "badge bg-success",
                                                         Outcome::Changed => "badge bg-warning text-dark",
                                                         Outcome::Unchanged => "badge bg-secondary",
+                                                        Outcome::Removed => "badge bg-danger",
                                                     }>{c.outcome.label()}</span>
                                                 </td>
                                                 <td>{c.details.clone()}</td>

@@ -201,6 +201,36 @@ async fn cards_charts_map_and_csv_agree_for_every_province() {
                 assert!(body.starts_with("<?xml"), "{ctx}: {name}");
                 assert!(body.contains("xmlns=\"http://www.w3.org/2000/svg\""), "{ctx}: {name}");
             }
+            // …and as a PNG drawn from it, twice its size, with the same dated name.
+            for name in crate::dashboard::GRAPHICS_NAMES {
+                let svg = get(&app, &with_query(&format!("/grafici/{name}.svg"), q)).await;
+                let request =
+                    Request::get(with_query(&format!("/grafici/{name}.png"), q)).body(Body::empty()).unwrap();
+                let response = app.clone().oneshot(request).await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK, "{ctx}: {name}.png");
+                assert_eq!(response.headers()["content-type"], "image/png");
+                let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();
+                assert!(
+                    disposition.contains(&format!("traguardi-{name}-dati-dimostrativi-")),
+                    "{disposition}"
+                );
+                assert!(disposition.ends_with(".png\""), "{disposition}");
+                let png = response.into_body().collect().await.unwrap().to_bytes();
+                let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();
+                let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap();
+                let size = tree.size().to_int_size();
+                assert_eq!(
+                    (pixmap.width(), pixmap.height()),
+                    (size.width() * 2, size.height() * 2),
+                    "{ctx}: {name}"
+                );
+                let ink = pixmap
+                    .pixels()
+                    .iter()
+                    .filter(|p| (p.red(), p.green(), p.blue()) != (255, 255, 255))
+                    .count();
+                assert!(ink > 1000, "{ctx}: {name}.png is blank");
+            }
         }
         // Drawn once per filter, then served from the cache.
         assert_eq!(state.graphics.len(), filters.len(), "{backend}");

@@ -349,8 +349,8 @@ async fn templates_and_roles() {
     let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
     let (_, tables) = crate::imports::table::read("modello.xlsx", &bytes).unwrap();
     let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["Adesioni", "Servizi", "Conteggi", "Istruzioni"]);
-    for table in &tables[..3] {
+    assert_eq!(names, ["Adesioni", "Servizi", "Conteggi", "Tassonomia", "Istruzioni"]);
+    for table in &tables[..4] {
         assert!(crate::imports::plan::recognise(table).is_some(), "{}", table.name);
     }
     // Other roles: refused; nobody else may upload.
@@ -400,6 +400,85 @@ async fn the_command_line_tries_and_applies() {
         let (text, _) = run("b.csv", csv, true).await;
         assert!(text.contains("Totale: 0 aggiunti, 0 modificati, 1 invariato."), "{text}");
         std::fs::remove_dir_all(&dir).ok();
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn the_official_taxonomy_names_and_validates_service_codes() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let token = sign_in(&app, REGIONE).await;
+        let demo_unused: i64 = on_db!(&t.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM taxonomy_entry WHERE origin = 'demo' \
+             AND code NOT IN (SELECT taxonomy_code FROM pagopa_service)",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        let demo_used: i64 = on_db!(&t.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM taxonomy_entry WHERE origin = 'demo' \
+             AND code IN (SELECT taxonomy_code FROM pagopa_service)",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        // The canteen's code is not in the demo taxonomy: a service with it is refused first.
+        let service = "codice_istat;piattaforma;codice;applicabile;attivo_dal;su_mypay\n072006;pagopa;9/0104106SP/;sì;01/03/2021;sì\n";
+        let (_, page) = try_file(&app, &token, "servizi.csv", service.as_bytes()).await;
+        assert!(text(&page.body).contains("Codice di tassonomia sconosciuto: «9/0104106SP/»"));
+
+        let file = include_bytes!("fixtures/tassonomia-pagopa.csv");
+        let (id, page) = try_file(&app, &token, "tassonomia.csv", file).await;
+        let words = text(&page.body);
+        assert!(words.contains("Tassonomia dei servizi di incasso pagoPA"), "{words}");
+        assert!(!words.contains("Problemi"), "{words}");
+        let a = confirm(&app, &token, id).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", text(&a.body));
+        let rows: Vec<(String, String, String)> = on_db!(&t.db, pool => sqlx::query_as(
+            "SELECT code, origin, description FROM taxonomy_entry WHERE origin = 'ufficiale' ORDER BY code",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap());
+        let codes: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(codes, ["9/0101100IM/", "9/0101101IM/", "9/0102100SA/", "9/0104106SP/", "9/0702133TS/"]);
+        assert_eq!(rows[3].2, "Mensa scolastica");
+        let (from, to): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) = on_db!(&t.db, pool => sqlx::query_as(
+            "SELECT valid_from, valid_to FROM taxonomy_entry WHERE code = '9/0104106SP/'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        assert_eq!(
+            (from, to),
+            (chrono::NaiveDate::from_ymd_opt(2020, 9, 1), chrono::NaiveDate::from_ymd_opt(2080, 1, 1))
+        );
+        let demo_left: i64 = on_db!(&t.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM taxonomy_entry WHERE origin = 'demo'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        assert_eq!(
+            demo_left,
+            demo_used,
+            "{}: the unused demo entries ({demo_unused}) are gone",
+            t.db.backend()
+        );
+        let entries: i64 = on_db!(&t.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_entry WHERE entity = 'taxonomy_entry' AND reason = $1",
+        )
+        .bind(format!("Importazione n. {id} (tassonomia.csv)"))
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        assert_eq!(entries, 5 + demo_unused, "one trail entry per code written or removed");
+        // Now the canteen's code names a service.
+        let (_, page) = try_file(&app, &token, "servizi.csv", service.as_bytes()).await;
+        let words = text(&page.body);
+        assert!(words.contains("Esito: 1 aggiunto"), "{words}");
+        assert!(audit::verify(&t.db).await.unwrap().broken.is_none());
         t.drop_db().await;
     }
 }
