@@ -1,3 +1,4 @@
+import * as path from "path";
 import type { Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import {
@@ -98,9 +99,53 @@ test.describe("imports /importazioni", () => {
 
     // The service is on the comune's page, and the trail names the import.
     await visit(page, `/comuni/${comune.codice_istat}`, testInfo);
-    await expect(page.getByText(service)).toBeVisible();
+    await expect(page.getByRole("rowheader", { name: service })).toBeVisible();
     await visit(page, `/comuni/${comune.codice_istat}/registro`, testInfo);
     await expect(page.getByText(/Importazione n\. \d+ \(servizi\.csv\)/).first()).toBeVisible();
+  });
+
+  test("PA digitale 2026 projects from the published file show on the comune's page", async ({
+    page,
+    browser,
+    baseURL,
+  }, testInfo) => {
+    await signIn(page, testInfo, DEMO_REGIONE);
+    await expect(page).toHaveURL(/\/profilo$/);
+    await visit(page, "/importazioni", testInfo);
+    // The sample in the published layout (the Rust tests read it too): four projects of Puglia
+    // and one of Campania, which is skipped.
+    const sample = path.resolve(__dirname, "../../src/integration/fixtures/padigitale2026-candidature.csv");
+    await page.getByLabel("File CSV o XLSX (obbligatorio)").setInputFiles(sample);
+    await page.getByRole("button", { name: "Prova l'importazione" }).click();
+    await expect(page).toHaveURL(/\/importazioni\/\d+$/);
+    await expect(page.getByText("1 righe di altre regioni sono state ignorate.", { exact: false })).toBeVisible();
+    // The first project (JavaScript on) applies it; the second finds nothing left to change.
+    const apply = page.getByRole("button", { name: "Applica l'importazione (4 modifiche)" });
+    if ((await apply.count()) > 0) {
+      await apply.click();
+      await expect(page).toHaveURL(/applicata=1$/);
+    } else {
+      await expect(page.getByText("Il file non cambia nulla")).toBeVisible();
+    }
+    await visit(page, "/comuni/072021", testInfo);
+    const table = page.getByRole("table", { name: "Progetti finanziati dal PNRR (misure 1.4.3 e 1.4.4)" });
+    const row = table.getByRole("row").nth(1);
+    await expect(row.getByRole("rowheader")).toHaveText("1.4.3 Adozione PagoPA e AppIO");
+    await expect(row.getByRole("cell")).toHaveText([
+      "1.4.3 - pagoPA - Comuni - Aprile 2022",
+      "F61F22002330006",
+      "€ 16.389",
+      "Rinuncia",
+      "07/12/2022",
+      "12/12/2022",
+    ]);
+    await withScriptablePage(page, browser, baseURL, testInfo, async (target) => {
+      await visit(target, "/comuni/072021", testInfo);
+      const results = await new AxeBuilder({ page: target })
+        .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+        .analyze();
+      expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+    });
   });
 
   test("the import page, a refused upload and a report with problems pass axe", async ({

@@ -787,6 +787,21 @@ pub struct ComuneDetail {
     pub online: Vec<OnlineView>,
     /// The comune's count snapshots over time, as an SVG chart (none without snapshots).
     pub grafico: Option<String>,
+    /// Its PA digitale 2026 (PNRR) projects, from the imported candidature files.
+    pub pnrr: Vec<PnrrView>,
+}
+/// A PA digitale 2026 (PNRR) project of the comune, as the candidature files publish it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PnrrView {
+    pub cup: String,
+    pub misura: String,
+    pub avviso: String,
+    /// Euro cents.
+    pub importo_centesimi: i64,
+    /// In words: Finanziata, Rinuncia, Erogata.
+    pub stato: String,
+    pub data_finanziamento: Option<NaiveDate>,
+    pub data_stato: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -176,6 +176,19 @@ pub mod ssr {
                 .collect(),
             io_tramite_regione: r.facts.io_via_region,
             grafico,
+            pnrr: crate::data::pnrr::projects_of(&state.db, codice_istat)
+                .await?
+                .into_iter()
+                .map(|p| crate::comuni::PnrrView {
+                    stato: crate::data::pnrr::status_label(&p.status).to_string(),
+                    cup: p.cup,
+                    misura: p.misura,
+                    avviso: p.avviso,
+                    importo_centesimi: p.amount_cents,
+                    data_finanziamento: p.financed_on,
+                    data_stato: p.status_on,
+                })
+                .collect(),
             online: online
                 .into_iter()
                 .map(|s| OnlineView { name: s.name, spid_since: s.spid_since, cie_since: s.cie_since })

@@ -781,7 +781,72 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                 </table>
             </div>
         </section>
+        <PnrrSection projects=d.pnrr.clone() />
         <PrivateSection codice=d.codice_istat.clone() />
+    }
+}
+
+/// The comune's PA digitale 2026 projects (public: the candidature files are open data).
+#[component]
+fn PnrrSection(projects: Vec<super::PnrrView>) -> impl IntoView {
+    let euro = |cents: i64| {
+        let whole = crate::format::eur(cents / 100);
+        if cents % 100 == 0 {
+            whole
+        } else {
+            format!("{whole},{:02}", cents % 100)
+        }
+    };
+    view! {
+        <section aria-labelledby="pnrr">
+            <h2 id="pnrr">"PA digitale 2026 (PNRR)"</h2>
+            {if projects.is_empty() {
+                view! { <p>"Nessun progetto PA digitale 2026 registrato per questo comune."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Progetti PA digitale 2026">
+                        <table class="table table-sm">
+                            <caption>"Progetti finanziati dal PNRR (misure 1.4.3 e 1.4.4)"</caption>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Misura"</th>
+                                    <th scope="col">"Avviso"</th>
+                                    <th scope="col">"CUP"</th>
+                                    <th scope="col" class="numero">"Importo"</th>
+                                    <th scope="col">"Stato"</th>
+                                    <th scope="col">"Finanziato il"</th>
+                                    <th scope="col">"Stato dal"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {projects
+                                    .into_iter()
+                                    .map(|p| {
+                                        view! {
+                                            <tr>
+                                                <th scope="row">{p.misura}</th>
+                                                <td>{p.avviso}</td>
+                                                <td>
+                                                    <code>{p.cup}</code>
+                                                </td>
+                                                <td class="numero">{euro(p.importo_centesimi)}</td>
+                                                <td>{p.stato}</td>
+                                                <td>{crate::format::opt_date(p.data_finanziamento)}</td>
+                                                <td>{crate::format::opt_date(p.data_stato)}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                    .into_any()
+            }}
+            <p class="note">
+                "Fonte: PA digitale 2026, candidature finanziate (Dipartimento per la trasformazione digitale, licenza CC BY 4.0), importate dalla Regione."
+            </p>
+        </section>
     }
 }
 

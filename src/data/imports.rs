@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{
     audit::{diff, Action, NewEntry},
     on_db,
+    pnrr::{Project, PADIGITALE_2026},
     workspace::{write_tx, IoRow, OnlineRow, WriteError},
     Db,
 };
@@ -67,6 +68,13 @@ struct TaxonomyRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct ProjectKeyed {
+    #[sqlx(flatten)]
+    project: Project,
+    version: i64,
+}
+
+#[derive(sqlx::FromRow)]
 struct CountKeyed {
     comune: String,
     platform: String,
@@ -110,6 +118,13 @@ pub async fn current(db: &Db, programme: &str) -> Result<Current, sqlx::Error> {
                 .await?;
         let in_use: Vec<String> =
             sqlx::query_scalar("SELECT DISTINCT taxonomy_code FROM pagopa_service").fetch_all(pool).await?;
+        let projects: Vec<ProjectKeyed> = sqlx::query_as(&format!(
+            "SELECT {}, version FROM pnrr_project WHERE programme = $1",
+            super::pnrr::COLUMNS
+        ))
+        .bind(PADIGITALE_2026)
+        .fetch_all(pool)
+        .await?;
         Ok(Current {
             names: names.into_iter().collect(),
             adhesions: adhesions
@@ -169,6 +184,7 @@ pub async fn current(db: &Db, programme: &str) -> Result<Current, sqlx::Error> {
                 })
                 .collect(),
             taxonomy_in_use: in_use.into_iter().collect(),
+            projects: projects.into_iter().map(|p| (p.project.cup.clone(), (p.project, p.version))).collect(),
         })
     })
 }
@@ -341,6 +357,63 @@ pub async fn apply(
                             ("origine", b.map(|b| b.origin.clone()), Some("ufficiale".to_string())),
                             ("valida_dal", b.and_then(|b| date(b.valid_from)), date(entry.valid_from)),
                             ("valida_al", b.and_then(|b| date(b.valid_to)), date(entry.valid_to)),
+                        ]),
+                        reason: why,
+                    })
+                    .await?;
+                }
+                Op::Project { project: p, version } => {
+                    let before: Option<ProjectKeyed> = sqlx::query_as(&format!(
+                        "SELECT {}, version FROM pnrr_project WHERE programme = $1 AND cup = $2",
+                        super::pnrr::COLUMNS
+                    ))
+                    .bind(PADIGITALE_2026)
+                    .bind(&p.cup)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if before.as_ref().map_or(0, |b| b.version) != *version {
+                        return Err(WriteError::Conflict);
+                    }
+                    let sql = if before.is_some() {
+                        "UPDATE pnrr_project SET comune = $3, misura = $4, avviso = $5, amount_cents = $6, status = $7, \
+                         submitted_on = $8, financed_on = $9, status_on = $10, decree = $11, version = version + 1 \
+                         WHERE programme = $1 AND cup = $2"
+                    } else {
+                        "INSERT INTO pnrr_project (programme, cup, comune, misura, avviso, amount_cents, status, \
+                         submitted_on, financed_on, status_on, decree) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                    };
+                    sqlx::query(sql)
+                        .bind(PADIGITALE_2026)
+                        .bind(&p.cup)
+                        .bind(&p.comune)
+                        .bind(&p.misura)
+                        .bind(&p.avviso)
+                        .bind(p.amount_cents)
+                        .bind(&p.status)
+                        .bind(p.submitted_on)
+                        .bind(p.financed_on)
+                        .bind(p.status_on)
+                        .bind(&p.decree)
+                        .execute(&mut *tx)
+                        .await?;
+                    let b = before.as_ref().map(|b| &b.project);
+                    let date = |d: Option<NaiveDate>| d.map(|d| d.to_string());
+                    tx.append(&NewEntry {
+                        actor: actor.to_string(),
+                        comune: Some(p.comune.clone()),
+                        entity: "pnrr_project",
+                        record: format!("{PADIGITALE_2026}/{}", p.cup),
+                        action: if b.is_some() { Action::Update } else { Action::Create },
+                        changes: diff(vec![
+                            ("comune", b.map(|b| b.comune.clone()), Some(p.comune.clone())),
+                            ("misura", b.map(|b| b.misura.clone()), Some(p.misura.clone())),
+                            ("avviso", b.map(|b| b.avviso.clone()), Some(p.avviso.clone())),
+                            ("importo_centesimi", b.map(|b| b.amount_cents.to_string()), Some(p.amount_cents.to_string())),
+                            ("stato", b.map(|b| b.status.clone()), Some(p.status.clone())),
+                            ("inviata_il", b.and_then(|b| date(b.submitted_on)), date(p.submitted_on)),
+                            ("finanziata_il", b.and_then(|b| date(b.financed_on)), date(p.financed_on)),
+                            ("stato_dal", b.and_then(|b| date(b.status_on)), date(p.status_on)),
+                            ("decreto", b.and_then(|b| b.decree.clone()), p.decree.clone()),
                         ]),
                         reason: why,
                     })

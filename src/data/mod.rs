@@ -22,6 +22,7 @@ pub mod facts;
 pub mod feedback;
 pub mod imports;
 pub mod opendata;
+pub mod pnrr;
 pub mod programme;
 pub mod registry;
 pub mod workspace;

@@ -40,6 +40,8 @@ pub enum Kind {
     /// The official pagoPA "Tassonomia dei servizi di incasso" (`;`-separated, as published):
     /// one row per collection-service code.
     Tassonomia,
+    /// The PA digitale 2026 candidature files (PNRR), as published: one row per project (CUP).
+    Candidature,
 }
 
 /// One column of a kind of table.
@@ -79,7 +81,31 @@ const NAME: Column =
     col("denominazione", false, "Nome del comune: se presente, deve corrispondere al codice ISTAT.", "Bari");
 
 /// The kinds, in the order the header recognition tries them (the most specific first).
-pub const KINDS: [KindSpec; 4] = [
+pub const KINDS: [KindSpec; 5] = [
+    KindSpec {
+        kind: Kind::Candidature,
+        label: "Candidature PA digitale 2026 (PNRR)",
+        file: "candidature-padigitale2026",
+        sheet: "Candidature",
+        // The published files' own headers (`cod_comune` and `comune` read as `codice_istat` and
+        // `denominazione`): they are imported as teamdigitale publishes them.
+        columns: &[
+            col("codice_cup", true, "CUP del progetto (15 caratteri).", "F61F22002330006"),
+            col("codice_istat", true, "cod_comune: codice ISTAT del comune (anche senza lo zero iniziale).", "072021"),
+            col("denominazione", false, "comune: nome del comune.", "Gioia del Colle"),
+            col("misura", true, "Misura del PNRR.", "1.4.3 Adozione PagoPA e AppIO"),
+            col("stato_candidatura", true, "A (finanziata), R (rinuncia) o E (erogata).", "A"),
+            col("importo_finanziamento", false, "Importo in euro.", "16389.0"),
+            col("avviso", false, "Avviso a cui il comune ha partecipato.", "1.4.3 - pagoPA - Comuni - Aprile 2022"),
+            col("data_invio_candidatura", false, "aaaa-mm-gg (anche con l'ora).", "2022-08-23T06:55:19.000+0000"),
+            col("data_finanziamento", false, "aaaa-mm-gg.", "2022-12-07"),
+            col("data_stato_candidatura", false, "aaaa-mm-gg.", "2022-12-12"),
+            col("decreto_finanziamento", false, "Decreto di finanziamento.", "Decreto n.23 - 5 / 2022 - PNRR"),
+            col("regione", false, "Le righe di altre regioni sono ignorate.", "Puglia"),
+            col("tipologia_ente", false, "Comune o Comuni; le righe di altri enti sono ignorate.", "Comune"),
+        ],
+        key: "CUP",
+    },
     KindSpec {
         kind: Kind::Tassonomia,
         label: "Tassonomia dei servizi di incasso pagoPA",

@@ -16,6 +16,7 @@ use super::{table::Table, ChangeLine, Kind, KindSpec, Outcome, Problem, Report, 
 use super::{MAX_LINES, MAX_PROBLEMS};
 use crate::{
     auth::FieldError,
+    data::pnrr::{status_label, Project},
     rules::{AdhesionStatus, Platform},
     workspace::{
         parse_date, validate_adhesion, validate_count, validate_io, validate_online, validate_pagopa,
@@ -51,6 +52,8 @@ pub struct Current {
     pub taxonomy: HashMap<String, TaxonomyEntry>,
     /// The taxonomy codes some service uses (never removed).
     pub taxonomy_in_use: HashSet<String>,
+    /// PA digitale 2026 projects by CUP, with their version.
+    pub projects: HashMap<String, (Project, i64)>,
 }
 
 /// A code of the pagoPA taxonomy.
@@ -93,6 +96,11 @@ pub enum Op {
     /// A demo taxonomy entry no service uses, absent from the official file.
     RemoveTaxonomy {
         code: String,
+    },
+    /// A PA digitale 2026 project, added or updated (version 0: new).
+    Project {
+        project: Project,
+        version: i64,
     },
 }
 
@@ -350,6 +358,11 @@ pub fn plan(tables: &[Table], current: &Current, ctx: &Context) -> Plan {
             p.plan.report.tables.push(summary);
             continue;
         }
+        if spec.kind == Kind::Candidature {
+            plan_candidature(&mut p, t, &mut summary);
+            p.plan.report.tables.push(summary);
+            continue;
+        }
         for (row, cells) in &t.rows {
             plan_row(&mut p, t, spec.kind, *row, cells, &mut summary);
         }
@@ -564,7 +577,7 @@ fn plan_row(
             };
             plan_service(p, table, row, comune, &who, values, summary);
         }
-        Kind::Tassonomia => unreachable!("planned by plan_taxonomy"),
+        Kind::Tassonomia | Kind::Candidature => unreachable!("planned by their own functions"),
     }
 }
 
@@ -798,4 +811,175 @@ fn plan_service(
     };
     let line = ChangeLine { table: table.to_string(), row, record, outcome, details: change };
     p.outcome(summary, line, op);
+}
+
+/// A whole number of cents from the file's amount: `16389.0`, `16389`, `16.389,50`.
+pub fn amount_cents(raw: &str) -> Result<i64, String> {
+    let s = raw.trim();
+    let plain = if s.contains(',') { s.replace('.', "").replace(',', ".") } else { s.to_string() };
+    match plain.parse::<f64>() {
+        Ok(v) if (0.0..1e12).contains(&v) => Ok((v * 100.0).round() as i64),
+        Ok(_) => Err(format!("Importo non valido: «{s}». Deve essere un numero non negativo di euro.")),
+        Err(_) => Err(format!("Importo non valido: «{s}». Scrivere l'importo in euro, ad esempio 14000.0.")),
+    }
+}
+
+/// A date of the candidature files: `2022-12-07` or `2022-08-23T06:55:19.000+0000`.
+pub fn iso_date(raw: &str) -> Result<Option<NaiveDate>, String> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.get(..10)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(Some)
+        .ok_or_else(|| format!("Data non valida: «{s}». I file di PA digitale 2026 scrivono aaaa-mm-gg."))
+}
+
+/// Repeated spaces (the avviso names carry double ones) as one.
+fn one_space(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The PA digitale 2026 candidature files, as published: rows of other regions and of other
+/// kinds of ente are skipped and counted; the rest become projects of Puglia's comuni.
+fn plan_candidature(p: &mut Planner<'_>, t: &Table, summary: &mut TableSummary) {
+    let table = t.name.as_str();
+    let current = p.current;
+    let (mut other_regions, mut other_entities) = (0u32, 0u32);
+    for (row, cells) in &t.rows {
+        let row = *row;
+        let get = |name: &str| cell(t, cells, name);
+        let region = get("regione");
+        if !region.is_empty() && fold(region) != "puglia" {
+            other_regions += 1;
+            continue;
+        }
+        let kind = fold(get("tipologia_ente"));
+        if !kind.is_empty() && !kind.starts_with("comun") {
+            other_entities += 1;
+            continue;
+        }
+        let before = p.problems;
+        let comune = match istat_code(get("codice_istat")) {
+            Ok(c) if current.names.contains_key(&c) => c,
+            Ok(c) => {
+                p.problem(
+                    table,
+                    row,
+                    "cod_comune",
+                    format!("Codice ISTAT sconosciuto: {c} non è un comune dell'anagrafe."),
+                );
+                continue;
+            }
+            Err(m) => {
+                p.problem(table, row, "cod_comune", m);
+                continue;
+            }
+        };
+        let name = &current.names[&comune];
+        let typed = get("denominazione");
+        if !typed.is_empty() && fold(typed) != fold(name) {
+            p.problem(
+                table,
+                row,
+                "comune",
+                format!("Il nome «{typed}» non corrisponde al codice {comune}, che è {name}."),
+            );
+        }
+        let cup = get("codice_cup").to_uppercase();
+        if cup.len() != 15 || !cup.chars().all(|c| c.is_ascii_alphanumeric()) {
+            p.problem(
+                table,
+                row,
+                "codice_cup",
+                format!("CUP non valido: «{cup}». Un CUP è fatto di 15 lettere e cifre."),
+            );
+        }
+        let misura = one_space(get("misura"));
+        if misura.is_empty() {
+            p.problem(
+                table,
+                row,
+                "misura",
+                "Manca la misura del PNRR (ad esempio 1.4.4 Adozione identità digitale).",
+            );
+        }
+        let status = get("stato_candidatura").to_uppercase();
+        if !matches!(status.as_str(), "A" | "R" | "E") {
+            p.problem(
+                table,
+                row,
+                "stato_candidatura",
+                format!("Stato della candidatura sconosciuto: «{status}». Gli stati sono A (finanziata), R (rinuncia), E (erogata)."),
+            );
+        }
+        let amount = amount_cents(get("importo_finanziamento"))
+            .map_err(|m| p.problem(table, row, "importo_finanziamento", m))
+            .unwrap_or(0);
+        let mut date = |column: &str| {
+            iso_date(get(column)).map_err(|m| p.problem(table, row, column, m)).unwrap_or(None)
+        };
+        let submitted_on = date("data_invio_candidatura");
+        let financed_on = date("data_finanziamento");
+        let status_on = date("data_stato_candidatura");
+        if p.problems > before {
+            continue;
+        }
+        let decree = Some(one_space(get("decreto_finanziamento"))).filter(|d| !d.is_empty());
+        let project = Project {
+            cup: cup.clone(),
+            comune: comune.clone(),
+            misura,
+            avviso: one_space(get("avviso")),
+            amount_cents: amount,
+            status,
+            submitted_on,
+            financed_on,
+            status_on,
+            decree,
+        };
+        if !p.first_time(table, row, format!("cup/{cup}"), &format!("il progetto con CUP {cup}")) {
+            continue;
+        }
+        let stored = current.projects.get(&cup);
+        let outcome = match stored {
+            None => Outcome::Added,
+            Some((b, _)) if *b == project => Outcome::Unchanged,
+            Some(_) => Outcome::Changed,
+        };
+        let b = stored.map(|(b, _)| b);
+        let euro = |c: i64| format!("{} €", crate::format::int(c / 100));
+        let line = ChangeLine {
+            table: table.to_string(),
+            row,
+            record: format!("{name} ({comune}) — CUP {cup}, {}", project.misura),
+            outcome,
+            details: details(&[
+                ("comune", b.map(|b| b.comune.clone()), Some(project.comune.clone())),
+                (
+                    "stato",
+                    b.map(|b| status_label(&b.status).to_string()),
+                    Some(status_label(&project.status).to_string()),
+                ),
+                ("importo", b.map(|b| euro(b.amount_cents)), Some(euro(project.amount_cents))),
+                ("data_stato", b.and_then(|b| d(b.status_on)), d(project.status_on)),
+                ("avviso", b.map(|b| b.avviso.clone()), Some(project.avviso.clone())),
+            ]),
+        };
+        let version = stored.map_or(0, |(_, v)| *v);
+        let op = (outcome != Outcome::Unchanged).then_some(Op::Project { project, version });
+        p.outcome(summary, line, op);
+    }
+    if other_regions > 0 {
+        p.plan
+            .report
+            .notices
+            .push(format!("In «{table}» {other_regions} righe di altre regioni sono state ignorate."));
+    }
+    if other_entities > 0 {
+        p.plan.report.notices.push(format!(
+            "In «{table}» {other_entities} righe di enti che non sono comuni sono state ignorate."
+        ));
+    }
 }

@@ -387,3 +387,88 @@ fn a_repeated_taxonomy_code_keeps_its_latest_validity_and_a_bad_one_is_a_problem
     assert_eq!(p.report.problems[0].column, "dati_specifici_di_incasso");
     assert!(p.ops.is_empty());
 }
+
+const CANDIDATURE: &str = include_str!("../integration/fixtures/padigitale2026-candidature.csv");
+
+#[test]
+fn amounts_and_dates_of_the_candidature_files() {
+    use super::plan::{amount_cents, iso_date};
+    assert_eq!(amount_cents("16389.0"), Ok(1_638_900));
+    assert_eq!(amount_cents("14000"), Ok(1_400_000));
+    assert_eq!(amount_cents("16.389,50"), Ok(1_638_950));
+    assert!(amount_cents("-1").is_err());
+    assert!(amount_cents("molti").is_err());
+    assert_eq!(iso_date("2022-08-23T06:55:19.000+0000"), Ok(Some(day(2022, 8, 23))));
+    assert_eq!(iso_date("2022-12-07"), Ok(Some(day(2022, 12, 7))));
+    assert_eq!(iso_date(""), Ok(None));
+    assert!(iso_date("07/12/2022").unwrap_err().contains("aaaa-mm-gg"));
+}
+
+fn with_comuni_of_the_sample() -> Current {
+    let mut c = current();
+    for (code, name) in
+        [("072021", "Gioia del Colle"), ("074008", "Francavilla Fontana"), ("072034", "Poggiorsini")]
+    {
+        c.names.insert(code.into(), name.into());
+    }
+    c
+}
+
+#[test]
+fn pa_digitale_2026_projects_of_puglia_and_the_known_quirks() {
+    let (_, tables) = read("candidature.csv", CANDIDATURE.as_bytes()).unwrap();
+    assert_eq!(tables[0].column("codice_istat"), Some(4), "cod_comune is the ISTAT code");
+    let p = plan(&tables, &with_comuni_of_the_sample(), &ctx());
+    let r = &p.report;
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.tables[0].kind, Kind::Candidature);
+    // Napoli (Campania, empty province) is skipped and counted; the four of Puglia are new,
+    // Bari's numeric code 72006 included; `Comune` and `Comuni` both read as comuni.
+    assert_eq!((r.added, r.changed, r.unchanged), (4, 0, 0));
+    assert!(r.notices.iter().any(|n| n.contains("1 righe di altre regioni")), "{:?}", r.notices);
+    let projects: Vec<&crate::data::pnrr::Project> = p
+        .ops
+        .iter()
+        .filter_map(|o| match o {
+            Op::Project { project, version: 0 } => Some(project),
+            _ => None,
+        })
+        .collect();
+    let gioia = projects.iter().find(|x| x.cup == "F61F22002330006").unwrap();
+    assert_eq!(
+        (gioia.comune.as_str(), gioia.amount_cents, gioia.status.as_str()),
+        ("072021", 1_638_900, "R")
+    );
+    assert_eq!(gioia.submitted_on, Some(day(2022, 8, 23)));
+    assert_eq!(gioia.avviso, "1.4.3 - pagoPA - Comuni - Aprile 2022");
+    let spid = projects.iter().find(|x| x.cup == "G61F22000040006").unwrap();
+    assert_eq!(spid.avviso, "1.4.4 Adozione SPID CIE - Comuni - Aprile 2022", "double spaces collapsed");
+    assert!(projects.iter().any(|x| x.comune == "072006" && x.status == "E"));
+
+    // The same file again against what it wrote: nothing to do.
+    let mut after = with_comuni_of_the_sample();
+    for x in &projects {
+        after.projects.insert(x.cup.clone(), ((*x).clone(), 1));
+    }
+    let again = plan(&tables, &after, &ctx());
+    assert_eq!((again.report.added, again.report.changed, again.report.unchanged), (0, 0, 4));
+}
+
+#[test]
+fn a_malformed_candidature_is_a_problem() {
+    let header = CANDIDATURE.lines().next().unwrap();
+    let line = CANDIDATURE.lines().nth(2).unwrap();
+    for (bad, column) in [
+        (line.replace(",A,2022-08-02,", ",X,2022-08-02,"), "stato_candidatura"),
+        (line.replace("G61F22000040006", "G61F2200"), "codice_cup"),
+        (line.replace("074008", "074999"), "cod_comune"),
+        (line.replace("14000.0", "-5"), "importo_finanziamento"),
+        (line.replace(",Francavilla Fontana,074008", ",Francavilla,074008"), "comune"),
+    ] {
+        let (_, tables) = read("c.csv", format!("{header}\n{bad}\n").as_bytes()).unwrap();
+        let p = plan(&tables, &with_comuni_of_the_sample(), &ctx());
+        assert_eq!(p.report.problems.len(), 1, "{column}: {:#?}", p.report.problems);
+        assert_eq!(p.report.problems[0].column, column);
+        assert!(p.ops.is_empty());
+    }
+}

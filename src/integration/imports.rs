@@ -349,8 +349,8 @@ async fn templates_and_roles() {
     let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
     let (_, tables) = crate::imports::table::read("modello.xlsx", &bytes).unwrap();
     let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["Adesioni", "Servizi", "Conteggi", "Tassonomia", "Istruzioni"]);
-    for table in &tables[..4] {
+    assert_eq!(names, ["Adesioni", "Servizi", "Conteggi", "Tassonomia", "Candidature", "Istruzioni"]);
+    for table in &tables[..5] {
         assert!(crate::imports::plan::recognise(table).is_some(), "{}", table.name);
     }
     // Other roles: refused; nobody else may upload.
@@ -479,6 +479,53 @@ async fn the_official_taxonomy_names_and_validates_service_codes() {
         let words = text(&page.body);
         assert!(words.contains("Esito: 1 aggiunto"), "{words}");
         assert!(audit::verify(&t.db).await.unwrap().broken.is_none());
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn pa_digitale_2026_projects_attach_to_the_comuni_as_a_second_programme() {
+    for t in TestDb::all().await {
+        let app = app_with(&t, local()).await;
+        let token = sign_in(&app, REGIONE).await;
+        let file = include_bytes!("fixtures/padigitale2026-candidature.csv");
+        let (id, page) = try_file(&app, &token, "candidature_comuni_finanziate.csv", file).await;
+        let words = text(&page.body);
+        assert!(words.contains("Candidature PA digitale 2026 (PNRR)"), "{words}");
+        assert!(words.contains("Esito: 4 aggiunti, 0 modificati, 0 invariati."), "{words}");
+        assert!(words.contains("1 righe di altre regioni sono state ignorate"), "{words}");
+        let a = confirm(&app, &token, id).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", text(&a.body));
+        let rows: Vec<(String, String, i64, String)> = on_db!(&t.db, pool => sqlx::query_as(
+            "SELECT cup, comune, amount_cents, status FROM pnrr_project WHERE programme = 'padigitale2026' ORDER BY cup",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap());
+        assert_eq!(rows.len(), 4, "{}", t.db.backend());
+        assert!(rows.contains(&("F61F22002330006".into(), "072021".into(), 1_638_900, "R".into())));
+        assert!(rows.iter().any(|r| r.1 == "072006"), "Bari's code read without its zero");
+        // The comune's public page lists its project.
+        let page = send(&app, get("/comuni/072021", None)).await;
+        let words = text(&page.body);
+        assert!(words.contains("PA digitale 2026 (PNRR)"), "{words}");
+        assert!(words.contains("F61F22002330006"), "{words}");
+        assert!(words.contains("€ 16.389 Rinuncia 07/12/2022 12/12/2022"), "{words}");
+        let other = text(&send(&app, get("/comuni/075035", None)).await.body);
+        assert!(other.contains("Nessun progetto PA digitale 2026 registrato per questo comune."));
+        // One trail entry per project, on the comune's own trail; the same file again changes nothing.
+        let entries: i64 = on_db!(&t.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_entry WHERE entity = 'pnrr_project' AND comune IS NOT NULL",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        assert_eq!(entries, 4);
+        let (_, page) = try_file(&app, &token, "candidature_comuni_finanziate.csv", file).await;
+        assert!(text(&page.body).contains("Esito: 0 aggiunti, 0 modificati, 4 invariati."));
+        // The first programme is untouched: its figures still check against the press release.
+        let outcome = crate::check::run(&t.db).await.unwrap();
+        assert!(!outcome.failed, "{}", outcome.report);
         t.drop_db().await;
     }
 }
