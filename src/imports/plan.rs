@@ -581,15 +581,9 @@ fn plan_row(
     }
 }
 
-/// The shape the database's CHECK enforces: `9/`, seven digits, two capital letters, `/`.
-pub fn taxonomy_code_shape(code: &str) -> bool {
-    let b = code.as_bytes();
-    b.len() == 12
-        && code.starts_with("9/")
-        && b[2..9].iter().all(u8::is_ascii_digit)
-        && b[9..11].iter().all(u8::is_ascii_uppercase)
-        && b[11] == b'/'
-}
+/// The shape the database's CHECK enforces: the rules' own check, under the name the
+/// taxonomy import reads best with.
+pub use crate::rules::is_taxonomy_code as taxonomy_code_shape;
 
 /// A validity date of the official file: `mm/gg/aaaa` as its header says (also ISO).
 pub fn taxonomy_date(raw: &str) -> Result<Option<NaiveDate>, String> {
