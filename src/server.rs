@@ -35,15 +35,16 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any).allow_methods([Method::GET])
     };
     let r = |path, method, handler| PlainRoute { path, method, handler };
-    vec![
+    let lists =
+        crate::exports::routes::routes().into_iter().map(|(path, handler)| r(path, Method::GET, handler));
+    let mut routes = vec![
         r("/healthz", Method::GET, get(healthz)),
         r("/export/comuni.csv", Method::GET, get(crate::comuni::export::comuni_csv)),
         r("/export/comuni-excel.csv", Method::GET, get(crate::comuni::export::comuni_excel_csv)),
         r("/export/comuni.json", Method::GET, get(crate::comuni::export::comuni_json)),
         r("/export/comuni.xlsx", Method::GET, get(crate::comuni::export::comuni_xlsx)),
-        r("/export/scadenze.csv", Method::GET, get(crate::scadenze::export::scadenze_csv)),
-        r("/export/scadenze-excel.csv", Method::GET, get(crate::scadenze::export::scadenze_excel_csv)),
         r("/grafici/{file}", Method::GET, get(crate::dashboard::server::download_svg)),
+        r("/report.pdf", Method::GET, get(crate::report::routes::report_pdf)),
         r("/accedi", Method::POST, post(auth::login)),
         r("/esci", Method::POST, post(auth::logout)),
         r("/accedi/oidc", Method::POST, post(auth::oidc_start)),
@@ -66,7 +67,9 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         r("/api/v1/openapi.json", Method::GET, get(api::get_openapi).layer(cors())),
         r("/api/v1/{*resto}", Method::GET, get(api::unknown).layer(cors())),
         r("/opendata/catalogo.rdf", Method::GET, get(crate::opendata::dcat::catalogue)),
-    ]
+    ];
+    routes.extend(lists);
+    routes
 }
 
 /// The Leptos routes, generated once per process. Generating them runs the app with resource

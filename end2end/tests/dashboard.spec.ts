@@ -96,6 +96,14 @@ test.describe("dashboard filters", () => {
       "href",
       "/export/comuni.xlsx?provincia=LE",
     );
+    // The assessors' report of the same filter: a PDF, named with the data's date.
+    const report = page.getByRole("link", { name: "Rapporto da stampare (PDF)" });
+    await expect(report).toHaveAttribute("href", "/report.pdf?provincia=LE");
+    const pdf = await page.request.get("/report.pdf?provincia=LE");
+    expect(pdf.status()).toBe(200);
+    expect(pdf.headers()["content-type"]).toBe("application/pdf");
+    expect(pdf.headers()["content-disposition"]).toMatch(/^inline; filename="rapporto-dati-dimostrativi-\d{4}-\d{2}-\d{2}\.pdf"$/);
+    expect((await pdf.body()).subarray(0, 5).toString()).toBe("%PDF-");
 
     if (jsEnabled(testInfo)) {
       const mark = await page.evaluate(() => (window as unknown as { __mark?: number }).__mark);

@@ -72,7 +72,9 @@ test.describe("deadlines /scadenze", () => {
     await expectHydrationState(page, testInfo);
     const provinces = await page.locator("table tbody tr td:nth-child(2)").allTextContents();
     expect(provinces.every((p) => p === "TA")).toBe(true);
-    const link = page.getByRole("link", { name: "Scarica le scadenze in CSV" });
+    const exports = page.getByTestId("esporta-scadenze");
+    await expect(exports).toContainText("Scarica le scadenze");
+    const link = exports.getByRole("link", { name: "CSV", exact: true });
     await expect(link).toHaveAttribute("href", "/export/scadenze.csv?al=2021-02-15&provincia=TA");
     const csv = await page.request.get("/export/scadenze.csv?al=2021-02-15&provincia=TA");
     expect(csv.status()).toBe(200);
@@ -83,7 +85,7 @@ test.describe("deadlines /scadenze", () => {
         "descrizione_obiettivo,scadenza,ostacoli_aperti,descrizione_ostacoli",
     );
     // The same rows for Excel with Italian settings.
-    await expect(page.getByRole("link", { name: "In CSV per Excel" })).toHaveAttribute(
+    await expect(exports.getByRole("link", { name: "CSV per Excel" })).toHaveAttribute(
       "href",
       "/export/scadenze-excel.csv?al=2021-02-15&provincia=TA",
     );
@@ -93,6 +95,16 @@ test.describe("deadlines /scadenze", () => {
     const excelLines = bytes.subarray(3).toString("utf-8").trim().split(/\r?\n/);
     expect(excelLines).toHaveLength(lines.length);
     expect(excelLines[0]).toBe(lines[0].replaceAll(",", ";"));
+    // And as a workbook and as JSON, with the same filter.
+    await expect(exports.getByRole("link", { name: "Excel (XLSX)" })).toHaveAttribute(
+      "href",
+      "/export/scadenze.xlsx?al=2021-02-15&provincia=TA",
+    );
+    const json = await page.request.get("/export/scadenze.json?al=2021-02-15&provincia=TA");
+    expect(json.status()).toBe(200);
+    const document = await json.json();
+    expect(document.totale).toBe(lines.length - 1);
+    expect(document.righe.every((r: { sigla_provincia: string }) => r.sigla_provincia === "TA")).toBe(true);
   });
 
   test("a bad date is refused in words and kept in the form", async ({ page }, testInfo) => {

@@ -72,6 +72,17 @@ test.describe("workspace /comuni/{codice}/gestione", () => {
     await expect(page).toHaveURL(/\/registro$/);
     await expectHydrationState(page, testInfo);
     await expect(page.getByRole("table").locator("tbody tr").first()).toContainText(text);
+    // The whole trail as a file, with the blocker.
+    const exports = page.getByTestId("esporta-registro");
+    await expect(exports).toContainText("Scarica il registro completo");
+    await expect(exports.getByRole("link", { name: "CSV", exact: true })).toHaveAttribute("href", "/export/registro.csv");
+    const csv = await page.request.get("/export/registro.csv");
+    expect(csv.status()).toBe(200);
+    const body = await csv.text();
+    expect(body.split("\n")[0]).toBe(
+      "numero,data_ora_utc,autore,codice_istat,oggetto,azione,modifiche,motivo,hash_precedente,hash",
+    );
+    expect(body).toContain(`descrizione: — → ${text}`);
   });
 
   test("two managers verify the same objective: the second gets a conflict", async ({ page, context }, testInfo) => {
@@ -126,6 +137,13 @@ test.describe("workspace /comuni/{codice}/gestione", () => {
     await expect(page).toHaveURL(/\/proposte$/);
     const row = page.getByRole("row").filter({ hasText: id });
     await expect(row).toContainText("Mensa scolastica");
+    // The same list as a file.
+    await expect(page.getByTestId("esporta-proposte").getByRole("link", { name: "JSON" })).toHaveAttribute(
+      "href",
+      "/export/proposte.json",
+    );
+    const json = await (await page.request.get("/export/proposte.json")).json();
+    expect(json.righe.some((r: { proposta: string }) => r.proposta.includes(id))).toBe(true);
     await row.getByRole("link", { name: "Bari" }).click();
     await expect(page).toHaveURL(new RegExp(`/comuni/${BARI}/gestione#sezione-proposte$`));
   });

@@ -13,7 +13,7 @@ use axum::{
 
 use std::sync::Arc;
 
-use super::{ComuniFilter, ListParams};
+use super::{ComuniFilter, ListParams, ValidFilter};
 use crate::{
     auth::{session::RequestAuth, CurrentUser},
     data::Db,
@@ -79,7 +79,12 @@ impl Dialect {
         }
     }
 
-    fn yes_no(self, b: bool) -> String {
+    /// A writer for the rest of a file whose start (and byte-order mark) is already out.
+    pub fn writer_without_bom(self, out: Vec<u8>) -> csv::Writer<Vec<u8>> {
+        csv::WriterBuilder::new().delimiter(self.delimiter()).from_writer(out)
+    }
+
+    pub fn yes_no(self, b: bool) -> String {
         match (self, b) {
             (Dialect::Contract, true) => "si",
             (Dialect::Excel, true) => "sì",
@@ -187,29 +192,14 @@ pub async fn export(
         AppError::Internal
     };
     let (filename, content_type, bytes) = match format {
-        ExportFormat::Csv | ExportFormat::CsvExcel => {
-            let (dialect, stem) = if format == ExportFormat::Csv {
-                (Dialect::Contract, "comuni")
-            } else {
-                (Dialect::Excel, "comuni-excel")
-            };
-            let rows = codes.iter().filter_map(|c| snapshot.find(c));
-            let bytes = write_csv(&snapshot, rows, dialect).map_err(|e| failed("CSV", &e))?;
-            (file_name(&snapshot, stem, "csv"), "text/csv; charset=utf-8", bytes)
-        }
-        ExportFormat::Json => {
-            let comuni: Vec<_> = codes
-                .iter()
-                .filter_map(|c| snapshot.find(c))
-                .map(|e| crate::opendata::api::comune(&snapshot, e))
-                .collect();
-            let body = crate::opendata::api::Esportazione {
-                metadati: crate::opendata::api::Metadati::of(&snapshot, &valid),
-                totale: comuni.len(),
-                comuni,
-            };
-            let bytes = serde_json::to_vec_pretty(&body).map_err(|e| failed("JSON", &e))?;
-            (file_name(&snapshot, "comuni", "json"), "application/json", bytes)
+        ExportFormat::Csv | ExportFormat::CsvExcel | ExportFormat::Json => {
+            let c = chunked(snapshot.clone(), codes.clone(), &valid, format)?;
+            let mut bytes = c.head;
+            for chunk in c.chunks {
+                bytes.extend(chunk.map_err(|e| failed("CSV/JSON", &e))?);
+            }
+            bytes.extend(c.tail);
+            (c.filename, c.content_type, bytes)
         }
         ExportFormat::Xlsx => {
             let view_query = [valid.query(), vista.validate()?.sort_query()]
@@ -266,8 +256,102 @@ async fn respond(
         None => BlockerAccess::Public,
     };
     let snapshot = state.snapshot().await?;
-    let e = export(&state.db, snapshot, &filter, &vista, format, access).await?;
-    Ok(attachment(e.content_type, &e.filename, e.bytes))
+    if format == ExportFormat::Xlsx {
+        let e = export(&state.db, snapshot, &filter, &vista, format, access).await?;
+        return Ok(attachment(e.content_type, &e.filename, e.bytes));
+    }
+    stream_view(snapshot, &filter, &vista, format)
+}
+
+/// Comuni per chunk of a streamed export.
+const STREAM_CHUNK: usize = 256;
+
+/// A CSV or JSON export cut in chunks of [`STREAM_CHUNK`] comuni, each encoded only when it is
+/// asked for: the route streams them (with 7,896 comuni the answer starts at once and the server
+/// never holds the whole file), the command line writes them one after the other — the same
+/// bytes either way.
+struct Chunked {
+    filename: String,
+    content_type: &'static str,
+    head: Vec<u8>,
+    chunks: Box<dyn Iterator<Item = std::io::Result<Vec<u8>>> + Send>,
+    tail: Vec<u8>,
+}
+
+fn chunked(
+    snapshot: Arc<Snapshot>,
+    codes: Vec<String>,
+    valid: &ValidFilter,
+    format: ExportFormat,
+) -> Result<Chunked, AppError> {
+    let (stem, extension, content_type) = match format {
+        ExportFormat::Csv => ("comuni", "csv", "text/csv; charset=utf-8"),
+        ExportFormat::CsvExcel => ("comuni-excel", "csv", "text/csv; charset=utf-8"),
+        _ => ("comuni", "json", "application/json"),
+    };
+    let filename = file_name(&snapshot, stem, extension);
+    let total = codes.len();
+    // JSON: `{"metadati": …, "totale": n, "comuni": [` + the comuni + `]}`, as the API's
+    // `Esportazione`.
+    let (head, tail) = if format == ExportFormat::Json {
+        let metadati = crate::opendata::api::Metadati::of(&snapshot, valid);
+        let metadati = serde_json::to_string(&metadati).map_err(|e| {
+            tracing::error!(error = %e, "JSON export failed");
+            AppError::Internal
+        })?;
+        (format!("{{\"metadati\":{metadati},\"totale\":{total},\"comuni\":[").into_bytes(), b"]}\n".to_vec())
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    // At least one chunk: an empty CSV still has its header.
+    let starts = (0..total.max(1)).step_by(STREAM_CHUNK);
+    let chunks = starts.map(move |start| {
+        let rows = codes[start.min(total)..(start + STREAM_CHUNK).min(total)]
+            .iter()
+            .filter_map(|c| snapshot.find(c));
+        match format {
+            ExportFormat::Json => {
+                let mut out = Vec::new();
+                for (i, e) in rows.enumerate() {
+                    if start + i > 0 {
+                        out.push(b',');
+                    }
+                    serde_json::to_writer(&mut out, &crate::opendata::api::comune(&snapshot, e))
+                        .map_err(std::io::Error::other)?;
+                }
+                Ok(out)
+            }
+            _ => {
+                let dialect = if format == ExportFormat::Csv { Dialect::Contract } else { Dialect::Excel };
+                csv_chunk(&snapshot, rows, dialect, start == 0).map_err(std::io::Error::other)
+            }
+        }
+    });
+    Ok(Chunked { filename, content_type, head, chunks: Box::new(chunks), tail })
+}
+
+/// The CSV and JSON exports of the view, streamed chunk by chunk.
+fn stream_view(
+    snapshot: Arc<Snapshot>,
+    filter: &ComuniFilter,
+    vista: &ListParams,
+    format: ExportFormat,
+) -> Result<Response, AppError> {
+    use futures_util::StreamExt;
+    let codes = selected(&snapshot, filter, vista)?;
+    let Chunked { filename, content_type, head, chunks, tail } =
+        chunked(snapshot, codes, &filter.validate()?, format)?;
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) })
+        .chain(futures_util::stream::iter(chunks))
+        .chain(futures_util::stream::once(async move { Ok(tail) }));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
 }
 
 /// `GET /export/comuni.csv`: the open-data contract.
@@ -321,8 +405,20 @@ pub fn write_csv<'a>(
     comuni: impl Iterator<Item = &'a Evaluated>,
     dialect: Dialect,
 ) -> Result<Vec<u8>, csv::Error> {
-    let mut w = dialect.writer(Vec::new());
-    w.write_record(HEADER)?;
+    csv_chunk(snapshot, comuni, dialect, true)
+}
+
+/// Rows of the contract in `dialect`; `head`: the file's start (BOM for Excel, header row).
+fn csv_chunk<'a>(
+    snapshot: &Snapshot,
+    comuni: impl Iterator<Item = &'a Evaluated>,
+    dialect: Dialect,
+    head: bool,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut w = if head { dialect.writer(Vec::new()) } else { dialect.writer_without_bom(Vec::new()) };
+    if head {
+        w.write_record(HEADER)?;
+    }
     let (first, last) = (snapshot.first_step_code(), snapshot.last_step_code());
     let yes_no = |b: bool| dialect.yes_no(b);
     let date = |d: Option<chrono::NaiveDate>| dialect.date(d);

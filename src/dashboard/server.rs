@@ -114,7 +114,7 @@ pub async fn download_svg(
 
 /// An inline SVG as a standalone file: plotters' output lacks the namespace an `.svg` file needs.
 #[cfg(feature = "ssr")]
-fn standalone(svg: &str) -> String {
+pub fn standalone(svg: &str) -> String {
     let body = if svg.contains("xmlns=\"http://www.w3.org/2000/svg\"") {
         svg.to_string()
     } else {

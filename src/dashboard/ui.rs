@@ -211,8 +211,11 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
             <a href=xlsx_href download="" class="me-3">
                 "in Excel (XLSX)"
             </a>
-            <a href=json_href download="">
+            <a href=json_href download="" class="me-3">
                 "in JSON"
+            </a>
+            <a href=crate::report::href(&filtro) data-testid="rapporto-pdf">
+                "Rapporto da stampare (PDF)"
             </a>
         </p>
         <section aria-labelledby="cifre-titolo">

@@ -133,13 +133,19 @@ pub mod ssr {
         })
     }
 
-    pub async fn queue(state: &AppState, provincia: &str, piattaforma: &str) -> Result<Queue, AppError> {
+    /// The queue's filters, checked (empty: any); the page and its export share them.
+    pub fn check_queue_filters(provincia: &str, piattaforma: &str) -> Result<(), AppError> {
         if !provincia.is_empty() && !PROVINCE.iter().any(|(sigla, _)| *sigla == provincia) {
             return Err(AppError::BadRequest(format!("Provincia sconosciuta: «{provincia}».")));
         }
         if !piattaforma.is_empty() && Platform::from_code(piattaforma).is_none() {
             return Err(AppError::BadRequest(format!("Piattaforma sconosciuta: «{piattaforma}».")));
         }
+        Ok(())
+    }
+
+    pub async fn queue(state: &AppState, provincia: &str, piattaforma: &str) -> Result<Queue, AppError> {
+        check_queue_filters(provincia, piattaforma)?;
         let snapshot = state.snapshot().await?;
         let p = &snapshot.programme;
         let rows = evidence::queue(

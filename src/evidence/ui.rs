@@ -386,6 +386,12 @@ pub fn EvidenceQueuePage() -> impl IntoView {
 #[component]
 fn QueueView(queue: Queue) -> impl IntoView {
     let count = queue.items.len();
+    let export_query = [("provincia", &queue.provincia), ("piattaforma", &queue.piattaforma)]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
     view! {
         <form method="get" action="/evidenze" class="filtri-coda" aria-label="Filtra la coda">
             <div class="form-group">
@@ -435,6 +441,7 @@ fn QueueView(queue: Queue) -> impl IntoView {
                 n => format!("{n} evidenze da esaminare."),
             }}
         </p>
+        <crate::exports::ui::ExportLinks stem="evidenze" query=export_query what="questa coda" />
         <div class="table-wrap" tabindex="0" role="region" aria-label="Evidenze in attesa di esame">
             <table class="table">
                 <caption>"Evidenze in attesa di esame, dalla più vecchia"</caption>

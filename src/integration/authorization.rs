@@ -77,7 +77,8 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
             | "/export/comuni-excel.csv"
             | "/export/comuni.json"
             | "/export/comuni.xlsx"
-            | "/grafici/{file}",
+            | "/grafici/{file}"
+            | "/report.pdf",
         ) => ok,
         // Open data: the page, the DCAT-AP_IT catalogue and the read-only API (never private
         // data: the planted evidence must not show). An unknown API address is a JSON 404.
@@ -121,8 +122,13 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         ("GET", "/profilo") | ("POST", "/api/profilo") => signed_in_only,
         // Overdue objectives with the comuni's blockers: every signed-in role (a comune's user
         // gets its own comuni; `integration::scadenze` checks who sees which rows and blockers).
-        ("GET", "/scadenze" | "/export/scadenze.csv" | "/export/scadenze-excel.csv")
-        | ("POST", "/api/scadenze") => signed_in_only,
+        ("GET", "/scadenze") | ("POST", "/api/scadenze") => signed_in_only,
+        ("GET", p) if p.starts_with("/export/scadenze") => signed_in_only,
+        // The list pages' exports follow their pages: the whole trail and the review queue
+        // hold every comune's private data, the proposals none.
+        ("GET", p) if p.starts_with("/export/registro") => region_only(StatusCode::OK, true),
+        ("GET", p) if p.starts_with("/export/evidenze") => region_only(StatusCode::OK, true),
+        ("GET", p) if p.starts_with("/export/proposte") => region_only(StatusCode::OK, false),
         ("GET", "/utenti") | ("POST", "/api/utenti") => region_only(StatusCode::OK, true),
         // Forms, sent empty: the Region's get past authorization to validation (and the users
         // page comes back with its messages).
@@ -285,10 +291,12 @@ async fn every_route_for_every_role() {
                     "{method} {path} as {who:?}: private data of {target}"
                 );
                 // The lists of everything (users, the whole trail) show every comune's data.
-                if !matches!(
+                let of_everyone = matches!(
                     path.as_str(),
                     "/utenti" | "/api/utenti" | "/registro" | "/evidenze" | "/api/evidenze-coda"
-                ) {
+                ) || path.starts_with("/export/registro")
+                    || path.starts_with("/export/evidenze");
+                if !of_everyone {
                     assert!(!a.body.contains(other_secret), "{method} {path} as {who:?}: data of {other}");
                 }
                 let denied = [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];

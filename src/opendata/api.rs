@@ -140,7 +140,8 @@ pub struct ComuniRisposta {
     pub comuni: Vec<Comune>,
 }
 
-/// `/export/comuni.json`: every comune of a view, no pages.
+/// `/export/comuni.json`: every comune of a view, no pages. The export writes this shape chunk
+/// by chunk (`comuni::export`, streamed); the type names it for the schema and for readers.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Esportazione {
     pub metadati: Metadati,

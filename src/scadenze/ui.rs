@@ -97,8 +97,6 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
         al: Some(d.as_of),
         provincia: PROVINCE.iter().map(|(s, _)| *s).find(|s| Some(*s) == d.provincia.as_deref()),
     };
-    let export_href = format!("/export/scadenze.csv?{}", valid.query());
-    let excel_href = format!("/export/scadenze-excel.csv?{}", valid.query());
     let province_name = d
         .provincia
         .as_deref()
@@ -116,15 +114,7 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             .own_comuni_only
             .then(|| view! { <p class="note">"Sono mostrati solo i comuni per cui operi."</p> })}
         <ScadenzeForm al=d.as_of.format("%Y-%m-%d").to_string() provincia=d.provincia.clone().unwrap_or_default() />
-        <p>
-            <a href=export_href class="btn btn-outline-primary" download="">
-                "Scarica le scadenze in CSV"
-            </a>
-            " "
-            <a href=excel_href class="btn btn-outline-primary" download="">
-                "In CSV per Excel"
-            </a>
-        </p>
+        <crate::exports::ui::ExportLinks stem="scadenze" query=valid.query() what="le scadenze" />
         <section aria-labelledby="scaduti">
             <h2 id="scaduti">"Obiettivi scaduti e non raggiunti"</h2>
             <ScadenzeTable

@@ -865,6 +865,10 @@ fn TrailTable(p: TrailPage) -> impl IntoView {
     };
     let next = p.next.map(|n| format!("{base}?prima={n}"));
     let global = p.comune.is_none();
+    let (export_query, export_what) = match &p.comune {
+        Some((codice, _)) => (format!("comune={codice}"), "il registro di questo comune"),
+        None => (String::new(), "il registro completo"),
+    };
     view! {
         <Title text=title.clone() />
         <h1>{title}</h1>
@@ -873,6 +877,7 @@ fn TrailTable(p: TrailPage) -> impl IntoView {
             <code>"traguardi audit verify"</code>
             ")."
         </p>
+        <crate::exports::ui::ExportLinks stem="registro" query=export_query what=export_what />
         <TrailEntries entries=p.entries global />
         {next.map(|href| view! { <p><a href=href>"Voci precedenti"</a></p> })}
     }
@@ -951,6 +956,7 @@ pub fn ProposalsPage() -> impl IntoView {
                         let count = format!("{} proposte in attesa di decisione, dalla più vecchia.", rows.len());
                         view! {
                             <p role="status">{count}</p>
+                            <crate::exports::ui::ExportLinks stem="proposte" query="" what="le proposte in attesa" />
                             <div class="table-wrap">
                                 <table class="table">
                                     <caption>"Proposte in attesa"</caption>

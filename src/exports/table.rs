@@ -1,0 +1,324 @@
+//! One list as a table in four formats, streamed where the format allows it.
+
+use std::pin::Pin;
+
+use axum::{
+    body::Body,
+    http::header,
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::{stream, Stream, StreamExt, TryStreamExt};
+use rust_xlsxwriter::{DocProperties, Format, Workbook, XlsxError};
+
+use crate::{
+    comuni::export::{attachment, Dialect, ExportFormat, XLSX_TYPE},
+    error::AppError,
+};
+
+/// One typed cell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+    Date(Option<NaiveDate>),
+    /// A moment, in UTC (the trail's and the uploads' times).
+    Time(Option<DateTime<Utc>>),
+    Bool(bool),
+}
+
+impl Value {
+    /// Text, or nothing when empty (`None` and `""` are both an empty cell).
+    pub fn text(s: impl Into<String>) -> Value {
+        Value::Text(s.into())
+    }
+
+    /// The cell as a CSV field in `dialect`.
+    pub fn csv(&self, dialect: Dialect) -> String {
+        match (self, dialect) {
+            (Value::Text(s), _) => s.clone(),
+            (Value::Int(n), _) => n.to_string(),
+            (Value::Date(d), _) => dialect.date(*d),
+            (Value::Time(None), _) => String::new(),
+            (Value::Time(Some(t)), Dialect::Contract) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            (Value::Time(Some(t)), Dialect::Excel) => t.format("%d/%m/%Y %H:%M").to_string(),
+            (Value::Bool(b), _) => dialect.yes_no(*b),
+        }
+    }
+
+    /// The cell as JSON: numbers as numbers, dates ISO, empty dates `null`.
+    pub fn json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Text(s) => J::String(s.clone()),
+            Value::Int(n) => J::from(*n),
+            Value::Date(d) => d.map(|d| J::String(d.format("%Y-%m-%d").to_string())).unwrap_or(J::Null),
+            Value::Time(t) => {
+                t.map(|t| J::String(t.format("%Y-%m-%dT%H:%M:%SZ").to_string())).unwrap_or(J::Null)
+            }
+            Value::Bool(b) => J::Bool(*b),
+        }
+    }
+}
+
+/// A batch of rows, each as many cells as the table has columns.
+pub type Batch = Vec<Vec<Value>>;
+
+/// The rows of a list, batch by batch (a query page each, or one batch for a short list).
+pub type Rows = Pin<Box<dyn Stream<Item = Result<Batch, AppError>> + Send>>;
+
+/// The rows of a list already in memory.
+pub fn rows_in_memory(rows: Batch) -> Rows {
+    Box::pin(stream::once(async move { Ok(rows) }))
+}
+
+/// What a list export is: its columns, and what the file says about itself.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// The file name's start and the address's: `scadenze` → `/export/scadenze.csv`.
+    pub stem: &'static str,
+    /// The worksheet's name (at most 31 characters) and the workbook's title.
+    pub title: &'static str,
+    /// Column names: the CSV header, the JSON keys, the workbook's header row. Only ever
+    /// added at the end.
+    pub columns: &'static [&'static str],
+    /// The filters in words, one phrase each; empty: none.
+    pub filters: Vec<String>,
+    /// The day the rows refer to.
+    pub as_of: NaiveDate,
+    /// The database holds the demo data: the file name says so.
+    pub demo: bool,
+}
+
+impl Table {
+    /// `scadenze-excel-dati-dimostrativi-2026-11-27.csv`.
+    pub fn file_name(&self, format: ExportFormat) -> String {
+        let (variant, extension) = match format {
+            ExportFormat::Csv => ("", "csv"),
+            ExportFormat::CsvExcel => ("excel-", "csv"),
+            ExportFormat::Xlsx => ("", "xlsx"),
+            ExportFormat::Json => ("", "json"),
+        };
+        format!(
+            "{}-{variant}{}{}.{extension}",
+            self.stem,
+            if self.demo { "dati-dimostrativi-" } else { "" },
+            self.as_of.format("%Y-%m-%d")
+        )
+    }
+
+    fn filters_sentence(&self) -> String {
+        if self.filters.is_empty() {
+            "Nessun filtro.".to_string()
+        } else {
+            format!("{}.", self.filters.join(", "))
+        }
+    }
+}
+
+/// The CSV bytes of one batch; the first carries the header (and, for Excel, the BOM).
+pub fn csv_batch(
+    columns: &[&str],
+    rows: &[Vec<Value>],
+    dialect: Dialect,
+    first: bool,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut w = if first {
+        let mut w = dialect.writer(Vec::new());
+        w.write_record(columns)?;
+        w
+    } else {
+        dialect.writer_without_bom(Vec::new())
+    };
+    for row in rows {
+        w.write_record(row.iter().map(|v| v.csv(dialect)))?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// One row as a JSON object keyed by the column names.
+pub fn json_row(columns: &[&str], row: &[Value]) -> serde_json::Value {
+    serde_json::Value::Object(columns.iter().zip(row).map(|(k, v)| (k.to_string(), v.json())).collect())
+}
+
+/// The JSON document's head: `{"metadati": {...}, "righe": [` (then the rows, then
+/// `], "totale": n}`).
+fn json_head(table: &Table) -> Vec<u8> {
+    let metadati = serde_json::json!({
+        "elenco": table.title,
+        "data_riferimento": table.as_of.format("%Y-%m-%d").to_string(),
+        "filtri": table.filters,
+        "dati_dimostrativi": table.demo,
+        "licenza": "CC-BY-4.0",
+        "colonne": table.columns,
+    });
+    format!("{{\"metadati\":{metadati},\"righe\":[").into_bytes()
+}
+
+/// The workbook: the table (typed cells, bold frozen header, autofilter) and a sheet with the
+/// filters and the dates.
+pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec<u8>, XlsxError> {
+    let header = Format::new().set_bold();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let time = Format::new().set_num_format("dd/mm/yyyy hh:mm");
+    let integer = Format::new().set_num_format("#,##0");
+    let mut book = Workbook::new();
+    book.set_properties(
+        &DocProperties::new()
+            .set_title(format!("Traguardi — {}", table.title))
+            .set_author("Traguardi — Regione Puglia"),
+    );
+    let sheet = book.add_worksheet().set_name(table.title)?;
+    for (c, h) in table.columns.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &header)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Value::Text(s) if !s.is_empty() => {
+                    sheet.write_string(r, c, s)?;
+                }
+                Value::Int(n) => {
+                    sheet.write_number_with_format(r, c, *n as f64, &integer)?;
+                }
+                Value::Date(Some(d)) => {
+                    sheet.write_date_with_format(r, c, d, &date)?;
+                }
+                Value::Time(Some(t)) => {
+                    sheet.write_datetime_with_format(r, c, t.naive_utc(), &time)?;
+                }
+                Value::Bool(b) => {
+                    sheet.write_boolean(r, c, *b)?;
+                }
+                Value::Text(_) | Value::Date(None) | Value::Time(None) => {}
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.autofilter(0, 0, rows.len() as u32, (table.columns.len().max(1) - 1) as u16)?;
+    sheet.autofit();
+
+    let about = book.add_worksheet().set_name("Filtri")?;
+    let lines = [
+        ("Elenco", table.title.to_string()),
+        ("Filtri", table.filters_sentence()),
+        ("Dati al", crate::format::date(table.as_of)),
+        ("Righe", rows.len().to_string()),
+        ("Generato il", made_at.to_string()),
+        (
+            "Dati dimostrativi",
+            if table.demo { "sì: i dati non sono reali".to_string() } else { "no".to_string() },
+        ),
+        ("Licenza", "CC BY 4.0".to_string()),
+    ];
+    for (r, (k, v)) in lines.iter().enumerate() {
+        about.write_string_with_format(r as u32, 0, *k, &header)?;
+        about.write_string(r as u32, 1, v)?;
+    }
+    about.autofit();
+    book.save_to_buffer()
+}
+
+/// Where a streamed export is.
+enum Phase {
+    Rows,
+    Done,
+}
+
+struct Progress {
+    rows: Rows,
+    phase: Phase,
+    /// Batches encoded: the first carries the CSV header.
+    batches: usize,
+    /// Rows encoded: JSON separates rows with commas.
+    written: usize,
+}
+
+/// The export of `table` in `format`. The first batch is read before answering, so a refused
+/// or failing query is an error page, not a broken file; later failures cut the download
+/// (logged) rather than finish a file that looks complete.
+pub async fn respond(table: Table, format: ExportFormat, mut rows: Rows) -> Result<Response, AppError> {
+    let filename = table.file_name(format);
+    let first = rows.next().await.transpose()?.unwrap_or_default();
+    if format == ExportFormat::Xlsx {
+        let rest: Vec<Batch> = rows.try_collect().await?;
+        let all: Batch = std::iter::once(first).chain(rest).flatten().collect();
+        let made_at = chrono::Local::now().format("%d/%m/%Y %H:%M").to_string();
+        let bytes = tokio::task::spawn_blocking(move || workbook(&table, &all, &made_at))
+            .await
+            .map_err(|e| failed("XLSX", &e))?
+            .map_err(|e| failed("XLSX", &e))?;
+        return Ok(attachment(XLSX_TYPE, &filename, bytes));
+    }
+    let rows: Rows = Box::pin(stream::once(async move { Ok(first) }).chain(rows));
+    let content_type =
+        if format == ExportFormat::Json { "application/json" } else { "text/csv; charset=utf-8" };
+    let columns = table.columns;
+    let head = if format == ExportFormat::Json { json_head(&table) } else { Vec::new() };
+    let body = stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(stream::unfold(
+        Progress { rows, phase: Phase::Rows, batches: 0, written: 0 },
+        move |mut p| async move {
+            match p.phase {
+                Phase::Rows => match p.rows.next().await {
+                    Some(Ok(batch)) => {
+                        let bytes = match format {
+                            ExportFormat::Json => {
+                                let mut out = Vec::new();
+                                for (i, row) in batch.iter().enumerate() {
+                                    if p.written + i > 0 {
+                                        out.push(b',');
+                                    }
+                                    out.extend(json_row(columns, row).to_string().into_bytes());
+                                }
+                                Ok(out)
+                            }
+                            _ => {
+                                let dialect = if format == ExportFormat::Csv {
+                                    Dialect::Contract
+                                } else {
+                                    Dialect::Excel
+                                };
+                                csv_batch(columns, &batch, dialect, p.batches == 0)
+                                    .map_err(std::io::Error::other)
+                            }
+                        };
+                        p.batches += 1;
+                        p.written += batch.len();
+                        Some((bytes, p))
+                    }
+                    Some(Err(e)) => {
+                        tracing::error!(error = %e, rows = p.written, "export interrupted");
+                        p.phase = Phase::Done;
+                        Some((Err(std::io::Error::other("export interrupted")), p))
+                    }
+                    None => {
+                        p.phase = Phase::Done;
+                        // The total comes last: it is known only now.
+                        let tail = if format == ExportFormat::Json {
+                            format!("],\"totale\":{}}}\n", p.written).into_bytes()
+                        } else {
+                            Vec::new()
+                        };
+                        Some((Ok(tail), p))
+                    }
+                },
+                Phase::Done => None,
+            }
+        },
+    ));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+fn failed(what: &str, e: &dyn std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "{what} export failed");
+    AppError::Internal
+}
