@@ -257,57 +257,12 @@ pub async fn respond(table: Table, format: ExportFormat, mut rows: Rows) -> Resu
         if format == ExportFormat::Json { "application/json" } else { "text/csv; charset=utf-8" };
     let columns = table.columns;
     let head = if format == ExportFormat::Json { json_head(&table) } else { Vec::new() };
-    let body = stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(stream::unfold(
-        Progress { rows, phase: Phase::Rows, batches: 0, written: 0 },
-        move |mut p| async move {
-            match p.phase {
-                Phase::Rows => match p.rows.next().await {
-                    Some(Ok(batch)) => {
-                        let bytes = match format {
-                            ExportFormat::Json => {
-                                let mut out = Vec::new();
-                                for (i, row) in batch.iter().enumerate() {
-                                    if p.written + i > 0 {
-                                        out.push(b',');
-                                    }
-                                    out.extend(json_row(columns, row).to_string().into_bytes());
-                                }
-                                Ok(out)
-                            }
-                            _ => {
-                                let dialect = if format == ExportFormat::Csv {
-                                    Dialect::Contract
-                                } else {
-                                    Dialect::Excel
-                                };
-                                csv_batch(columns, &batch, dialect, p.batches == 0)
-                                    .map_err(std::io::Error::other)
-                            }
-                        };
-                        p.batches += 1;
-                        p.written += batch.len();
-                        Some((bytes, p))
-                    }
-                    Some(Err(e)) => {
-                        tracing::error!(error = %e, rows = p.written, "export interrupted");
-                        p.phase = Phase::Done;
-                        Some((Err(std::io::Error::other("export interrupted")), p))
-                    }
-                    None => {
-                        p.phase = Phase::Done;
-                        // The total comes last: it is known only now.
-                        let tail = if format == ExportFormat::Json {
-                            format!("],\"totale\":{}}}\n", p.written).into_bytes()
-                        } else {
-                            Vec::new()
-                        };
-                        Some((Ok(tail), p))
-                    }
-                },
-                Phase::Done => None,
-            }
-        },
-    ));
+    // Fused: the compression layer polls once more after the end, which `unfold` alone refuses
+    // with a panic.
+    let progress = Progress { rows, phase: Phase::Rows, batches: 0, written: 0 };
+    let body = stream::once(async move { Ok::<_, std::io::Error>(head) })
+        .chain(stream::unfold(progress, move |p| next_chunk(p, format, columns)))
+        .fuse();
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_string()),
@@ -316,6 +271,56 @@ pub async fn respond(table: Table, format: ExportFormat, mut rows: Rows) -> Resu
         Body::from_stream(body),
     )
         .into_response())
+}
+
+/// The next piece of a streamed export: one batch encoded, then the end (JSON's `], "totale"`).
+async fn next_chunk(
+    mut p: Progress,
+    format: ExportFormat,
+    columns: &'static [&'static str],
+) -> Option<(std::io::Result<Vec<u8>>, Progress)> {
+    if let Phase::Done = p.phase {
+        return None;
+    }
+    match p.rows.next().await {
+        Some(Ok(batch)) => {
+            let bytes = match format {
+                ExportFormat::Json => {
+                    let mut out = Vec::new();
+                    for (i, row) in batch.iter().enumerate() {
+                        if p.written + i > 0 {
+                            out.push(b',');
+                        }
+                        out.extend(json_row(columns, row).to_string().into_bytes());
+                    }
+                    Ok(out)
+                }
+                _ => {
+                    let dialect =
+                        if format == ExportFormat::Csv { Dialect::Contract } else { Dialect::Excel };
+                    csv_batch(columns, &batch, dialect, p.batches == 0).map_err(std::io::Error::other)
+                }
+            };
+            p.batches += 1;
+            p.written += batch.len();
+            Some((bytes, p))
+        }
+        Some(Err(e)) => {
+            tracing::error!(error = %e, rows = p.written, "export interrupted");
+            p.phase = Phase::Done;
+            Some((Err(std::io::Error::other("export interrupted")), p))
+        }
+        None => {
+            p.phase = Phase::Done;
+            // The total comes last: it is known only now.
+            let tail = if format == ExportFormat::Json {
+                format!("],\"totale\":{}}}\n", p.written).into_bytes()
+            } else {
+                Vec::new()
+            };
+            Some((Ok(tail), p))
+        }
+    }
 }
 
 fn failed(what: &str, e: &dyn std::fmt::Display) -> AppError {
