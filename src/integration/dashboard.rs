@@ -22,14 +22,15 @@ use crate::{
     state::AppState,
 };
 
-async fn app(t: &TestDb) -> (Router, AppState) {
+/// The demo data served by the whole router (the report's tests use it too).
+pub(super) async fn app(t: &TestDb) -> (Router, AppState) {
     demo::load(&t.db).await.unwrap();
     let options = LeptosOptions::builder().output_name("traguardi").build();
     let state = AppState::new(options, t.db.clone());
     (router(state.clone()), state)
 }
 
-async fn send(app: &Router, request: Request<Body>) -> (StatusCode, String) {
+pub(super) async fn send(app: &Router, request: Request<Body>) -> (StatusCode, String) {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -43,7 +44,7 @@ async fn get(app: &Router, uri: &str) -> String {
 }
 
 /// The dashboard's data through its server function, as the browser asks for it.
-async fn dashboard(app: &Router, query: &str) -> DashboardData {
+pub(super) async fn dashboard(app: &Router, query: &str) -> DashboardData {
     let form = query
         .split('&')
         .filter(|p| !p.is_empty())

@@ -6,48 +6,16 @@
 use axum::{
     body::Body,
     http::{Request, StatusCode},
-    Router,
 };
 use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
 use lopdf::{Dictionary, Document, Object};
 use tower::ServiceExt;
 
-use super::TestDb;
-use crate::{
-    comuni::ComuniFilter,
-    dashboard::{ui::figures, DashboardData},
-    demo, format,
-    server::router,
-    state::AppState,
+use super::{
+    dashboard::{app, dashboard, send},
+    TestDb,
 };
-
-async fn app(t: &TestDb) -> (Router, AppState) {
-    demo::load(&t.db).await.unwrap();
-    let options = LeptosOptions::builder().output_name("traguardi").build();
-    let state = AppState::new(options, t.db.clone());
-    (router(state.clone()), state)
-}
-
-/// The dashboard's figures for `query`, through its server function, as the browser reads them.
-async fn dashboard(app: &Router, query: &str) -> DashboardData {
-    let form = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap();
-            format!("filter[{k}]={v}")
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    let request = Request::post("/api/cruscotto")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::from(form))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
-}
+use crate::{comuni::ComuniFilter, dashboard::ui::figures, format};
 
 /// The PDF's text, every page, with all white space removed: the extractor places words by
 /// position, so spaces and line breaks may or may not be characters; comparing without them is
@@ -258,14 +226,9 @@ async fn the_report_has_the_dashboards_figures_and_is_a_tagged_pdf() {
 async fn a_bad_filter_is_refused_in_italian_not_typeset() {
     let t = TestDb::sqlite().await;
     let (app, _) = app(&t).await;
-    let response = app
-        .clone()
-        .oneshot(Request::get("/report.pdf?provincia=XX").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    let body = String::from_utf8_lossy(&body);
+    let (status, body) =
+        send(&app, Request::get("/report.pdf?provincia=XX").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("Provincia"), "{body}");
     assert!(!body.contains("%PDF"));
 }

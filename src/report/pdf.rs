@@ -130,16 +130,8 @@ pub fn contents(
         .iter()
         .map(|o| ObiettivoRiga {
             obiettivo: o.obiettivo.clone(),
-            raggiunti: format!(
-                "{} ({})",
-                format::int(o.raggiunti),
-                format::percent(o.raggiunti, o.supportati)
-            ),
-            verificati: format!(
-                "{} ({})",
-                format::int(o.verificati),
-                format::percent(o.verificati, o.supportati)
-            ),
+            raggiunti: count_and_share(o.raggiunti, o.supportati),
+            verificati: count_and_share(o.verificati, o.supportati),
             supportati: format::int(o.supportati),
         })
         .collect();
@@ -154,16 +146,8 @@ pub fn contents(
             nome: p.nome.clone(),
             aderenti: format!("{} su {}", format::int(p.supportati), format::int(p.totale)),
             non_aderenti: format::int(p.non_aderenti),
-            primo_step: format!(
-                "{} ({})",
-                format::int(p.primo_step),
-                format::percent(p.primo_step, p.supportati)
-            ),
-            tutti_obiettivi: format!(
-                "{} ({})",
-                format::int(p.tutti_obiettivi),
-                format::percent(p.tutti_obiettivi, p.supportati)
-            ),
+            primo_step: count_and_share(p.primo_step, p.supportati),
+            tutti_obiettivi: count_and_share(p.tutti_obiettivi, p.supportati),
             assegnato: format::eur(p.contributo_assegnato),
             maturato: format::eur(p.contributo_maturato),
         })
@@ -265,6 +249,11 @@ pub fn contents(
             (SIL Open Font License)."
             .to_string(),
     }
+}
+
+/// "12 (41,7%)", as the dashboard's tables write a count over its denominator.
+fn count_and_share(n: i64, whole: i64) -> String {
+    format!("{} ({})", format::int(n), format::percent(n, whole))
 }
 
 fn capitalised(s: &str) -> String {
