@@ -135,8 +135,11 @@ pub fn contents(
             supportati: format::int(o.supportati),
         })
         .collect();
-    let legenda = map::legend_counts(&snapshot.map_status(filter))
-        .into_iter()
+    // The map's classes, counted once: the legend table and the map's alternative text.
+    let counts = map::legend_counts(&snapshot.map_status(filter));
+    let legenda = counts
+        .iter()
+        .copied()
         .map(|(status, n)| LegendaRiga { stato: status.label().to_string(), comuni: format::int(n as i64) })
         .collect();
     let province = summary
@@ -202,7 +205,7 @@ pub fn contents(
             &graphics.mappa,
             format!(
                 "Mappa dei comuni della Puglia colorati per stato: {}.",
-                map::legend_counts(&snapshot.map_status(filter))
+                counts
                     .iter()
                     .map(|(s, n)| format!("{} {}", s.label().to_lowercase(), format::int(*n as i64)))
                     .collect::<Vec<_>>()
