@@ -115,6 +115,36 @@ pub fn may_act_for(viewer: Option<&CurrentUser>, codice_istat: &str) -> bool {
     }
 }
 
+/// Selects comuni by their open blockers (the `bloccato` filter): only who reads every comune's
+/// private data, the Region and assessors. A comune's user reads its own blockers, but a filter
+/// over all comuni would tell which others have one.
+pub fn may_filter_by_blockers(viewer: Option<&CurrentUser>) -> bool {
+    viewer.is_some_and(|u| matches!(u.role, Role::Regione | Role::Assessore))
+}
+
+/// Reads the programme's lists of every comune (the whole trail, the review queue, the
+/// proposals) and their exports: the Region, and assessors, who read everything and write
+/// nothing.
+pub fn may_read_all(viewer: Option<&CurrentUser>) -> bool {
+    viewer.is_some_and(|u| matches!(u.role, Role::Regione | Role::Assessore))
+}
+
+/// Kinds of record (the trail's `entity`) that only the Region reads: its own notes on a comune
+/// (the workspace never shows them to anyone else) and accounts (people's e-mail addresses and
+/// roles, managed on `/utenti`).
+pub const REGION_ONLY_RECORDS: [&str; 2] = ["comune_note", "app_user"];
+
+/// The kinds of trail entry `viewer` may not see: a trail entry is visible to exactly those who
+/// may read the record it describes. Every path that shows the trail (pages, server functions,
+/// exports) passes this to `data::audit::list`; which comuni's entries a person reads at all is
+/// `may_read_private` (one comune) or `may_read_all` (the whole trail).
+pub fn hidden_trail_entities(viewer: Option<&CurrentUser>) -> &'static [&'static str] {
+    match viewer {
+        Some(u) if u.role == Role::Regione => &[],
+        _ => &REGION_ONLY_RECORDS,
+    }
+}
+
 /// Creates, lists and disables accounts: the Region only.
 pub fn may_manage_users(viewer: Option<&CurrentUser>) -> bool {
     viewer.is_some_and(|u| u.role == Role::Regione)

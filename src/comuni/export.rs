@@ -251,7 +251,10 @@ async fn respond(
     vista: ListParams,
     format: ExportFormat,
 ) -> Result<Response, AppError> {
-    let access = match extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone()) {
+    let viewer = extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone());
+    // Refused before anything is read: `bloccato` is not a filter the public may use.
+    filter.validate_for(viewer.as_ref())?;
+    let access = match viewer {
         Some(user) => BlockerAccess::Viewer(user),
         None => BlockerAccess::Public,
     };

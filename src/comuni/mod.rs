@@ -93,6 +93,10 @@ pub enum FilterError {
     Scaduto(String),
     #[error("Valore non valido per «bloccato»: «{0}». Valore ammesso: si.")]
     Bloccato(String),
+    /// Blockers are not public data, not even their existence: only those who read every
+    /// comune's private data may select comuni by them.
+    #[error("Il filtro «bloccato» è riservato alla Regione e agli assessori: i blocchi dei comuni non sono dati pubblici.")]
+    BloccatoRiservato,
     #[error("Ordinamento sconosciuto: «{0}». Valori ammessi: nome, istat, provincia, popolazione, adesione, primo_step, finale.")]
     Ordina(String),
     #[error("Verso dell'ordinamento sconosciuto: «{0}». Valori ammessi: asc, desc.")]
@@ -328,6 +332,23 @@ impl ComuniFilter {
             scaduto,
             bloccato,
         })
+    }
+}
+
+impl ComuniFilter {
+    /// [`ComuniFilter::validate`] for someone: a filter that only some may use (`bloccato`,
+    /// which tells which comuni have open blockers) is refused for the others, so the public
+    /// pages, exports and API never answer it. Every route and server function that takes a
+    /// filter from a request validates it here.
+    pub fn validate_for(
+        &self,
+        viewer: Option<&crate::auth::CurrentUser>,
+    ) -> Result<ValidFilter, FilterError> {
+        let valid = self.validate()?;
+        if valid.bloccato && !crate::auth::may_filter_by_blockers(viewer) {
+            return Err(FilterError::BloccatoRiservato);
+        }
+        Ok(valid)
     }
 }
 
@@ -823,12 +844,26 @@ pub struct ObjectiveView {
     pub state: StepState,
     pub progress: String,
     pub confirmed_by_source: bool,
-    /// The Region's verification, in words ("Da verificare" until there is one).
+    /// Reached on the service data and proven by evidence reviewed positively: the dashboard's
+    /// "verificati" (`rules::verified`). Public: it is a yes or a not-yet, never the review's
+    /// outcome, its reason or the evidence behind it (those are in [`ObjectiveCheck`]).
+    pub verificato: bool,
+}
+
+/// The non-public side of one objective, for those who may read the comune's private data:
+/// the Region's verification with its reason, and the state of the evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectiveCheck {
+    pub platform: String,
+    pub step: String,
+    pub description: String,
+    /// The Region's verification, in words ("Da verificare" until there is one), with its
+    /// reason (private).
     pub verifica: String,
     /// The evidence in words ("Verificato", "Evidenza in attesa di esame", …): see
-    /// `evidence::status_words`.
+    /// `evidence::status_words` (private: it tells a rejection).
     pub evidenza: String,
-    /// Versions of evidence uploaded.
+    /// Versions of evidence uploaded (private).
     pub evidenze: i64,
 }
 

@@ -15,7 +15,7 @@ pub async fn list_comuni(
     #[server(default)] vista: ListParams,
 ) -> Result<ListPage, AppError> {
     let result = async {
-        let filter = filter.validate()?;
+        let filter = filter.validate_for(crate::auth::guard::viewer().as_ref())?;
         let vista = vista.validate()?;
         let snapshot = crate::state::app_state()?.snapshot().await?;
         Ok(vista.page(snapshot.list(&filter)))
@@ -62,9 +62,6 @@ pub mod ssr {
         let snapshot = state.snapshot().await?;
         let e = snapshot.find(codice_istat).ok_or_else(not_found)?;
         let (pagopa, io, online) = services_of(&state.db, codice_istat).await?;
-        let verifications =
-            crate::data::workspace::verifications_of(&state.db, &snapshot.programme.code, codice_istat)
-                .await?;
         let series = crate::dashboard::ServicesSeries {
             points: e
                 .record
@@ -108,31 +105,7 @@ pub mod ssr {
                 state: crate::comuni::StepState::reached(o.reached_on, o.on_time),
                 progress: o.progress.describe(),
                 confirmed_by_source: obj.confirmed_by_source,
-                verifica: match verifications.iter().find(|v| v.objective == obj.code) {
-                    Some(v) => format!(
-                        "{} il {}{}",
-                        crate::data::workspace::outcome(&v.outcome).map(|o| o.label()).unwrap_or("—"),
-                        crate::format::date(v.verified_on),
-                        v.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
-                    ),
-                    None => "Da verificare".to_string(),
-                },
-                evidenze: e
-                    .record
-                    .facts
-                    .evidence
-                    .iter()
-                    .find(|f| f.objective == obj.code)
-                    .map_or(0, |f| f.versions),
-                evidenza: {
-                    let fact = e.record.facts.evidence.iter().find(|f| f.objective == obj.code);
-                    crate::evidence::status_words(
-                        o.reached_on.is_some(),
-                        fact.map_or(0, |f| f.versions),
-                        fact.and_then(|f| f.latest_review),
-                    )
-                    .to_string()
-                },
+                verificato: o.verified,
             })
             .collect();
         let r = &e.record;
@@ -195,16 +168,67 @@ pub mod ssr {
                 .collect(),
         })
     }
+
+    /// The private side of each objective of `codice_istat` (see [`ObjectiveCheck`]); the
+    /// caller has checked that the viewer may read the comune's private data.
+    pub async fn checks(
+        state: &AppState,
+        codice_istat: &str,
+    ) -> Result<Vec<crate::comuni::ObjectiveCheck>, AppError> {
+        let snapshot = state.snapshot().await?;
+        let Some(e) = snapshot.find(codice_istat) else { return Ok(Vec::new()) };
+        let p = &snapshot.programme;
+        let verifications =
+            crate::data::workspace::verifications_of(&state.db, &p.code, codice_istat).await?;
+        Ok(p.objectives
+            .iter()
+            .zip(&e.outcome.objectives)
+            .map(|(obj, o)| {
+                let fact = e.record.facts.evidence.iter().find(|f| f.objective == obj.code);
+                let versions = fact.map_or(0, |f| f.versions);
+                crate::comuni::ObjectiveCheck {
+                    platform: obj.platform.label().to_string(),
+                    step: p
+                        .steps
+                        .iter()
+                        .find(|s| s.code == obj.step)
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default(),
+                    description: obj.description.clone(),
+                    verifica: match verifications.iter().find(|v| v.objective == obj.code) {
+                        Some(v) => format!(
+                            "{} il {}{}",
+                            crate::data::workspace::outcome(&v.outcome).map(|o| o.label()).unwrap_or("—"),
+                            crate::format::date(v.verified_on),
+                            v.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                        ),
+                        None => "Da verificare".to_string(),
+                    },
+                    evidenze: versions,
+                    evidenza: crate::evidence::status_words(
+                        o.reached_on.is_some(),
+                        versions,
+                        fact.and_then(|f| f.latest_review),
+                    )
+                    .to_string(),
+                }
+            })
+            .collect())
+    }
 }
 
-/// The part of a comune's page that is not public: today its registered referents (names and
-/// e-mail addresses are personal data); blockers, notes and evidence will join it.
+/// The part of a comune's page that is not public: its registered referents (names and e-mail
+/// addresses are personal data), its blockers, the Region's verifications with their reasons,
+/// the state of its evidence and its latest changes.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ComunePrivate {
     pub codice: String,
     pub referenti: Vec<(String, String)>,
     /// Reasons for delay, open ones first.
     pub blocchi: Vec<crate::workspace::server::BlockerItem>,
+    /// Each objective's verification by the Region and its evidence (what the public page
+    /// reduces to "verified: yes / not yet").
+    pub obiettivi: Vec<super::ObjectiveCheck>,
     /// The latest changes (the whole trail is on `/comuni/{codice}/registro`).
     pub modifiche: Vec<crate::workspace::TrailEntry>,
     /// The viewer may act for this comune (upload evidence, propose updates).
@@ -227,15 +251,18 @@ pub async fn get_comune_private(codice_istat: String) -> Result<ComunePrivate, A
             .into_iter()
             .map(crate::workspace::server::ssr::blocker_item)
             .collect();
-        let modifiche = crate::data::audit::list(&state.db, Some(codice), None, LATEST_CHANGES)
+        let hidden = crate::auth::hidden_trail_entities(Some(&user));
+        let modifiche = crate::data::audit::list(&state.db, Some(codice), None, LATEST_CHANGES, hidden)
             .await?
             .into_iter()
             .map(crate::workspace::server::ssr::trail_entry)
             .collect();
+        let obiettivi = ssr::checks(&state, codice).await?;
         Ok(ComunePrivate {
             codice: codice.to_string(),
             referenti,
             blocchi,
+            obiettivi,
             modifiche,
             may_act: crate::auth::may_act_for(Some(&user), codice),
         })

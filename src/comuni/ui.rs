@@ -104,12 +104,15 @@ fn FilterSelect(
 /// place. `population` are the programme's bands. `with_milestone` is the list mode: the
 /// search box, the milestone, step, overdue and blocked selects, and the current sort as
 /// hidden fields (applying filters keeps the order and goes back to the first page).
+/// `with_blockers` adds the blocked select: only for those the server lets use it (the Region
+/// and assessors; see `auth::may_filter_by_blockers`).
 #[component]
 pub fn FilterForm(
     action: &'static str,
     filter: Memo<ComuniFilter>,
     population: Vec<FilterChoice>,
     #[prop(optional)] with_milestone: bool,
+    #[prop(optional)] with_blockers: bool,
 ) -> impl IntoView {
     let choice =
         |value: &str, label: &str| FilterChoice { value: value.to_string(), label: label.to_string() };
@@ -206,13 +209,18 @@ pub fn FilterForm(
                             choices=vec![choice("si", "Con obiettivi scaduti e non raggiunti")]
                             selected=sel(|f| f.scaduto.clone())
                         />
-                        <FilterSelect
-                            id="bloccato"
-                            label="Blocchi"
-                            all="Tutti i comuni"
-                            choices=vec![choice("si", "Con almeno un blocco aperto")]
-                            selected=sel(|f| f.bloccato.clone())
-                        />
+                        {with_blockers
+                            .then(|| {
+                                view! {
+                                    <FilterSelect
+                                        id="bloccato"
+                                        label="Blocchi"
+                                        all="Tutti i comuni"
+                                        choices=vec![choice("si", "Con almeno un blocco aperto")]
+                                        selected=sel(|f| f.bloccato.clone())
+                                    />
+                                }
+                            })}
                         {hidden_sort}
                     }
                 })}
@@ -234,6 +242,7 @@ pub fn ComuniPage() -> impl IntoView {
     let params = use_list_params();
     let page = Resource::new(move || (filter.get(), params.get()), |(f, p)| list_comuni(f, p));
     let choices = Resource::new(|| (), |_| filter_choices());
+    let user = Resource::new(|| (), |_| crate::auth::server::who_am_i());
     // The export link carries the validated filter, search and sort (all the pages), so it
     // exports exactly this view.
     let export_href = move |path: &str| {
@@ -247,7 +256,9 @@ pub fn ComuniPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let population = choices.await.unwrap_or_default();
-                view! { <FilterForm action="/comuni" filter population with_milestone=true /> }
+                let viewer = user.await.ok().flatten();
+                let with_blockers = crate::auth::may_filter_by_blockers(viewer.as_ref());
+                view! { <FilterForm action="/comuni" filter population with_milestone=true with_blockers /> }
             })}
         </Suspense>
         <p class="esportazioni">
@@ -607,8 +618,7 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                         <th scope="col">"Scadenza"</th>
                         <th scope="col">"Stato"</th>
                         <th scope="col">"Misura attuale"</th>
-                        <th scope="col">"Verifica della Regione"</th>
-                        <th scope="col">"Evidenza"</th>
+                        <th scope="col">"Verificato"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -630,18 +640,7 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                                         <StepBadge state=o.state.clone() />
                                     </td>
                                     <td>{o.progress.clone()}</td>
-                                    <td>{o.verifica.clone()}</td>
-                                    <td>
-                                        {o.evidenza.clone()}
-                                        {(o.evidenze > 0)
-                                            .then(|| {
-                                                format!(
-                                                    " ({} {})",
-                                                    o.evidenze,
-                                                    if o.evidenze == 1 { "versione" } else { "versioni" },
-                                                )
-                                            })}
-                                    </td>
+                                    <td>{if o.verificato { "Sì" } else { "Non ancora" }}</td>
                                 </tr>
                             }
                         })
@@ -924,6 +923,41 @@ fn PrivateView(p: super::server::ComunePrivate) -> impl IntoView {
                     .into_any()
             }}
             <h3>"Evidenze degli obiettivi"</h3>
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Verifiche ed evidenze degli obiettivi">
+                <table class="table">
+                    <caption>"Verifica della Regione ed evidenze di ogni obiettivo"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Obiettivo"</th>
+                            <th scope="col">"Verifica della Regione"</th>
+                            <th scope="col">"Evidenza"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {p
+                            .obiettivi
+                            .into_iter()
+                            .map(|o| {
+                                let versions = (o.evidenze > 0)
+                                    .then(|| {
+                                        format!(
+                                            " ({} {})",
+                                            o.evidenze,
+                                            if o.evidenze == 1 { "versione" } else { "versioni" },
+                                        )
+                                    });
+                                view! {
+                                    <tr>
+                                        <th scope="row">{format!("{}, {}: {}", o.platform, o.step, o.description)}</th>
+                                        <td>{o.verifica}</td>
+                                        <td>{o.evidenza}{versions}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
             <p>
                 <a href=format!("/comuni/{}/evidenze", p.codice)>
                     {if p.may_act {

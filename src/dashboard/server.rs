@@ -12,7 +12,7 @@ use crate::{comuni::ComuniFilter, error::AppError};
 #[server(endpoint = "cruscotto")]
 pub async fn get_dashboard(#[server(default)] filter: ComuniFilter) -> Result<DashboardData, AppError> {
     let result = async {
-        let filter = filter.validate()?;
+        let filter = filter.validate_for(crate::auth::guard::viewer().as_ref())?;
         let snapshot = crate::state::app_state()?.snapshot().await?;
         let map_status = snapshot.map_status(&filter);
         let legenda = super::map::legend_counts(&map_status)
@@ -41,7 +41,7 @@ pub async fn get_dashboard(#[server(default)] filter: ComuniFilter) -> Result<Da
 #[server(endpoint = "grafici")]
 pub async fn get_graphics(#[server(default)] filter: ComuniFilter) -> Result<Graphics, AppError> {
     let result = async {
-        let filter = filter.validate()?;
+        let filter = filter.validate_for(crate::auth::guard::viewer().as_ref())?;
         let state = crate::state::app_state()?;
         let snapshot = state.snapshot().await?;
         let graphics = state.graphics.get(&snapshot, &filter).await?;
@@ -59,6 +59,7 @@ pub async fn download_svg(
     axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
     axum::extract::Query(filter): axum::extract::Query<ComuniFilter>,
+    extensions: axum::http::Extensions,
 ) -> Result<axum::response::Response, AppError> {
     use axum::{http::header, response::IntoResponse};
 
@@ -74,7 +75,8 @@ pub async fn download_svg(
         _ => return Err(unknown()),
     };
     let name = Some(name).filter(|n| super::GRAPHICS_NAMES.contains(n)).ok_or_else(unknown)?;
-    let filter = filter.validate()?;
+    let viewer = extensions.get::<crate::auth::session::RequestAuth>().and_then(|a| a.viewer.clone());
+    let filter = filter.validate_for(viewer.as_ref())?;
     let snapshot = state.snapshot().await?;
     let graphics = state.graphics.get(&snapshot, &filter).await?;
     let svg = standalone(graphics.by_name(name).ok_or_else(unknown)?);

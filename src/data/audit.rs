@@ -294,28 +294,42 @@ pub fn check_entry(row: &EntryRow, expected_seq: i64, prev_hash: &str) -> Option
 }
 
 /// A page of the trail, newest first: of one comune, or all of it. `before` is the `seq` to
-/// start below (keyset pagination: the same cost on page 1 and page 1,000).
+/// start below (keyset pagination: the same cost on page 1 and page 1,000). `hidden` are the
+/// kinds of record (`entity`) the reader may not see, left out by the query itself so that a page
+/// is always full and the count never tells they exist; the caller takes them from
+/// `auth::hidden_trail_entities`, the one rule of who reads which entries. They are constants
+/// of the code, never request input.
 pub async fn list(
     db: &Db,
     comune: Option<&str>,
     before: Option<i64>,
     limit: i64,
+    hidden: &[&'static str],
 ) -> Result<Vec<EntryRow>, sqlx::Error> {
     let before = before.unwrap_or(i64::MAX);
-    on_db!(db, pool => match comune {
-        Some(c) => sqlx::query_as::<_, EntryRow>(
-            "SELECT seq, at, actor, comune, entity, record, action, changes, reason, prev_hash, hash \
-             FROM audit_entry WHERE comune = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+    debug_assert!(hidden.iter().all(|e| e.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+    let hidden = if hidden.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " AND entity NOT IN ({})",
+            hidden.iter().map(|e| format!("'{e}'")).collect::<Vec<_>>().join(", ")
         )
+    };
+    on_db!(db, pool => match comune {
+        Some(c) => sqlx::query_as::<_, EntryRow>(&format!(
+            "SELECT seq, at, actor, comune, entity, record, action, changes, reason, prev_hash, hash \
+             FROM audit_entry WHERE comune = $1 AND seq < $2{hidden} ORDER BY seq DESC LIMIT $3",
+        ))
         .bind(c)
         .bind(before)
         .bind(limit)
         .fetch_all(pool)
         .await,
-        None => sqlx::query_as::<_, EntryRow>(
+        None => sqlx::query_as::<_, EntryRow>(&format!(
             "SELECT seq, at, actor, comune, entity, record, action, changes, reason, prev_hash, hash \
-             FROM audit_entry WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
-        )
+             FROM audit_entry WHERE seq < $1{hidden} ORDER BY seq DESC LIMIT $2",
+        ))
         .bind(before)
         .bind(limit)
         .fetch_all(pool)

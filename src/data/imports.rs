@@ -281,11 +281,13 @@ pub async fn apply(
     actor: &str,
     programme: &str,
     id: i64,
-    file_name: &str,
     ops: &[Op],
     report: &Report,
 ) -> Result<(), WriteError> {
-    let reason = format!("Importazione n. {id} ({file_name})");
+    // The reason names the batch, not its file: the file's name stays with the batch (the
+    // Region's import pages), while the trail entries are read by the comune's own users too,
+    // and a file name can carry a person's name.
+    let reason = format!("Importazione n. {id}");
     let report =
         serde_json::to_string(report).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
     if ops.is_empty() {

@@ -30,8 +30,10 @@ pub async fn get_evidence_queue(
 ) -> Result<Queue, AppError> {
     let result = async {
         let user = crate::auth::guard::require_signed_in()?;
-        if user.role != crate::auth::Role::Regione {
-            return Err(AppError::Forbidden("Solo i referenti della Regione esaminano le evidenze.".into()));
+        if !crate::auth::may_read_all(Some(&user)) {
+            return Err(AppError::Forbidden(
+                "Solo la Regione e gli assessori consultano le evidenze in attesa di esame.".into(),
+            ));
         }
         let state = crate::state::app_state()?;
         ssr::queue(&state, provincia.trim(), piattaforma.trim()).await

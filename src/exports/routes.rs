@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::table::{respond, rows_in_memory, Batch, Rows, Table, Value};
 use crate::{
-    auth::{session::RequestAuth, CurrentUser, Role},
+    auth::{session::RequestAuth, CurrentUser},
     comuni::{export::ExportFormat, PROVINCE},
     error::AppError,
     scadenze::ScadenzeQuery,
@@ -64,9 +64,11 @@ fn viewer(extensions: &Extensions) -> Result<CurrentUser, AppError> {
     extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone()).ok_or_else(AppError::sign_in_required)
 }
 
-fn region_only(extensions: &Extensions, refusal: &str) -> Result<CurrentUser, AppError> {
+/// The lists of every comune (the whole trail, the review queue, the proposals): the Region and
+/// assessors (`auth::may_read_all`), as their pages.
+fn reader_of_all(extensions: &Extensions, refusal: &str) -> Result<CurrentUser, AppError> {
     let user = viewer(extensions)?;
-    if user.role == Role::Regione {
+    if crate::auth::may_read_all(Some(&user)) {
         Ok(user)
     } else {
         Err(AppError::Forbidden(refusal.to_string()))
@@ -150,9 +152,9 @@ async fn registro(
             filters.push(format!("comune di {} ({c})", e.record.denominazione));
         }
         None => {
-            region_only(
+            reader_of_all(
                 &extensions,
-                "Solo i referenti della Regione possono scaricare il registro completo delle modifiche.",
+                "Solo la Regione e gli assessori possono scaricare il registro completo delle modifiche.",
             )?;
         }
     }
@@ -166,11 +168,13 @@ async fn registro(
     };
     // Newest first, as the page: each query continues below the last entry of the previous one.
     let db = state.db.clone();
+    let hidden = crate::auth::hidden_trail_entities(Some(&user));
     let rows: Rows = Box::pin(stream::try_unfold(Some(i64::MAX), move |before| {
         let (db, comune) = (db.clone(), comune.clone());
         async move {
             let Some(before) = before else { return Ok(None) };
-            let entries = crate::data::audit::list(&db, comune.as_deref(), Some(before), TRAIL_BATCH).await?;
+            let entries =
+                crate::data::audit::list(&db, comune.as_deref(), Some(before), TRAIL_BATCH, hidden).await?;
             let next = (entries.len() as i64 == TRAIL_BATCH).then(|| entries.last().map(|e| e.seq)).flatten();
             if entries.is_empty() {
                 return Ok(None);
@@ -219,7 +223,7 @@ async fn proposte(
     Query(()): Query<()>,
     format: ExportFormat,
 ) -> Result<Response, AppError> {
-    region_only(&extensions, "Solo i referenti della Regione decidono sulle proposte dei comuni.")?;
+    reader_of_all(&extensions, "Solo la Regione e gli assessori consultano le proposte dei comuni.")?;
     let snapshot = state.snapshot().await?;
     let rows = crate::data::workspace::pending_proposals(&state.db).await?;
     let batch: Batch = rows
@@ -279,7 +283,7 @@ async fn evidenze(
     Query(query): Query<QueueQuery>,
     format: ExportFormat,
 ) -> Result<Response, AppError> {
-    region_only(&extensions, "Solo i referenti della Regione esaminano le evidenze.")?;
+    reader_of_all(&extensions, "Solo la Regione e gli assessori consultano le evidenze in attesa di esame.")?;
     let (provincia, piattaforma) = (query.provincia.trim(), query.piattaforma.trim());
     // The page's own checks and query, so the file is the page.
     crate::evidence::server::ssr::check_queue_filters(provincia, piattaforma)?;

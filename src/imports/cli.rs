@@ -71,7 +71,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> anyhow::Result<(String, bool)> {
         return Ok((text, true));
     }
     let id = imports::store(db, &args.actor, &name, &bytes).await?;
-    imports::apply(db, &args.actor, &snapshot.programme.code, id, &name, &plan.ops, &plan.report)
+    imports::apply(db, &args.actor, &snapshot.programme.code, id, &plan.ops, &plan.report)
         .await
         .map_err(|e| anyhow::anyhow!("the import was not applied: {e}"))?;
     let n = plan.ops.len();

@@ -170,9 +170,7 @@ pub async fn confirm(State(state): State<AppState>, UrlPath(id): UrlPath<i64>, r
         return refusal(&state, &parts, &page, m, StatusCode::BAD_REQUEST).await;
     }
     let programme = &snapshot.programme.code;
-    match imports::apply(&state.db, &user.email, programme, id, &batch.file_name, &plan.ops, &plan.report)
-        .await
-    {
+    match imports::apply(&state.db, &user.email, programme, id, &plan.ops, &plan.report).await {
         Ok(()) => {
             tracing::info!(batch = id, writes = plan.ops.len(), "import applied");
             Redirect::to(&format!("{page}?applicata=1")).into_response()

@@ -34,6 +34,12 @@ pub const SECRET_B: &str = "referente.segreto.b@test.invalid";
 pub const CODICE_A: &str = "072006";
 pub const CODICE_B: &str = "075035";
 
+/// The secret planted in one private field (`kind`: `nota`, `file`, `blocco`, …) of one comune:
+/// the authorization tests look for it in every answer.
+pub fn planted(kind: &str, codice: &str) -> String {
+    format!("segreto-{kind}-{codice}")
+}
+
 pub async fn add_user(db: &Db, email: &str, role: &str, comuni: &str, fiscal_code: &str) {
     let form = UserForm {
         email: email.into(),
@@ -54,18 +60,19 @@ pub async fn app_with(t: &TestDb, config: AuthConfig) -> Router {
     add_user(&t.db, ASSESSORE, "assessore", "", "").await;
     add_user(&t.db, SECRET_A, "comune", CODICE_A, "").await;
     add_user(&t.db, SECRET_B, "comune", CODICE_B, "").await;
-    // The Region's notes are private too: each comune's carries its secret, and so does the
-    // comune's trail (the note's entry).
-    for (codice, secret) in [(CODICE_A, SECRET_A), (CODICE_B, SECRET_B)] {
-        let body = format!("Richiamare {secret}");
+    // The Region's notes are private too (the Region's own): each comune's carries its secret,
+    // and so does the comune's trail (the note's entry).
+    for codice in [CODICE_A, CODICE_B] {
+        let body = format!("Richiamare {}", planted("nota", codice));
         crate::data::workspace::write_tx!(&t.db, tx => tx.add_note_in(REGIONE, codice, &body).await?)
             .unwrap();
     }
-    // So is their evidence: each comune's file name and content carry its secret.
+    // So is their evidence: each comune's file name and content carry a secret, and its
+    // uploader is the comune's referent.
     let store = crate::evidence::store::EvidenceStore::memory(crate::evidence::store::DEFAULT_MAX_BYTES);
     for (codice, secret) in [(CODICE_A, SECRET_A), (CODICE_B, SECRET_B)] {
         let key = format!("evidence/{codice}/planted");
-        let bytes = format!("%PDF-1.7\n% {secret}\n%%EOF\n");
+        let bytes = format!("%PDF-1.7\n% {}\n%%EOF\n", planted("file", codice));
         object_store::ObjectStoreExt::put(
             &store.store,
             &object_store::path::Path::from(key.as_str()),
@@ -79,7 +86,7 @@ pub async fn app_with(t: &TestDb, config: AuthConfig) -> Router {
              'application/pdf', $3, $4, $5, $6, '2026-11-27T08:00:00Z')",
         )
         .bind(codice)
-        .bind(format!("verbale {secret}.pdf"))
+        .bind(format!("verbale {}.pdf", planted("file", codice)))
         .bind(bytes.len() as i64)
         .bind("0".repeat(64))
         .bind(&key)

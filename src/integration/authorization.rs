@@ -2,6 +2,13 @@
 //! functions and plain routes, all read from the router's own sources) × every kind of viewer.
 //! A route without an expectation here fails the test, so a new one cannot be forgotten; a
 //! denied answer must carry none of the private data planted in the database.
+//!
+//! A secret is planted in **every** private field of two comuni (see [`Planted`]: referents'
+//! e-mail addresses, the Region's notes, blockers, the Region's verification reasons, evidence
+//! reviews, proposals, evidence file names) and in the site's private records (a feedback
+//! message, an import's file name). Whatever the route and the role, an answer never holds a
+//! secret its reader may not read ([`may_read`], the rule in words); and each secret shows
+//! somewhere to the Region, so the planting itself is checked.
 
 use axum::http::{Method, StatusCode};
 
@@ -64,6 +71,11 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         Regione => (allowed, shows),
         _ => (StatusCode::FORBIDDEN, false),
     };
+    let all_reader = |allowed: StatusCode, shows: bool| match who {
+        Anonymous => (StatusCode::UNAUTHORIZED, false),
+        Regione | Assessore => (allowed, shows),
+        _ => (StatusCode::FORBIDDEN, false),
+    };
     let private_reader = matches!(who, ComuneOnOwn | Assessore | Regione);
     match (method.as_str(), path) {
         // Public pages and reads: what open data would publish.
@@ -76,10 +88,11 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
             | "/export/comuni.csv"
             | "/export/comuni-excel.csv"
             | "/export/comuni.json"
-            | "/export/comuni.xlsx"
             | "/grafici/{file}"
             | "/report.pdf",
         ) => ok,
+        // The comuni workbook adds a sheet of blockers for the comuni its reader may read.
+        ("GET", "/export/comuni.xlsx") => (StatusCode::OK, private_reader),
         // Open data: the page, the DCAT-AP_IT catalogue and the read-only API (never private
         // data: the planted evidence must not show). An unknown API address is a JSON 404.
         (
@@ -126,9 +139,11 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         ("GET", p) if p.starts_with("/export/scadenze") => signed_in_only,
         // The list pages' exports follow their pages: the whole trail and the review queue
         // hold every comune's private data, the proposals none.
-        ("GET", p) if p.starts_with("/export/registro") => region_only(StatusCode::OK, true),
-        ("GET", p) if p.starts_with("/export/evidenze") => region_only(StatusCode::OK, true),
-        ("GET", p) if p.starts_with("/export/proposte") => region_only(StatusCode::OK, false),
+        // Assessors read every list (and write nothing): the whole trail (without the Region's
+        // notes and the accounts), the review queue and the proposals.
+        ("GET", p) if p.starts_with("/export/registro") => all_reader(StatusCode::OK, true),
+        ("GET", p) if p.starts_with("/export/evidenze") => all_reader(StatusCode::OK, true),
+        ("GET", p) if p.starts_with("/export/proposte") => all_reader(StatusCode::OK, true),
         ("GET", "/utenti") | ("POST", "/api/utenti") => region_only(StatusCode::OK, true),
         // Forms, sent empty: the Region's get past authorization to validation (and the users
         // page comes back with its messages).
@@ -143,7 +158,8 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         ("GET", "/comuni/{codice}/gestione") | ("POST", "/api/gestione") => match who {
             Anonymous => (StatusCode::UNAUTHORIZED, false),
             Regione => (StatusCode::OK, true),
-            ComuneOnOwn => (StatusCode::OK, false),
+            // Its own blockers and proposals, never the Region's notes (`may_read`).
+            ComuneOnOwn => (StatusCode::OK, true),
             _ => (StatusCode::FORBIDDEN, false),
         },
         // Its forms, sent empty (here the Region's note form): the Region gets the page back with
@@ -159,8 +175,8 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
             ComuneOnOther => (StatusCode::NOT_FOUND, false),
             _ => (StatusCode::OK, true),
         },
-        ("GET", "/registro") => region_only(StatusCode::OK, true),
-        ("GET", "/proposte") | ("POST", "/api/proposte") => region_only(StatusCode::OK, false),
+        ("GET", "/registro") => all_reader(StatusCode::OK, true),
+        ("GET", "/proposte") | ("POST", "/api/proposte") => all_reader(StatusCode::OK, true),
         // A comune's evidence (its file names are planted private data): whoever reads its
         // private data; the file itself likewise, with its content.
         ("GET", "/comuni/{codice}/evidenze" | "/evidenze/{id}/file") | ("POST", "/api/evidenze-comune") => {
@@ -170,8 +186,8 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
                 _ => (StatusCode::OK, true),
             }
         }
-        // The review queue holds every comune's uploads: the Region only.
-        ("GET", "/evidenze") | ("POST", "/api/evidenze-coda") => region_only(StatusCode::OK, true),
+        // The review queue holds every comune's uploads: the Region, who reviews, and assessors.
+        ("GET", "/evidenze") | ("POST", "/api/evidenze-coda") => all_reader(StatusCode::OK, true),
         // Upload, sent as an empty (not multipart) form: the comune's own users and the Region
         // get past authorization to the refusal, shown on the evidence page.
         ("POST", "/comuni/{codice}/evidenze/{obiettivo}") => match who {
@@ -182,7 +198,7 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         // Review, sent empty: the Region gets the evidence page back with the messages.
         ("POST", "/evidenze/{id}/esame") => region_only(StatusCode::BAD_REQUEST, true),
         // Imports are the Region's: the page; a report, a file, a confirmation or a template
-        // that does not exist (the ids here are evidence ids, no import has them); an upload
+        // that does not exist (no import has the id used here); an upload
         // sent as an empty (not multipart) form comes back refused with the page.
         ("GET", "/importazioni") | ("POST", "/api/importazioni") => region_only(StatusCode::OK, false),
         ("GET", "/importazioni/{id}" | "/importazioni/{id}/file" | "/importazioni/modelli/{file}")
@@ -190,6 +206,154 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         ("POST", "/importazioni") => region_only(StatusCode::BAD_REQUEST, false),
         _ => panic!("no expectation for {method} {path}: add it to the authorization matrix"),
     }
+}
+
+/// A private field that holds a planted secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    /// A referent's e-mail address (also the evidence's uploader).
+    Email,
+    /// The Region's note on the comune.
+    Note,
+    Blocker,
+    /// The reason of the Region's verification of an objective (a rejection).
+    Verification,
+    /// The text of an evidence review (negative).
+    Review,
+    /// A service the comune proposed.
+    Proposal,
+    /// An evidence file's name (and content).
+    EvidenceFile,
+    /// A message sent with the feedback form (no comune).
+    Feedback,
+    /// The name of an imported file (no comune).
+    ImportFile,
+}
+
+/// One planted secret: the field, the comune it belongs to (none for the site's own records) and
+/// the text.
+#[derive(Clone, Debug)]
+struct Planted {
+    field: Field,
+    comune: Option<&'static str>,
+    text: String,
+}
+
+/// Who may read a field, in one place: the Region everything; its own notes, the feedback and
+/// the imports nobody else; the rest of a comune's private data whoever reads that comune's
+/// private data (its own users, assessors, the Region). The public nothing.
+fn may_read(who: Who, p: &Planted) -> bool {
+    let viewer = match who {
+        Who::Anonymous => return false,
+        Who::Regione => return true,
+        Who::ComuneOnOwn | Who::ComuneOnOther => Viewer::Comune(CODICE_A),
+        Who::Assessore => Viewer::Assessore,
+    };
+    match (p.field, p.comune) {
+        (Field::Note | Field::Feedback | Field::ImportFile, _) => false,
+        (_, None) => false,
+        (_, Some(c)) => match viewer {
+            Viewer::Assessore => true,
+            Viewer::Comune(own) => own == c,
+        },
+    }
+}
+
+enum Viewer {
+    Comune(&'static str),
+    Assessore,
+}
+
+/// Plants a secret in every private field of A and B (besides the referents, notes and evidence
+/// files `app_with` plants), through the application's own forms where there is one.
+async fn plant(app: &axum::Router, t: &TestDb) -> Vec<Planted> {
+    use super::auth::planted;
+    let regione = sign_in(app, REGIONE).await;
+    let mut secrets = Vec::new();
+    for (codice, email) in [(CODICE_A, SECRET_A), (CODICE_B, SECRET_B)] {
+        let mut ours = vec![Planted { field: Field::Email, comune: Some(codice), text: email.to_string() }];
+        let mut add = |field: Field, kind: &str| {
+            let text = planted(kind, codice);
+            ours.push(Planted { field, comune: Some(codice), text: text.clone() });
+            text
+        };
+        add(Field::Note, "nota");
+        add(Field::EvidenceFile, "file");
+        let writes = [
+            (
+                "blocco",
+                format!("categoria=fornitore&descrizione={}&dal=2021-03-10", add(Field::Blocker, "blocco")),
+            ),
+            (
+                "verifica",
+                format!(
+                    "obiettivo=final_io&esito=respinto&motivo={}&versione=0",
+                    add(Field::Verification, "verifica")
+                ),
+            ),
+            (
+                "proposta",
+                format!(
+                    "piattaforma=io&service_id=01SEGRETO{codice}&nome={}&pubblicato_dal=2021-04-01",
+                    add(Field::Proposal, "proposta")
+                ),
+            ),
+        ];
+        for (action, body) in writes {
+            let a =
+                send(app, form(&format!("/comuni/{codice}/gestione/{action}"), &body, Some(&regione))).await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "planting {action} in {codice}: {}", a.body);
+        }
+        let evidence: i64 = crate::data::on_db!(&t.db, pool => sqlx::query_scalar(
+            "SELECT id FROM evidence WHERE comune = $1",
+        )
+        .bind(codice)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        let review = add(Field::Review, "esame");
+        let a = send(
+            app,
+            form(
+                &format!("/evidenze/{evidence}/esame"),
+                &format!("esito=negativo&motivo={review}&ultima=0"),
+                Some(&regione),
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "planting the review in {codice}: {}", a.body);
+        // A second upload, not reviewed: the review queue holds it.
+        crate::data::on_db!(&t.db, pool => sqlx::query(
+            "INSERT INTO evidence (programme, comune, objective, version, file_name, content_type, size_bytes, \
+             sha256, storage_key, uploaded_by, uploaded_at) VALUES ('fondo-innovazione-2020', $1, 'step1_io', 1, \
+             $2, 'application/pdf', 10, $3, $4, $5, '2026-11-28T08:00:00Z')",
+        )
+        .bind(codice)
+        .bind(format!("verbale {}.pdf", planted("file", codice)))
+        .bind("1".repeat(64))
+        .bind(format!("evidence/{codice}/in-attesa"))
+        .bind(email)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
+        secrets.extend(ours);
+    }
+    let feedback = super::auth::planted("commento", "sito");
+    let a = send(app, form("/feedback", &format!("pagina=%2F&messaggio={feedback}"), None)).await;
+    assert!(a.status.is_success() || a.status.is_redirection(), "planting feedback: {}", a.body);
+    secrets.push(Planted { field: Field::Feedback, comune: None, text: feedback });
+    let file = super::auth::planted("importazione", "sito");
+    crate::data::imports::store(
+        &t.db,
+        REGIONE,
+        &format!("{file}.csv"),
+        b"codice_istat;stato\n072006;aderente\n",
+    )
+    .await
+    .unwrap();
+    secrets.push(Planted { field: Field::ImportFile, comune: None, text: file });
+    secrets
 }
 
 fn body_for(path: &str, codice: &str) -> String {
@@ -237,7 +401,12 @@ async fn every_route_for_every_role() {
             }
         };
         let (evidence_a, evidence_b) = (evidence_of(CODICE_A).await, evidence_of(CODICE_B).await);
+        let secrets = plant(&app, &t).await;
+        // Each secret must show somewhere to the Region: else the planting failed and the
+        // matrix would prove nothing.
+        let mut seen_by_region = vec![false; secrets.len()];
         let mut checked = 0;
+        let mut mismatches = Vec::new();
         for (method, path) in &routes {
             for who in EVERYONE {
                 let (target, other) =
@@ -266,7 +435,18 @@ async fn every_route_for_every_role() {
                     .replace("{file}", "mappa.svg")
                     .replace("{azione}", "nota")
                     .replace("{obiettivo}", "step1_pagopa")
-                    .replace("{id}", &(if target == CODICE_A { evidence_a } else { evidence_b }).to_string());
+                    .replace(
+                        "{id}",
+                        &(if path.starts_with("/importazioni") {
+                            // No import has it (one is planted: its pages are the Region's).
+                            999_999
+                        } else if target == CODICE_A {
+                            evidence_a
+                        } else {
+                            evidence_b
+                        })
+                        .to_string(),
+                    );
                 let req = if *method == Method::GET {
                     get(&uri, token.as_deref())
                 } else {
@@ -283,13 +463,15 @@ async fn every_route_for_every_role() {
                     "{method} {path} as {who:?}: {}",
                     &a.body[..a.body.len().min(400)]
                 );
-                let (secret, other_secret) =
-                    if target == CODICE_A { (SECRET_A, SECRET_B) } else { (SECRET_B, SECRET_A) };
-                assert_eq!(
-                    a.body.contains(secret),
-                    shows_private,
-                    "{method} {path} as {who:?}: private data of {target}"
-                );
+                let other_secret = if target == CODICE_A { SECRET_B } else { SECRET_A };
+                // Shows the target's private data: any of its planted secrets.
+                let shows = secrets.iter().any(|p| p.comune == Some(target) && a.body.contains(&p.text));
+                if shows != shows_private {
+                    // Collected, so one run names every route that disagrees.
+                    mismatches.push(format!(
+                        "{method} {path} as {who:?}: shows private data of {target}: {shows}, expected {shows_private}"
+                    ));
+                }
                 // The lists of everything (users, the whole trail) show every comune's data.
                 let of_everyone = matches!(
                     path.as_str(),
@@ -299,17 +481,108 @@ async fn every_route_for_every_role() {
                 if !of_everyone {
                     assert!(!a.body.contains(other_secret), "{method} {path} as {who:?}: data of {other}");
                 }
+                for (i, p) in secrets.iter().enumerate() {
+                    if a.body.contains(&p.text) {
+                        assert!(
+                            may_read(who, p),
+                            "{method} {path} as {who:?} shows {:?} of {:?}, which it may not read",
+                            p.field,
+                            p.comune
+                        );
+                        seen_by_region[i] |= who == Who::Regione;
+                    }
+                }
                 let denied = [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND];
                 if denied.contains(&status) {
                     assert!(
-                        !a.body.contains(SECRET_A) && !a.body.contains(SECRET_B),
-                        "{method} {path} as {who:?}"
+                        !secrets.iter().any(|p| a.body.contains(&p.text)),
+                        "{method} {path} as {who:?}: a refusal carries private data"
                     );
                 }
                 checked += 1;
             }
         }
+        assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
         assert_eq!(checked, routes.len() * EVERYONE.len());
+        for (p, seen) in secrets.iter().zip(seen_by_region) {
+            assert!(
+                seen,
+                "{:?} of {:?} ({}) never showed to the Region: not planted?",
+                p.field, p.comune, p.text
+            );
+        }
+        t.drop_db().await;
+    }
+}
+
+/// Blockers are not public data, not even their existence: `bloccato=si` is refused with a 400
+/// in Italian, before any work, for the public and for a comune's users (who would learn which
+/// other comuni have one) on every page, export, picture, report, server function and API that
+/// takes the filter; the Region and assessors use it.
+#[tokio::test]
+async fn the_blocked_filter_is_not_public() {
+    for t in TestDb::all().await {
+        let mut config = AuthConfig::local("127.0.0.1:3000");
+        config.limit_per_account = 1000;
+        let app = app_with(&t, config).await;
+        let gets = [
+            "/comuni?bloccato=si",
+            "/?bloccato=si",
+            "/export/comuni.csv?bloccato=si",
+            "/export/comuni-excel.csv?bloccato=si",
+            "/export/comuni.json?bloccato=si",
+            "/export/comuni.xlsx?bloccato=si",
+            "/grafici/mappa.svg?bloccato=si",
+            "/report.pdf?bloccato=si",
+            "/api/v1/comuni?bloccato=si",
+            "/api/v1/province?bloccato=si",
+        ];
+        let posts = ["/api/comuni", "/api/cruscotto", "/api/grafici"];
+        let comune = sign_in(&app, COMUNE_A).await;
+        let assessore = sign_in(&app, ASSESSORE).await;
+        let regione = sign_in(&app, REGIONE).await;
+        for (who, token) in [("anonymous", None), ("comune", Some(comune.as_str()))] {
+            for uri in gets {
+                let a = send(&app, get(uri, token)).await;
+                assert_eq!(
+                    a.status,
+                    StatusCode::BAD_REQUEST,
+                    "GET {uri} as {who}: {}",
+                    &a.body[..a.body.len().min(300)]
+                );
+                assert!(a.body.contains("riservato alla Regione e agli assessori"), "GET {uri} as {who}");
+            }
+            for uri in posts {
+                let a = send(&app, form(uri, "filter[bloccato]=si", token)).await;
+                assert_eq!(a.status, StatusCode::BAD_REQUEST, "POST {uri} as {who}: {}", a.body);
+                assert!(a.body.contains("riservato alla Regione e agli assessori"), "POST {uri} as {who}");
+            }
+        }
+        for (who, token) in [("assessore", assessore.as_str()), ("regione", regione.as_str())] {
+            for uri in gets {
+                let a = send(&app, get(uri, Some(token))).await;
+                assert_eq!(
+                    a.status,
+                    StatusCode::OK,
+                    "GET {uri} as {who}: {}",
+                    &a.body[..a.body.len().min(300)]
+                );
+            }
+            for uri in posts {
+                let a = send(&app, form(uri, "filter[bloccato]=si", Some(token))).await;
+                assert_eq!(
+                    a.status,
+                    StatusCode::OK,
+                    "POST {uri} as {who}: {}",
+                    &a.body[..a.body.len().min(300)]
+                );
+            }
+        }
+        // The form offers the select only to those who may use it.
+        let public = send(&app, get("/comuni", None)).await;
+        assert!(!public.body.contains("id=\"bloccato\""), "the public list offers the blocked filter");
+        let region = send(&app, get("/comuni", Some(&regione))).await;
+        assert!(region.body.contains("id=\"bloccato\""), "the Region's list lacks the blocked filter");
         t.drop_db().await;
     }
 }

@@ -178,7 +178,7 @@ async fn upload_review_new_version_verify_and_download() {
             assert!(!row1.storage_key.contains("Delibera"), "keys are generated");
             assert_eq!(state.evidence.keys().await.unwrap(), vec![row1.storage_key.clone()], "{where_}");
             assert_eq!(trail_len(&t.db).await, trail + 1);
-            let entry = audit::list(&t.db, None, None, 1).await.unwrap().remove(0);
+            let entry = audit::list(&t.db, None, None, 1, &[]).await.unwrap().remove(0);
             assert_eq!((entry.entity.as_str(), entry.actor.as_str()), ("evidence", COMUNE_A));
             assert!(entry.changes.contains(&sha(&v1)));
             assert!(!verified(&t.db, &codice, &objective).await, "{where_}: not verified before a review");
@@ -331,7 +331,7 @@ async fn upload_review_new_version_verify_and_download() {
             let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
             assert_eq!(sha(&bytes), row2.sha256, "{where_}: the stored bytes");
             assert_eq!(trail_len(&t.db).await, trail + 1);
-            let entry = audit::list(&t.db, None, None, 1).await.unwrap().remove(0);
+            let entry = audit::list(&t.db, None, None, 1, &[]).await.unwrap().remove(0);
             assert_eq!((entry.action.as_str(), entry.actor.as_str()), ("download", ASSESSORE));
             assert_eq!(t.db.data_version().await.unwrap(), version, "a download changes no data");
             assert!(audit::verify(&t.db).await.unwrap().broken.is_none());

@@ -249,7 +249,7 @@ async fn ten_thousand_count_snapshots_commit_in_one_transaction() {
         // One writing transaction bumps the data version once.
         assert_eq!(version_after, version + 1, "{}: one transaction", t.db.backend());
         assert_eq!(trail_after - trail, 10_000, "one trail entry per changed record");
-        let reason = format!("Importazione n. {id} (conteggi.csv)");
+        let reason = format!("Importazione n. {id}");
         let named: i64 = on_db!(&t.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM audit_entry WHERE reason = $1")
             .bind(&reason)
             .fetch_one(pool)
@@ -308,9 +308,7 @@ async fn a_record_changed_after_the_dry_run_stops_the_whole_import() {
             let ctx = crate::imports::server::ssr::context(&t.db, &snapshot.programme).await.unwrap();
             crate::imports::plan::plan(&tables, &old, &ctx)
         };
-        let r =
-            imports::apply(&t.db, REGIONE, FONDO_INNOVAZIONE, id, "adesioni.csv", &stale.ops, &stale.report)
-                .await;
+        let r = imports::apply(&t.db, REGIONE, FONDO_INNOVAZIONE, id, &stale.ops, &stale.report).await;
         assert!(matches!(r, Err(crate::data::workspace::WriteError::Conflict)), "{r:?}");
         assert_eq!(fingerprint(&t.db).await, before, "{}: nothing written", t.db.backend());
         // Confirming through the page plans again against the data as they are now.
@@ -469,7 +467,7 @@ async fn the_official_taxonomy_names_and_validates_service_codes() {
         let entries: i64 = on_db!(&t.db, pool => sqlx::query_scalar(
             "SELECT COUNT(*) FROM audit_entry WHERE entity = 'taxonomy_entry' AND reason = $1",
         )
-        .bind(format!("Importazione n. {id} (tassonomia.csv)"))
+        .bind(format!("Importazione n. {id}"))
         .fetch_one(pool)
         .await
         .unwrap());

@@ -57,7 +57,7 @@ async fn fingerprint(db: &Db) -> Vec<i64> {
 }
 
 async fn last_entry(db: &Db) -> audit::EntryRow {
-    audit::list(db, None, None, 1).await.unwrap().remove(0)
+    audit::list(db, None, None, 1, &[]).await.unwrap().remove(0)
 }
 
 async fn trail_len(db: &Db) -> i64 {
@@ -162,7 +162,7 @@ async fn every_write_adds_one_correct_trail_entry_and_the_chain_holds() {
             );
         }
         // The adhesion's entry says before → after and why.
-        let adhesion = audit::list(&t.db, Some(CODICE_A), None, 100)
+        let adhesion = audit::list(&t.db, Some(CODICE_A), None, 100, &[])
             .await
             .unwrap()
             .into_iter()
@@ -184,7 +184,7 @@ async fn every_write_adds_one_correct_trail_entry_and_the_chain_holds() {
         let v = audit::verify(&t.db).await.unwrap();
         assert_eq!(v.broken, None);
         assert_eq!(v.entries, 17);
-        let accounts = audit::list(&t.db, None, None, 100).await.unwrap();
+        let accounts = audit::list(&t.db, None, None, 100, &[]).await.unwrap();
         let created =
             accounts.iter().find(|e| e.entity == "app_user" && e.record == REGIONE).expect("account entry");
         assert_eq!(created.actor, "cli");
@@ -196,7 +196,19 @@ async fn every_write_adds_one_correct_trail_entry_and_the_chain_holds() {
         // The dashboard and the comune's page follow at once: Bari renounced.
         let page = send(&app, get(&format!("/comuni/{CODICE_A}"), None)).await;
         assert!(page.body.contains("Rinuncia"), "comune page after the change");
-        assert!(page.body.contains("Respinto dalla Regione il"), "the verification shows");
+        // The public sees whether each objective is verified, never the Region's rejection or
+        // its reason; those who read the comune's private data do.
+        assert!(page.body.contains(">Verificato</th>"), "the public column");
+        for private in
+            ["Respinto dalla Regione", "Servizi non pubblicati", "Da verificare", "Nessuna evidenza"]
+        {
+            assert!(!page.body.contains(private), "the public page shows «{private}»");
+        }
+        let public = send(&app, form("/api/comune", &format!("codice_istat={CODICE_A}"), None)).await;
+        assert!(!public.body.contains("Servizi non pubblicati") && !public.body.contains("Respinto"));
+        let page = send(&app, get(&format!("/comuni/{CODICE_A}"), Some(&token))).await;
+        assert!(page.body.contains("Respinto dalla Regione il"), "the verification shows to the Region");
+        assert!(page.body.contains("Servizi non pubblicati"), "with its reason");
         let list = send(&app, get("/comuni?adesione=rinuncia", None)).await;
         assert!(list.body.contains(">Bari<"), "the filtered list follows");
 

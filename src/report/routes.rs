@@ -53,7 +53,11 @@ pub async fn render(
 pub async fn report_pdf(
     State(state): State<AppState>,
     Query(filter): Query<ComuniFilter>,
+    extensions: axum::http::Extensions,
 ) -> Result<Response, AppError> {
+    // Refused before any work: `bloccato` is not a filter the public may use.
+    let viewer = extensions.get::<crate::auth::session::RequestAuth>().and_then(|a| a.viewer.clone());
+    filter.validate_for(viewer.as_ref())?;
     let snapshot = state.snapshot().await?;
     let filename = crate::comuni::export::file_name(&snapshot, "rapporto", "pdf");
     let bytes = render(&state, snapshot, &filter).await?;

@@ -309,9 +309,9 @@ pub mod ssr {
 
     pub async fn pending() -> Result<Vec<PendingProposal>, AppError> {
         let user = guard::require_signed_in()?;
-        if user.role != Role::Regione {
+        if !crate::auth::may_read_all(Some(&user)) {
             return Err(AppError::Forbidden(
-                "Solo i referenti della Regione decidono sulle proposte dei comuni.".into(),
+                "Solo la Regione e gli assessori consultano le proposte dei comuni.".into(),
             ));
         }
         let state = crate::state::app_state()?;
@@ -334,6 +334,7 @@ pub mod ssr {
 
     pub async fn trail(codice: Option<&str>, before: Option<i64>) -> Result<TrailPage, AppError> {
         let state = crate::state::app_state()?;
+        let hidden = crate::auth::hidden_trail_entities(guard::viewer().as_ref());
         let comune = match codice {
             Some(c) => {
                 guard::require_private(c)?;
@@ -343,15 +344,16 @@ pub mod ssr {
             }
             None => {
                 let user = guard::require_signed_in()?;
-                if user.role != Role::Regione {
+                if !crate::auth::may_read_all(Some(&user)) {
                     return Err(AppError::Forbidden(
-                        "Solo i referenti della Regione possono consultare il registro completo delle modifiche.".into(),
+                        "Solo la Regione e gli assessori possono consultare il registro completo delle modifiche."
+                            .into(),
                     ));
                 }
                 None
             }
         };
-        let rows = audit::list(&state.db, codice, before, TRAIL_PAGE + 1).await?;
+        let rows = audit::list(&state.db, codice, before, TRAIL_PAGE + 1, hidden).await?;
         let next = (rows.len() as i64 > TRAIL_PAGE).then(|| rows[TRAIL_PAGE as usize - 1].seq);
         let entries = rows.into_iter().take(TRAIL_PAGE as usize).map(trail_entry).collect();
         Ok(TrailPage { comune, entries, next })
