@@ -84,7 +84,11 @@ pub async fn run(db: &Db, command: AuditCommand) -> anyhow::Result<(String, bool
                     file.write_all(lines.as_bytes())
                         .and_then(|_| file.sync_all())
                         .with_context(|| format!("writing {}", path.display()))?;
-                    Ok((format!("{} checkpoints written to {}.\n", all.len(), path.display()), true))
+                    let n = match all.len() {
+                        1 => "1 checkpoint".to_string(),
+                        n => format!("{n} checkpoints"),
+                    };
+                    Ok((format!("{n} written to {}.\n", path.display()), true))
                 }
             }
         }
@@ -140,21 +144,20 @@ async fn verify(
     Ok(match v.broken {
         None => {
             let mut text = format!("Audit trail intact: {} entries verified.\n", v.entries);
-            let signed = if v.checkpoints == 1 {
-                "1 checkpoint".to_string()
-            } else {
-                format!("{} checkpoints", v.checkpoints)
+            let (signed, agree) = match v.checkpoints {
+                1 => ("1 checkpoint".to_string(), "matches"),
+                n => (format!("{n} checkpoints"), "match"),
             };
             if trust.keys.is_empty() {
                 if v.checkpoints > 0 {
                     text.push_str(&format!(
-                        "{signed} match, checked only against the keys stored with them: give --public-key or \
+                        "{signed} {agree}, checked only against the keys stored with them: give --public-key or \
                          {KEY_ENV} to trust them.\n"
                     ));
                 }
             } else {
                 let keys: Vec<String> = trust.keys.iter().map(|k| k.hex()).collect();
-                text.push_str(&format!("{signed} signed by {} match.\n", keys.join(", ")));
+                text.push_str(&format!("{signed} signed by {} {agree}.\n", keys.join(", ")));
             }
             if let Some(path) = &checkpoints {
                 text.push_str(&format!("The exported checkpoints of {} match.\n", path.display()));

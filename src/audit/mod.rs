@@ -233,10 +233,12 @@ impl Trust {
             (Some(k), true) => k,
             (Some(k), false) => match self.keys.iter().find(|t| *t == k) {
                 Some(k) => k,
-                None => return Err(format!(
+                None => {
+                    return Err(format!(
                     "is signed by key {}, which is not a trusted one (a checkpoint forged with another key)",
                     c.public_key
-                )),
+                ))
+                }
             },
         };
         if key.verifies(c) {

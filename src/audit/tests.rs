@@ -133,3 +133,44 @@ fn the_signed_message_names_its_purpose_and_every_field() {
         )
     );
 }
+
+#[test]
+fn the_commands_parse_as_documented() {
+    use clap::{CommandFactory, Parser};
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        audit: cli::AuditCommand,
+        #[command(flatten)]
+        args: AuditArgs,
+    }
+    Cli::command().debug_assert();
+    let parsed = Cli::try_parse_from([
+        "audit",
+        "verify",
+        "--public-key",
+        "a.pub",
+        "--public-key",
+        "b.pub",
+        "--checkpoints",
+        "export.jsonl",
+    ])
+    .unwrap();
+    match parsed.audit {
+        cli::AuditCommand::Verify { public_keys, checkpoints, .. } => {
+            assert_eq!(public_keys, [PathBuf::from("a.pub"), PathBuf::from("b.pub")]);
+            assert_eq!(checkpoints, Some(PathBuf::from("export.jsonl")));
+        }
+        _ => panic!("verify"),
+    }
+    assert!(matches!(
+        Cli::try_parse_from(["audit", "checkpoints", "--export", "x.jsonl"]).unwrap().audit,
+        cli::AuditCommand::Checkpoints { export: Some(_) }
+    ));
+    assert!(matches!(
+        Cli::try_parse_from(["audit", "keygen", "k"]).unwrap().audit,
+        cli::AuditCommand::Keygen { .. }
+    ));
+    // A checkpoint every 0 minutes is refused.
+    assert!(Cli::try_parse_from(["audit", "--audit-checkpoint-minutes", "0", "keygen", "k"]).is_err());
+}

@@ -9,6 +9,11 @@
 //! or PostgreSQL's row lock on that `app_meta` row. Reading the last entry after it is therefore
 //! safe from forks, and caches see the new data version as soon as the transaction commits.
 //! The table refuses UPDATE and DELETE by trigger; nothing in the application offers either.
+//!
+//! The chain alone does not stop someone with write access to the database from rewriting the
+//! whole trail and recomputing every hash: signed checkpoints (`audit_checkpoint`, signed and
+//! trusted by `crate::audit` with a key kept outside the database) pin the hash of an entry, and
+//! [`verify_with`] checks the trail against them.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
