@@ -23,6 +23,8 @@ pub mod site;
 pub mod workspace;
 
 #[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
 pub mod check;
 #[cfg(feature = "ssr")]
 pub mod data;

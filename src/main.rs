@@ -1,4 +1,5 @@
-//! The `traguardi` command: `serve` (the default), `demo`, `check`, `user` and `audit verify`.
+//! The `traguardi` command: `serve` (the default), `demo`, `check`, `user`, `audit`, `export` and
+//! `import`.
 
 use clap::{Parser, Subcommand};
 use traguardi::{
@@ -30,6 +31,8 @@ enum Command {
         demo: bool,
         #[command(flatten)]
         auth: AuthArgs,
+        #[command(flatten)]
+        audit: traguardi::audit::AuditArgs,
     },
     /// Load the deterministic demo dataset (refuses a database that holds real data).
     Demo,
@@ -39,20 +42,14 @@ enum Command {
     /// Manage the people who may sign in.
     #[command(subcommand)]
     User(traguardi::auth::cli::UserCommand),
-    /// The audit trail of every change.
+    /// The audit trail of every change, and its signed checkpoints.
     #[command(subcommand)]
-    Audit(AuditCommand),
+    Audit(traguardi::audit::cli::AuditCommand),
     /// Export the comuni (with filters) as CSV, CSV for Excel, XLSX or JSON, as `/comuni` does.
     Export(traguardi::comuni::cli::ExportArgs),
     /// Import a CSV or XLSX of adhesions, services or count snapshots (dry run with --dry-run);
     /// exits non-zero when the file has problems.
     Import(traguardi::imports::cli::ImportArgs),
-}
-
-#[derive(Subcommand)]
-enum AuditCommand {
-    /// Check the whole hash chain; name the first broken entry and exit non-zero if any.
-    Verify,
 }
 
 /// mimalloc instead of glibc's allocator: the dashboard's pages are a quarter of a megabyte,
@@ -80,6 +77,11 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    // A key is made without a database (none is created for it).
+    if let Some(Command::Audit(traguardi::audit::cli::AuditCommand::Keygen { file })) = &cli.command {
+        print!("{}", traguardi::audit::cli::keygen(file)?);
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
     // Fail fast: a bad URL or a failed migration stops here with its reason.
     let db = Db::open(&cli.database_url).await?;
     let command = match cli.command {
@@ -87,7 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         None => Cli::parse_from(["traguardi", "serve"]).command.expect("serve parses"),
     };
     match command {
-        Command::Serve { demo, auth } => {
+        Command::Serve { demo, auth, audit } => {
             if demo {
                 if !traguardi::demo::has_programme_data(&db).await? {
                     let report = traguardi::demo::load(&db).await?;
@@ -101,7 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     }
                 }
             }
-            traguardi::server::serve(db, auth).await?;
+            traguardi::server::serve(db, auth, audit).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Demo => {
@@ -127,21 +129,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             print!("{text}");
             Ok(if clean { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
         }
-        Command::Audit(AuditCommand::Verify) => {
-            let v = traguardi::data::audit::verify(&db).await?;
-            match v.broken {
-                None => {
-                    println!("Audit trail intact: {} entries verified.", v.entries);
-                    Ok(std::process::ExitCode::SUCCESS)
-                }
-                Some((seq, reason)) => {
-                    println!(
-                        "Audit trail BROKEN at entry {seq}: {reason} ({} entries verified before it).",
-                        v.entries
-                    );
-                    Ok(std::process::ExitCode::FAILURE)
-                }
-            }
+        Command::Audit(command) => {
+            let (text, ok) = traguardi::audit::cli::run(&db, command).await?;
+            print!("{text}");
+            Ok(if ok { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
         }
     }
 }

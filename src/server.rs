@@ -122,7 +122,11 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 }
 
 /// Serves the application until Ctrl-C or SIGTERM.
-pub async fn serve(db: Db, auth: crate::auth::config::AuthArgs) -> anyhow::Result<()> {
+pub async fn serve(
+    db: Db,
+    auth: crate::auth::config::AuthArgs,
+    audit: crate::audit::AuditArgs,
+) -> anyhow::Result<()> {
     let conf = get_configuration(None)?;
     let options = conf.leptos_options;
     let addr = options.site_addr;
@@ -139,6 +143,14 @@ pub async fn serve(db: Db, auth: crate::auth::config::AuthArgs) -> anyhow::Resul
     let removed = evidence.sweep(&db, Duration::ZERO).await?;
     if removed > 0 {
         tracing::info!(files = removed, "evidence sweep: leftovers of interrupted uploads removed");
+    }
+    // Fail fast on a configured but unusable audit key; then sign checkpoints in the background.
+    if let Some(key) = audit.load()? {
+        let every = Duration::from_secs(60 * audit.audit_checkpoint_minutes);
+        tracing::info!(public_key = %key.public().hex(), minutes = audit.audit_checkpoint_minutes, "audit checkpoints");
+        tokio::spawn(crate::audit::checkpoint_periodically(db.clone(), std::sync::Arc::new(key), every));
+    } else {
+        tracing::info!("audit checkpoints off (no {})", crate::audit::KEY_ENV);
     }
     let state = AppState::with_auth(options, db, auth).with_evidence(evidence);
     if let Some(oidc) = &state.auth.oidc {

@@ -9,6 +9,11 @@
 //! or PostgreSQL's row lock on that `app_meta` row. Reading the last entry after it is therefore
 //! safe from forks, and caches see the new data version as soon as the transaction commits.
 //! The table refuses UPDATE and DELETE by trigger; nothing in the application offers either.
+//!
+//! The chain alone does not stop someone with write access to the database from rewriting the
+//! whole trail and recomputing every hash: signed checkpoints (`audit_checkpoint`, signed and
+//! trusted by `crate::audit` with a key kept outside the database) pin the hash of an entry, and
+//! [`verify_with`] checks the trail against them.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -222,13 +227,36 @@ macro_rules! impl_write_tx {
 impl_write_tx!(sqlx::SqliteConnection);
 impl_write_tx!(sqlx::PgConnection);
 
+/// A signed statement that entry `seq` had hash `hash` (see `crate::audit`): kept in the
+/// `audit_checkpoint` table and, exported, outside the database.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    /// When it was signed (RFC 3339, UTC).
+    pub at: String,
+    /// The Ed25519 public key that signed it (hex): which key to trust is the verifier's choice.
+    pub public_key: String,
+    /// The Ed25519 signature (hex) of `crate::audit::signed_message`.
+    pub signature: String,
+}
+
+/// Checks a checkpoint's signature (`Err`: why it cannot be trusted, completing "the checkpoint
+/// of entry N …"). The data layer reads; the caller knows the keys.
+pub type SignatureCheck<'a> = dyn Fn(&Checkpoint) -> Result<(), String> + Sync + 'a;
+
 /// What [`verify`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verification {
-    /// Entries read.
+    /// Entries read (before the broken one, if any).
     pub entries: i64,
     /// The first entry that does not hold, and why (`None`: the chain is whole).
     pub broken: Option<(i64, String)>,
+    /// Checkpoints (stored and exported) whose signature was accepted and whose entry still has
+    /// the signed hash.
+    pub checkpoints: i64,
+    /// The last entry read, `(seq, hash)`.
+    pub last: Option<(i64, String)>,
 }
 
 /// Entries read per query while verifying: memory stays flat however long the trail is.
@@ -236,44 +264,311 @@ const VERIFY_CHUNK: i64 = 5_000;
 
 /// Walks the whole chain in order: sequence without gaps, each `prev_hash` equal to the previous
 /// entry's hash, each hash equal to the one recomputed, and the last entry equal to the head.
+/// Stored checkpoints are compared by hash only (their signatures are not checked here: see
+/// [`verify_with`]).
 pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
-    let mut expected_seq = 1;
-    let mut prev_hash = GENESIS.to_string();
-    let mut entries = 0;
-    loop {
-        let rows: Vec<EntryRow> = on_db!(db, pool => sqlx::query_as::<_, EntryRow>(
-            "SELECT seq, at, actor, comune, entity, record, action, changes, reason, prev_hash, hash \
-             FROM audit_entry WHERE seq >= $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(expected_seq)
-        .bind(VERIFY_CHUNK)
-        .fetch_all(pool)
-        .await?);
-        let done = (rows.len() as i64) < VERIFY_CHUNK;
-        for row in rows {
-            if let Some(reason) = check_entry(&row, expected_seq, &prev_hash) {
-                return Ok(Verification { entries, broken: Some((row.seq.min(expected_seq), reason)) });
-            }
-            entries += 1;
-            expected_seq = row.seq + 1;
-            prev_hash = row.hash;
-        }
-        if done {
-            break;
-        }
+    verify_with(db, &|_| Ok(()), &[]).await
+}
+
+/// [`verify`], and every checkpoint (stored, and `exported`: a copy kept elsewhere) must pass
+/// `check` and name an entry that still has the signed hash.
+///
+/// Everything is read in one read transaction with snapshot semantics (PostgreSQL: REPEATABLE
+/// READ; SQLite: a deferred transaction, whose first SELECT fixes the WAL snapshot), so writes
+/// committed meanwhile are not seen: before, the chain was read in batches and the head
+/// afterwards, and a write committed in between read as "the last entries were removed".
+pub async fn verify_with(
+    db: &Db,
+    check: &SignatureCheck<'_>,
+    exported: &[Checkpoint],
+) -> Result<Verification, sqlx::Error> {
+    walk(db, check, exported, None).await
+}
+
+/// For a new checkpoint under `public_key`: from that key's newest stored checkpoint (whose
+/// signature must pass `check`) to the end of the trail, in one snapshot, the entry at the
+/// checkpoint must still have the signed hash and every later entry must follow; `last` is the
+/// entry to sign. Entries before the checkpoint are vouched for by its hash.
+pub async fn verify_since_checkpoint(
+    db: &Db,
+    check: &SignatureCheck<'_>,
+    public_key: &str,
+) -> Result<(Verification, Option<Checkpoint>), sqlx::Error> {
+    let mut anchor = None;
+    let v = walk(db, check, &[], Some((public_key, &mut anchor))).await?;
+    Ok((v, anchor))
+}
+
+/// The read transaction's first statement, on PostgreSQL (SQLite's deferred `BEGIN` already
+/// reads one snapshot from its first SELECT to its end, in WAL mode).
+fn snapshot_statement(db: &Db) -> Option<&'static str> {
+    match db {
+        Db::Sqlite(_) => None,
+        Db::Postgres(_) => Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
     }
-    let head = db.meta("audit_head").await?;
-    let last = (entries > 0).then(|| format!("{}:{}", expected_seq - 1, prev_hash));
-    if head != last {
-        let reason = match (&head, &last) {
-            (Some(h), _) => {
-                format!("the trail ends before its recorded head {h}: its last entries were removed")
-            }
-            (None, _) => "the trail has entries but no recorded head".to_string(),
+}
+
+async fn walk(
+    db: &Db,
+    check: &SignatureCheck<'_>,
+    exported: &[Checkpoint],
+    mut anchor_key: Option<(&str, &mut Option<Checkpoint>)>,
+) -> Result<Verification, sqlx::Error> {
+    let snapshot = snapshot_statement(db);
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        if let Some(sql) = snapshot {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        // Every checkpoint, or (for a new one) the newest of the signing key.
+        let stored: Vec<Checkpoint> = match anchor_key.as_ref() {
+            None => sqlx::query_as(
+                "SELECT seq, hash, at, public_key, signature FROM audit_checkpoint ORDER BY seq, public_key",
+            )
+            .fetch_all(&mut *tx)
+            .await?,
+            Some((key, _)) => sqlx::query_as(
+                "SELECT seq, hash, at, public_key, signature FROM audit_checkpoint WHERE public_key = $1 \
+                 ORDER BY seq DESC LIMIT 1",
+            )
+            .bind(*key)
+            .fetch_all(&mut *tx)
+            .await?,
         };
-        return Ok(Verification { entries, broken: Some((expected_seq, reason)) });
+        let mut walk = match anchor_key.as_mut() {
+            None => Walk::new(check, &stored, exported),
+            Some((_, anchor)) => {
+                **anchor = stored.first().cloned();
+                Walk::anchored(check, stored.first())
+            }
+        };
+        while walk.wants_more() {
+            let rows: Vec<EntryRow> = sqlx::query_as(
+                "SELECT seq, at, actor, comune, entity, record, action, changes, reason, prev_hash, hash \
+                 FROM audit_entry WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(walk.expected_seq)
+            .bind(VERIFY_CHUNK)
+            .fetch_all(&mut *tx)
+            .await?;
+            let full = rows.len() as i64 == VERIFY_CHUNK;
+            for row in rows {
+                if !walk.entry(row) {
+                    break;
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        let head: Option<String> = sqlx::query_scalar("SELECT value FROM app_meta WHERE key = 'audit_head'")
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.rollback().await?;
+        Ok(walk.finish(head))
+    })
+}
+
+/// The chain walk of [`verify_with`], fed entry by entry in order.
+struct Walk<'a> {
+    expected_seq: i64,
+    prev_hash: String,
+    entries: i64,
+    /// The entry whose `prev_hash` is taken on trust (a checkpoint vouches for what precedes).
+    anchor: Option<i64>,
+    /// Accepted checkpoints by seq, with where they come from.
+    by_seq: std::collections::BTreeMap<i64, Vec<(&'a Checkpoint, &'static str)>>,
+    /// Checkpoints that cannot be trusted (signature, key), by seq.
+    problems: Vec<(i64, String)>,
+    /// Exported checkpoints missing from the table: reported only when the trail itself
+    /// agrees with every checkpoint (what was rewritten matters more).
+    missing: Vec<(i64, String)>,
+    /// The entry up to which the trail matched an earlier checkpoint.
+    last_matched: i64,
+    checkpoints: i64,
+    broken: Option<(i64, String)>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(check: &SignatureCheck<'_>, stored: &'a [Checkpoint], exported: &'a [Checkpoint]) -> Walk<'a> {
+        let mut walk = Walk::start(1, GENESIS.to_string(), None);
+        for (list, source) in [(stored, "in the database"), (exported, "in the exported file")] {
+            for c in list {
+                match check(c) {
+                    Ok(()) => walk.by_seq.entry(c.seq).or_default().push((c, source)),
+                    Err(why) => walk
+                        .problems
+                        .push((c.seq, format!("the checkpoint of entry {} {source} {why}", c.seq))),
+                }
+            }
+        }
+        // A set: a year of checkpoints every 15 minutes is some 35,000 of each.
+        let kept: std::collections::HashSet<(i64, &str, &str)> =
+            stored.iter().map(|s| (s.seq, s.public_key.as_str(), s.signature.as_str())).collect();
+        for c in exported {
+            if !kept.contains(&(c.seq, c.public_key.as_str(), c.signature.as_str())) {
+                walk.missing.push((
+                    c.seq,
+                    format!(
+                        "the checkpoint of entry {} signed at {} is in the exported file but not in the database \
+                         (the checkpoint table was altered)",
+                        c.seq, c.at
+                    ),
+                ));
+            }
+        }
+        walk.problems.sort_by_key(|(seq, _)| *seq);
+        walk.missing.sort_by_key(|(seq, _)| *seq);
+        walk
     }
-    Ok(Verification { entries, broken: None })
+
+    /// From `anchor` (none: from the first entry); its signature must pass `check`.
+    fn anchored(check: &SignatureCheck<'_>, anchor: Option<&'a Checkpoint>) -> Walk<'a> {
+        let Some(c) = anchor else {
+            return Walk::start(1, GENESIS.to_string(), None);
+        };
+        let mut walk = Walk::start(c.seq, String::new(), Some(c.seq));
+        match check(c) {
+            Ok(()) => walk.by_seq.entry(c.seq).or_default().push((c, "in the database")),
+            Err(why) => {
+                walk.broken = Some((c.seq, format!("the newest checkpoint (entry {}) {why}", c.seq)));
+            }
+        }
+        walk
+    }
+
+    fn start(expected_seq: i64, prev_hash: String, anchor: Option<i64>) -> Walk<'a> {
+        Walk {
+            expected_seq,
+            prev_hash,
+            entries: 0,
+            anchor,
+            by_seq: Default::default(),
+            problems: Vec::new(),
+            missing: Vec::new(),
+            last_matched: 0,
+            checkpoints: 0,
+            broken: None,
+        }
+    }
+
+    fn wants_more(&self) -> bool {
+        self.broken.is_none()
+    }
+
+    /// Takes the next entry; `false` once something does not hold.
+    fn entry(&mut self, row: EntryRow) -> bool {
+        let prev_hash =
+            if self.anchor == Some(row.seq) { row.prev_hash.clone() } else { self.prev_hash.clone() };
+        if let Some(reason) = check_entry(&row, self.expected_seq, &prev_hash) {
+            self.broken = Some((row.seq.min(self.expected_seq), reason));
+            return false;
+        }
+        if let Some(signed) = self.by_seq.get(&row.seq) {
+            for (c, source) in signed {
+                if c.hash != row.hash {
+                    let from = self.last_matched + 1;
+                    let range = if from == row.seq {
+                        format!("entry {from} was rewritten")
+                    } else {
+                        format!("the trail was rewritten among entries {from}–{}", row.seq)
+                    };
+                    self.broken = Some((
+                        row.seq,
+                        format!(
+                            "its hash is not the one of the checkpoint signed at {} {source}: {range}, and every \
+                             later hash recomputed",
+                            c.at
+                        ),
+                    ));
+                    return false;
+                }
+                self.checkpoints += 1;
+            }
+            self.last_matched = row.seq;
+        }
+        if let Some((seq, reason)) = self.problems.first().filter(|(seq, _)| *seq <= row.seq) {
+            self.broken = Some((*seq, reason.clone()));
+            return false;
+        }
+        self.entries += 1;
+        self.expected_seq = row.seq + 1;
+        self.prev_hash = row.hash;
+        true
+    }
+
+    fn finish(mut self, head: Option<String>) -> Verification {
+        let last = (self.expected_seq > 1 && !self.prev_hash.is_empty())
+            .then(|| (self.expected_seq - 1, self.prev_hash.clone()));
+        if self.broken.is_none() && self.entries == 0 {
+            if let Some(seq) = self.anchor {
+                // The checkpointed entry itself is gone.
+                self.broken = Some((
+                    seq,
+                    format!(
+                        "entry {seq} is missing, but the newest checkpoint vouches for the trail up to it"
+                    ),
+                ));
+            }
+        }
+        if self.broken.is_none() {
+            let read = last.as_ref().map(|(seq, hash)| format!("{seq}:{hash}"));
+            if head != read {
+                let reason = match &head {
+                    Some(h) => {
+                        format!("the trail ends before its recorded head {h}: its last entries were removed")
+                    }
+                    None => "the trail has entries but no recorded head".to_string(),
+                };
+                self.broken = Some((self.expected_seq, reason));
+            }
+        }
+        if self.broken.is_none() {
+            // A checkpoint beyond the end: the newest entries went, head and all.
+            if let Some((c, source)) = self.by_seq.range(self.expected_seq..).flat_map(|(_, v)| v).next() {
+                self.broken = Some((
+                    self.expected_seq,
+                    format!(
+                        "entry {} is missing, but the checkpoint signed at {} {source} vouches for the trail up to \
+                         entry {}: the newest entries were removed",
+                        self.expected_seq, c.at, c.seq
+                    ),
+                ));
+            }
+        }
+        if self.broken.is_none() {
+            self.broken = self.problems.into_iter().next();
+        }
+        if self.broken.is_none() {
+            self.broken = self.missing.into_iter().next();
+        }
+        Verification { entries: self.entries, broken: self.broken, checkpoints: self.checkpoints, last }
+    }
+}
+
+/// Adds a checkpoint (one already stored for that entry and key is kept as it is).
+pub async fn add_checkpoint(db: &Db, c: &Checkpoint) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO audit_checkpoint (seq, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (seq, public_key) DO NOTHING",
+    )
+    .bind(c.seq)
+    .bind(&c.hash)
+    .bind(&c.at)
+    .bind(&c.public_key)
+    .bind(&c.signature)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+/// Every stored checkpoint, oldest first.
+pub async fn checkpoints(db: &Db) -> Result<Vec<Checkpoint>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as::<_, Checkpoint>(
+        "SELECT seq, hash, at, public_key, signature FROM audit_checkpoint ORDER BY seq, public_key",
+    )
+    .fetch_all(pool)
+    .await)
 }
 
 /// Why `row` does not follow the entry before it, if it does not.
