@@ -3,10 +3,18 @@
 //! with or without a UTF-8 BOM, UTF-8 or Windows-1252 (what Italian Excel writes for "CSV"),
 //! trailing spaces, headers in any case with spaces or accents. What cannot be read at all is
 //! one Italian sentence; what is read is only text: its meaning is `plan`'s business.
+//!
+//! A hostile file must not take the server down: a workbook is checked by
+//! [`super::limits::check_xlsx`] before calamine reads it, a CSV is held to the same rows and
+//! columns as it is read, and the server reads uploads off the async runtime, two at a time
+//! ([`read_off_runtime`]).
 
-use std::io::Cursor;
+use std::{io::Cursor, time::Duration};
 
 use calamine::{open_workbook_from_rs, Data, DataType, Reader, Xlsx};
+use tokio::sync::Semaphore;
+
+use super::limits::{check_xlsx, thousands, LIMITS};
 
 /// One table: its normalised header and its non-empty rows with their spreadsheet row number.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +41,57 @@ pub enum FileType {
     Csv,
 }
 
+/// Why an upload was not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// The file cannot be read, or is beyond the limits: the Italian sentence says why.
+    Refused(String),
+    /// Other files are being read and none finished in time: try again shortly (503).
+    Busy,
+}
+
+/// What a person reads when the server is [`ReadError::Busy`].
+pub const BUSY: &str =
+    "Il server sta già leggendo altri file: riprovare tra qualche secondo (nessun dato è stato modificato).";
+
+/// Seconds to wait before trying again after [`ReadError::Busy`] (`Retry-After`).
+pub const RETRY_AFTER_SECONDS: u64 = 10;
+
+/// Files read at the same time: parsing is CPU and memory, and the server has other work.
+const PARSING_AT_ONCE: usize = 2;
+
+/// How long an upload waits for its turn before [`ReadError::Busy`].
+const PARSING_WAIT: Duration = Duration::from_secs(30);
+
+pub(crate) static PARSING: Semaphore = Semaphore::const_new(PARSING_AT_ONCE);
+
+/// [`read`] on a blocking thread, at most [`PARSING_AT_ONCE`] at a time (waiting at most
+/// [`PARSING_WAIT`] for a turn), so that a large or hostile file never holds up the async
+/// runtime, nor many of them the machine.
+pub async fn read_off_runtime(
+    file_name: String,
+    bytes: bytes::Bytes,
+) -> Result<(FileType, Vec<Table>), ReadError> {
+    let permit = match tokio::time::timeout(PARSING_WAIT, PARSING.acquire()).await {
+        Ok(Ok(permit)) => permit,
+        _ => return Err(ReadError::Busy),
+    };
+    let result = tokio::task::spawn_blocking(move || read(&file_name, &bytes)).await;
+    drop(permit);
+    match result {
+        Ok(r) => r.map_err(ReadError::Refused),
+        // A panic in a reader is a file it could not read, not a crash.
+        Err(e) => {
+            tracing::error!(error = %e, "reading an uploaded file failed");
+            Err(ReadError::Refused(XLSX_UNREADABLE.into()))
+        }
+    }
+}
+
+const XLSX_UNREADABLE: &str = "Il file XLSX non è leggibile: è forse danneggiato o protetto da password?";
+
 /// Reads `bytes` (named `file_name`) into its tables, or says in Italian why it cannot.
+/// Synchronous and CPU-bound: the server calls [`read_off_runtime`].
 pub fn read(file_name: &str, bytes: &[u8]) -> Result<(FileType, Vec<Table>), String> {
     if bytes.is_empty() {
         return Err("Il file è vuoto.".into());
@@ -94,9 +152,33 @@ fn read_csv(name: &str, bytes: &[u8]) -> Result<Table, String> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut cells = 0u64;
     for (i, record) in reader.records().enumerate() {
         let record = record
             .map_err(|e| format!("Il CSV non è leggibile alla riga {}: {}.", i + 1, csv_error_words(&e)))?;
+        // The workbooks' limits (each field would be a string of its own).
+        if i as u64 >= LIMITS.max_rows {
+            return Err(format!(
+                "Il CSV va oltre il limite di {} righe: dividere i dati in più file.",
+                thousands(LIMITS.max_rows)
+            ));
+        }
+        if record.len() as u64 > LIMITS.max_columns {
+            return Err(format!(
+                "La riga {} del CSV ha {} colonne, oltre il limite di {}: controllare il separatore \
+                 e togliere le colonne che non servono all'importazione.",
+                i + 1,
+                record.len(),
+                LIMITS.max_columns
+            ));
+        }
+        cells += record.len() as u64;
+        if cells > LIMITS.max_cells {
+            return Err(format!(
+                "Il CSV va oltre il limite di {} celle: dividere i dati in più file.",
+                thousands(LIMITS.max_cells)
+            ));
+        }
         rows.push(((i + 1) as u32, record.iter().map(clean).collect::<Vec<_>>()));
     }
     table_from(name, rows)
@@ -123,9 +205,10 @@ fn table_from(name: &str, rows: Vec<(u32, Vec<String>)>) -> Result<Table, String
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<Table>, String> {
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| {
-        "Il file XLSX non è leggibile: è forse danneggiato o protetto da password?".to_string()
-    })?;
+    // Before calamine allocates anything from what the file claims.
+    check_xlsx(bytes, &LIMITS)?;
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| XLSX_UNREADABLE.to_string())?;
     let mut tables = Vec::new();
     for sheet in book.sheet_names() {
         let range = book
