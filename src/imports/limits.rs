@@ -57,17 +57,9 @@ pub const LIMITS: Limits = Limits {
     max_cells: 2_000_000,
 };
 
-/// A number as Italian text: `100.000`.
+/// A limit or a count as Italian text: `100.000` (saturated at `i64::MAX`, which no file reaches).
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
+    crate::format::int(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// `0` → `A`, `16383` → `XFD`.
