@@ -72,7 +72,17 @@ pub async fn read_off_runtime(
     file_name: String,
     bytes: bytes::Bytes,
 ) -> Result<(FileType, Vec<Table>), ReadError> {
-    let permit = match tokio::time::timeout(PARSING_WAIT, PARSING.acquire()).await {
+    read_with(&PARSING, PARSING_WAIT, file_name, bytes).await
+}
+
+/// [`read_off_runtime`] with its turns taken from `readers`, waiting at most `wait`.
+async fn read_with(
+    readers: &Semaphore,
+    wait: Duration,
+    file_name: String,
+    bytes: bytes::Bytes,
+) -> Result<(FileType, Vec<Table>), ReadError> {
+    let permit = match tokio::time::timeout(wait, readers.acquire()).await {
         Ok(Ok(permit)) => permit,
         _ => return Err(ReadError::Busy),
     };
@@ -291,5 +301,40 @@ pub fn header_name(raw: &str) -> String {
         "comune" | "nome_comune" => "denominazione".into(),
         "stato_adesione" => "adesione".into(),
         _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No reader free within the wait: `Busy`, and the file is not read; a free reader reads it.
+    #[tokio::test]
+    async fn uploads_wait_their_turn_a_bounded_time() {
+        let csv = bytes::Bytes::from_static(b"codice_istat;adesione\n072006;aderente\n");
+        let none = Semaphore::new(0);
+        let r = read_with(&none, Duration::ZERO, "a.csv".into(), csv.clone()).await;
+        assert_eq!(r, Err(ReadError::Busy));
+        let one = Semaphore::new(1);
+        let (kind, tables) = read_with(&one, Duration::ZERO, "a.csv".into(), csv).await.unwrap();
+        assert_eq!((kind, tables[0].rows.len()), (FileType::Csv, 1));
+        assert_eq!(one.available_permits(), 1, "the turn is given back");
+        let r =
+            read_with(&one, Duration::ZERO, "a.xlsx".into(), bytes::Bytes::from_static(b"PK\x03\x04")).await;
+        assert!(matches!(r, Err(ReadError::Refused(m)) if m.contains("XLSX non è leggibile")));
+    }
+
+    #[test]
+    fn a_csv_is_held_to_the_workbooks_limits() {
+        let wide = format!("{}\n", vec!["x"; 201].join(";"));
+        let e = read("a.csv", wide.as_bytes()).unwrap_err();
+        assert!(e.contains("201 colonne, oltre il limite di 200"), "{e}");
+        let long: String =
+            std::iter::once("codice_istat\n").chain(std::iter::repeat_n("1\n", 100_000)).collect();
+        let e = read("a.csv", long.as_bytes()).unwrap_err();
+        assert!(e.contains("100.000 righe"), "{e}");
+        let fits: String =
+            std::iter::once("codice_istat\n").chain(std::iter::repeat_n("1\n", 99_999)).collect();
+        assert_eq!(read("a.csv", fits.as_bytes()).unwrap().1[0].rows.len(), 99_999);
     }
 }
