@@ -84,6 +84,15 @@ impl Dialect {
         csv::WriterBuilder::new().delimiter(self.delimiter()).from_writer(out)
     }
 
+    /// A text field: as it is in the contract; for Excel, neutralised when a spreadsheet would
+    /// take it for a formula ([`crate::exports::formula`]).
+    pub fn text(self, s: &str) -> String {
+        match self {
+            Dialect::Contract => s.to_string(),
+            Dialect::Excel => crate::exports::formula::excel_csv_text(s).into_owned(),
+        }
+    }
+
     pub fn yes_no(self, b: bool) -> String {
         match (self, b) {
             (Dialect::Contract, true) => "si",
@@ -432,10 +441,10 @@ fn csv_chunk<'a>(
         let fin = o.step(last).filter(|_| supported);
         let if_supported = |v: String| if supported { v } else { String::new() };
         w.write_record([
-            r.codice_istat.clone(),
-            r.denominazione.clone(),
-            r.sigla_provincia.clone(),
-            r.codice_ipa.clone(),
+            dialect.text(&r.codice_istat),
+            dialect.text(&r.denominazione),
+            dialect.text(&r.sigla_provincia),
+            dialect.text(&r.codice_ipa),
             r.popolazione.to_string(),
             r.facts.adhesion.code().to_string(),
             date(r.facts.adhesion_date),

@@ -39,6 +39,8 @@ struct Formats {
     header: Format,
     date: Format,
     integer: Format,
+    /// Text that looks like a formula ([`crate::exports::formula`]).
+    quoted: Format,
 }
 
 impl Formats {
@@ -47,6 +49,7 @@ impl Formats {
             header: Format::new().set_bold(),
             date: Format::new().set_num_format("dd/mm/yyyy"),
             integer: Format::new().set_num_format("#,##0"),
+            quoted: crate::exports::formula::quoted(),
         }
     }
 }
@@ -76,7 +79,7 @@ fn table<'a>(
             let c = c as u16;
             match cell {
                 Cell::Text(s) => {
-                    sheet.write_string(r, c, s)?;
+                    crate::exports::formula::write_text(sheet, r, c, s, &f.quoted)?;
                 }
                 Cell::Integer(n) => {
                     sheet.write_number_with_format(r, c, n as f64, &f.integer)?;
@@ -101,12 +104,19 @@ fn table<'a>(
 pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
     let f = Formats::new();
     let s = x.snapshot;
+    // The blockers are reserved data: when the sheet holds some, the licence says it is not theirs.
+    let licence = if x.blockers.is_some() {
+        "CC BY 4.0 (Regione Puglia — Traguardi) per i fogli Comuni, Obiettivi e Servizi; \
+         il foglio Blocchi contiene dati riservati, esclusi dalla licenza"
+    } else {
+        "CC BY 4.0 (Regione Puglia — Traguardi)"
+    };
     let mut book = Workbook::new();
     book.set_properties(
         &DocProperties::new()
             .set_title(format!("{} — comuni", s.programme.name))
             .set_author("Traguardi — Regione Puglia")
-            .set_comment("Licenza CC BY 4.0"),
+            .set_comment(format!("Licenza {licence}")),
     );
     let (first, last) = (s.first_step_code(), s.last_step_code());
 
@@ -278,7 +288,7 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
     let mut r = 1;
     let mut line = |sheet: &mut Worksheet, k: &str, v: &str| -> Result<(), XlsxError> {
         sheet.write_string(r, 0, k)?;
-        sheet.write_string(r, 1, v)?;
+        crate::exports::formula::write_text(sheet, r, 1, v, &f.quoted)?;
         r += 1;
         Ok(())
     };
@@ -287,7 +297,7 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
     line(sheet, "File creato il", &x.made_at)?;
     line(sheet, "Dati dimostrativi", if s.demo { "sì" } else { "no" })?;
     line(sheet, "Comuni esportati", &x.comuni.len().to_string())?;
-    line(sheet, "Licenza", "CC BY 4.0 (Regione Puglia — Traguardi)")?;
+    line(sheet, "Licenza", licence)?;
     if x.filters.is_empty() {
         line(sheet, "Filtri", "nessuno: tutti i comuni della Puglia")?;
     }

@@ -12,6 +12,8 @@
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod formula;
+#[cfg(feature = "ssr")]
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod table;

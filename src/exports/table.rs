@@ -33,10 +33,11 @@ impl Value {
         Value::Text(s.into())
     }
 
-    /// The cell as a CSV field in `dialect`.
+    /// The cell as a CSV field in `dialect`; text that a spreadsheet would take for a formula
+    /// is neutralised in the Excel dialect ([`super::formula`]), kept as it is in the contract.
     pub fn csv(&self, dialect: Dialect) -> String {
         match (self, dialect) {
-            (Value::Text(s), _) => s.clone(),
+            (Value::Text(s), _) => dialect.text(s),
             (Value::Int(n), _) => n.to_string(),
             (Value::Date(d), _) => dialect.date(*d),
             (Value::Time(None), _) => String::new(),
@@ -142,26 +143,29 @@ pub fn json_row(columns: &[&str], row: &[Value]) -> serde_json::Value {
 }
 
 /// The JSON document's head: `{"metadati": {...}, "righe": [` (then the rows, then
-/// `], "totale": n}`).
+/// `], "totale": n}`). No licence: these lists are reserved data, not open data (the open-data
+/// licence is the `/comuni` exports' and the API's); `riservato` says so.
 fn json_head(table: &Table) -> Vec<u8> {
     let metadati = serde_json::json!({
         "elenco": table.title,
         "data_riferimento": table.as_of.format("%Y-%m-%d").to_string(),
         "filtri": table.filters,
         "dati_dimostrativi": table.demo,
-        "licenza": "CC-BY-4.0",
+        "riservato": true,
         "colonne": table.columns,
     });
     format!("{{\"metadati\":{metadati},\"righe\":[").into_bytes()
 }
 
 /// The workbook: the table (typed cells, bold frozen header, autofilter) and a sheet with the
-/// filters and the dates.
+/// filters and the dates (and that the data are reserved: no open-data licence). Text that
+/// looks like a formula stays text ([`super::formula`]).
 pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec<u8>, XlsxError> {
     let header = Format::new().set_bold();
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let time = Format::new().set_num_format("dd/mm/yyyy hh:mm");
     let integer = Format::new().set_num_format("#,##0");
+    let quoted = super::formula::quoted();
     let mut book = Workbook::new();
     book.set_properties(
         &DocProperties::new()
@@ -177,8 +181,8 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
         for (c, cell) in row.iter().enumerate() {
             let c = c as u16;
             match cell {
-                Value::Text(s) if !s.is_empty() => {
-                    sheet.write_string(r, c, s)?;
+                Value::Text(s) => {
+                    super::formula::write_text(sheet, r, c, s, &quoted)?;
                 }
                 Value::Int(n) => {
                     sheet.write_number_with_format(r, c, *n as f64, &integer)?;
@@ -192,7 +196,7 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
                 Value::Bool(b) => {
                     sheet.write_boolean(r, c, *b)?;
                 }
-                Value::Text(_) | Value::Date(None) | Value::Time(None) => {}
+                Value::Date(None) | Value::Time(None) => {}
             }
         }
     }
@@ -211,11 +215,12 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
             "Dati dimostrativi",
             if table.demo { "sì: i dati non sono reali".to_string() } else { "no".to_string() },
         ),
-        ("Licenza", "CC BY 4.0".to_string()),
+        ("Riservatezza", "dati riservati: non sono dati aperti, non vanno pubblicati".to_string()),
     ];
     for (r, (k, v)) in lines.iter().enumerate() {
         about.write_string_with_format(r as u32, 0, *k, &header)?;
-        about.write_string(r as u32, 1, v)?;
+        // The filters' words can hold what people typed (a comune's name): the same rule.
+        super::formula::write_text(about, r as u32, 1, v, &quoted)?;
     }
     about.autofit();
     book.save_to_buffer()
@@ -326,4 +331,70 @@ async fn next_chunk(
 fn failed(what: &str, e: &dyn std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "{what} export failed");
     AppError::Internal
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    fn table() -> Table {
+        Table {
+            stem: "prova",
+            title: "Prova",
+            columns: &["testo", "numero"],
+            filters: vec!["=provincia".into()],
+            as_of: NaiveDate::from_ymd_opt(2021, 2, 15).unwrap(),
+            demo: false,
+        }
+    }
+
+    /// Text that looks like a formula: quoted for Excel, as it is for programs; a negative number
+    /// is a number in both.
+    #[test]
+    fn formula_text_is_neutralised_for_excel_and_numbers_stay_numbers() {
+        let rows = vec![vec![Value::text("-3"), Value::Int(-3)], vec![Value::text("=1+1"), Value::Int(7)]];
+        let excel = String::from_utf8(csv_batch(&["a", "b"], &rows, Dialect::Excel, true).unwrap()).unwrap();
+        assert_eq!(excel, "\u{feff}a;b\n'-3;-3\n'=1+1;7\n");
+        let contract =
+            String::from_utf8(csv_batch(&["a", "b"], &rows, Dialect::Contract, true).unwrap()).unwrap();
+        assert_eq!(contract, "a,b\n-3,-3\n=1+1,7\n");
+        assert_eq!(json_row(&["a", "b"], &rows[0]), serde_json::json!({"a": "-3", "b": -3}));
+    }
+
+    /// In the workbook: the text a string cell with the quote-prefix style, unchanged; the number
+    /// a number cell; no formula anywhere (the filter's words too).
+    #[test]
+    fn formula_text_is_a_quoted_string_cell_in_the_workbook() {
+        let rows = vec![vec![Value::text("=1+1"), Value::Int(-3)], vec![Value::text("testo"), Value::Int(2)]];
+        let bytes = workbook(&table(), &rows, "15/02/2021 10:00").unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut read = |name: &str| {
+            let mut s = String::new();
+            zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+            s
+        };
+        let (sheet, about, strings, styles) = (
+            read("xl/worksheets/sheet1.xml"),
+            read("xl/worksheets/sheet2.xml"),
+            read("xl/sharedStrings.xml"),
+            read("xl/styles.xml"),
+        );
+        assert!(!sheet.contains("<f>") && !about.contains("<f>"), "{sheet}");
+        assert!(strings.contains("<t>=1+1</t>") && !strings.contains("'=1+1"), "{strings}");
+        // A2 has a style whose format has the quote prefix; A3 has none.
+        let style = |cell: &str| -> Option<usize> {
+            let at = sheet.find(&format!("<c r=\"{cell}\""))?;
+            let tag = &sheet[at..at + sheet[at..].find('>').unwrap()];
+            tag.split(" s=\"").nth(1).map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+        };
+        let xfs = &styles[styles.find("<cellXfs").unwrap()..styles.find("</cellXfs>").unwrap()];
+        let xf: Vec<&str> = xfs.split("<xf ").skip(1).collect();
+        assert!(xf[style("A2").expect("A2 styled")].contains("quotePrefix=\"1\""), "{xfs}");
+        assert!(style("A3").is_none_or(|s| !xf[s].contains("quotePrefix")), "{sheet}");
+        assert!(sheet.contains("<c r=\"B2\" s=\"") && sheet.contains("<v>-3</v>"), "{sheet}");
+        let b2 = &sheet[sheet.find("<c r=\"B2\"").unwrap()..];
+        assert!(!b2[..b2.find('>').unwrap()].contains("t=\""), "B2 is a number: {b2}");
+    }
 }

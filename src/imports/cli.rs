@@ -57,6 +57,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> anyhow::Result<(String, bool)> {
     let plan: Plan = match super::server::ssr::dry_run(db, &snapshot.programme, &name, &bytes).await {
         Ok(p) => p,
         Err(DryRunError::Unreadable(m)) => bail!("{m}"),
+        Err(DryRunError::Busy) => bail!("{}", super::table::BUSY),
         Err(DryRunError::App(e)) => bail!("{e}"),
     };
     let mut text = describe(&plan.report);

@@ -60,6 +60,14 @@ async fn refusal(
     render_page_with(state, parts, path, feedback, status).await
 }
 
+/// The page at `path` again, saying that other files are being read: 503 with `Retry-After`.
+async fn busy(state: &AppState, parts: &Parts, path: &str) -> Response {
+    let mut response =
+        refusal(state, parts, path, table::BUSY.to_string(), StatusCode::SERVICE_UNAVAILABLE).await;
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(table::RETRY_AFTER_SECONDS));
+    response
+}
+
 /// `POST /importazioni`.
 pub async fn upload(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -119,8 +127,14 @@ pub async fn upload(State(state): State<AppState>, req: Request) -> Response {
     // The base name only (some browsers send a path), at most 200 characters.
     let name: String = name.rsplit(['/', '\\']).next().unwrap_or_default().trim().chars().take(200).collect();
     let name = if name.is_empty() { "importazione".to_string() } else { name };
-    if let Err(m) = table::read(&name, &bytes) {
-        return refusal(&state, &parts, page, m, StatusCode::BAD_REQUEST).await;
+    // Read now (off the async runtime, a few at a time) so that an unreadable or hostile file is
+    // refused at once and never kept.
+    match table::read_off_runtime(name.clone(), bytes.clone()).await {
+        Ok(_) => {}
+        Err(table::ReadError::Refused(m)) => {
+            return refusal(&state, &parts, page, m, StatusCode::BAD_REQUEST).await;
+        }
+        Err(table::ReadError::Busy) => return busy(&state, &parts, page).await,
     }
     match imports::store(&state.db, &user.email, &name, &bytes).await {
         Ok(id) => {
@@ -162,6 +176,7 @@ pub async fn confirm(State(state): State<AppState>, UrlPath(id): UrlPath<i64>, r
         Err(DryRunError::Unreadable(m)) => {
             return refusal(&state, &parts, &page, m, StatusCode::BAD_REQUEST).await
         }
+        Err(DryRunError::Busy) => return busy(&state, &parts, &page).await,
         Err(DryRunError::App(e)) => return e.into_response(),
     };
     if !plan.report.can_apply() {
@@ -201,10 +216,8 @@ pub async fn download(State(state): State<AppState>, UrlPath(id): UrlPath<i64>, 
         }
         Err(e) => return AppError::from(e).into_response(),
     };
-    let content_type = match table::read(&batch.file_name, &bytes) {
-        Ok((table::FileType::Xlsx, _)) => XLSX_TYPE,
-        _ => "text/csv; charset=utf-8",
-    };
+    // What `table::read` takes for a workbook (the file was read when it was uploaded).
+    let content_type = if bytes.starts_with(b"PK\x03\x04") { XLSX_TYPE } else { "text/csv; charset=utf-8" };
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

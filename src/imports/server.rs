@@ -67,6 +67,8 @@ pub mod ssr {
     pub enum DryRunError {
         /// The file is not a readable CSV or XLSX: the Italian sentence says why.
         Unreadable(String),
+        /// Other files are being read: try again shortly ([`table::BUSY`]).
+        Busy,
         App(AppError),
     }
 
@@ -89,7 +91,13 @@ pub mod ssr {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<Plan, DryRunError> {
-        let (_, tables) = table::read(file_name, bytes).map_err(DryRunError::Unreadable)?;
+        let (_, tables) =
+            table::read_off_runtime(file_name.to_string(), bytes::Bytes::copy_from_slice(bytes))
+                .await
+                .map_err(|e| match e {
+                    table::ReadError::Refused(m) => DryRunError::Unreadable(m),
+                    table::ReadError::Busy => DryRunError::Busy,
+                })?;
         let ctx = context(db, programme).await?;
         let current = imports::current(db, &programme.code).await?;
         // Tens of thousands of rows are a few milliseconds of work, but never on the async runtime's time.
@@ -117,6 +125,15 @@ pub mod ssr {
                         let snapshot = state.snapshot().await?;
                         match dry_run(&state.db, &snapshot.programme, &batch.file_name, &bytes).await {
                             Ok(plan) => plan.report,
+                            Err(DryRunError::Busy) => crate::imports::Report {
+                                problems: vec![crate::imports::Problem {
+                                    table: batch.file_name.clone(),
+                                    row: 0,
+                                    column: String::new(),
+                                    message: table::BUSY.into(),
+                                }],
+                                ..Default::default()
+                            },
                             Err(DryRunError::Unreadable(m)) => crate::imports::Report {
                                 problems: vec![crate::imports::Problem {
                                     table: batch.file_name.clone(),

@@ -3,10 +3,18 @@
 //! with or without a UTF-8 BOM, UTF-8 or Windows-1252 (what Italian Excel writes for "CSV"),
 //! trailing spaces, headers in any case with spaces or accents. What cannot be read at all is
 //! one Italian sentence; what is read is only text: its meaning is `plan`'s business.
+//!
+//! A hostile file must not take the server down: a workbook is checked by
+//! [`super::limits::check_xlsx`] before calamine reads it, a CSV is held to the same rows and
+//! columns as it is read, and the server reads uploads off the async runtime, two at a time
+//! ([`read_off_runtime`]).
 
-use std::io::Cursor;
+use std::{io::Cursor, time::Duration};
 
 use calamine::{open_workbook_from_rs, Data, DataType, Reader, Xlsx};
+use tokio::sync::Semaphore;
+
+use super::limits::{check_xlsx, thousands, LIMITS};
 
 /// One table: its normalised header and its non-empty rows with their spreadsheet row number.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +41,67 @@ pub enum FileType {
     Csv,
 }
 
+/// Why an upload was not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// The file cannot be read, or is beyond the limits: the Italian sentence says why.
+    Refused(String),
+    /// Other files are being read and none finished in time: try again shortly (503).
+    Busy,
+}
+
+/// What a person reads when the server is [`ReadError::Busy`].
+pub const BUSY: &str =
+    "Il server sta già leggendo altri file: riprovare tra qualche secondo (nessun dato è stato modificato).";
+
+/// Seconds to wait before trying again after [`ReadError::Busy`] (`Retry-After`).
+pub const RETRY_AFTER_SECONDS: u64 = 10;
+
+/// Files read at the same time: parsing is CPU and memory, and the server has other work.
+const PARSING_AT_ONCE: usize = 2;
+
+/// How long an upload waits for its turn before [`ReadError::Busy`].
+const PARSING_WAIT: Duration = Duration::from_secs(30);
+
+pub(crate) static PARSING: Semaphore = Semaphore::const_new(PARSING_AT_ONCE);
+
+/// [`read`] on a blocking thread, at most [`PARSING_AT_ONCE`] at a time (waiting at most
+/// [`PARSING_WAIT`] for a turn), so that a large or hostile file never holds up the async
+/// runtime, nor many of them the machine.
+pub async fn read_off_runtime(
+    file_name: String,
+    bytes: bytes::Bytes,
+) -> Result<(FileType, Vec<Table>), ReadError> {
+    read_with(&PARSING, PARSING_WAIT, file_name, bytes).await
+}
+
+/// [`read_off_runtime`] with its turns taken from `readers`, waiting at most `wait`.
+async fn read_with(
+    readers: &Semaphore,
+    wait: Duration,
+    file_name: String,
+    bytes: bytes::Bytes,
+) -> Result<(FileType, Vec<Table>), ReadError> {
+    let permit = match tokio::time::timeout(wait, readers.acquire()).await {
+        Ok(Ok(permit)) => permit,
+        _ => return Err(ReadError::Busy),
+    };
+    let result = tokio::task::spawn_blocking(move || read(&file_name, &bytes)).await;
+    drop(permit);
+    match result {
+        Ok(r) => r.map_err(ReadError::Refused),
+        // A panic in a reader is a file it could not read, not a crash.
+        Err(e) => {
+            tracing::error!(error = %e, "reading an uploaded file failed");
+            Err(ReadError::Refused(XLSX_UNREADABLE.into()))
+        }
+    }
+}
+
+const XLSX_UNREADABLE: &str = "Il file XLSX non è leggibile: è forse danneggiato o protetto da password?";
+
 /// Reads `bytes` (named `file_name`) into its tables, or says in Italian why it cannot.
+/// Synchronous and CPU-bound: the server calls [`read_off_runtime`].
 pub fn read(file_name: &str, bytes: &[u8]) -> Result<(FileType, Vec<Table>), String> {
     if bytes.is_empty() {
         return Err("Il file è vuoto.".into());
@@ -94,9 +162,33 @@ fn read_csv(name: &str, bytes: &[u8]) -> Result<Table, String> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut cells = 0u64;
     for (i, record) in reader.records().enumerate() {
         let record = record
             .map_err(|e| format!("Il CSV non è leggibile alla riga {}: {}.", i + 1, csv_error_words(&e)))?;
+        // The workbooks' limits (each field would be a string of its own).
+        if i as u64 >= LIMITS.max_rows {
+            return Err(format!(
+                "Il CSV va oltre il limite di {} righe: dividere i dati in più file.",
+                thousands(LIMITS.max_rows)
+            ));
+        }
+        if record.len() as u64 > LIMITS.max_columns {
+            return Err(format!(
+                "La riga {} del CSV ha {} colonne, oltre il limite di {}: controllare il separatore \
+                 e togliere le colonne che non servono all'importazione.",
+                i + 1,
+                record.len(),
+                LIMITS.max_columns
+            ));
+        }
+        cells += record.len() as u64;
+        if cells > LIMITS.max_cells {
+            return Err(format!(
+                "Il CSV va oltre il limite di {} celle: dividere i dati in più file.",
+                thousands(LIMITS.max_cells)
+            ));
+        }
         rows.push(((i + 1) as u32, record.iter().map(clean).collect::<Vec<_>>()));
     }
     table_from(name, rows)
@@ -123,9 +215,10 @@ fn table_from(name: &str, rows: Vec<(u32, Vec<String>)>) -> Result<Table, String
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<Table>, String> {
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| {
-        "Il file XLSX non è leggibile: è forse danneggiato o protetto da password?".to_string()
-    })?;
+    // Before calamine allocates anything from what the file claims.
+    check_xlsx(bytes, &LIMITS)?;
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| XLSX_UNREADABLE.to_string())?;
     let mut tables = Vec::new();
     for sheet in book.sheet_names() {
         let range = book
@@ -208,5 +301,40 @@ pub fn header_name(raw: &str) -> String {
         "comune" | "nome_comune" => "denominazione".into(),
         "stato_adesione" => "adesione".into(),
         _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No reader free within the wait: `Busy`, and the file is not read; a free reader reads it.
+    #[tokio::test]
+    async fn uploads_wait_their_turn_a_bounded_time() {
+        let csv = bytes::Bytes::from_static(b"codice_istat;adesione\n072006;aderente\n");
+        let none = Semaphore::new(0);
+        let r = read_with(&none, Duration::ZERO, "a.csv".into(), csv.clone()).await;
+        assert_eq!(r, Err(ReadError::Busy));
+        let one = Semaphore::new(1);
+        let (kind, tables) = read_with(&one, Duration::ZERO, "a.csv".into(), csv).await.unwrap();
+        assert_eq!((kind, tables[0].rows.len()), (FileType::Csv, 1));
+        assert_eq!(one.available_permits(), 1, "the turn is given back");
+        let r =
+            read_with(&one, Duration::ZERO, "a.xlsx".into(), bytes::Bytes::from_static(b"PK\x03\x04")).await;
+        assert!(matches!(r, Err(ReadError::Refused(m)) if m.contains("XLSX non è leggibile")));
+    }
+
+    #[test]
+    fn a_csv_is_held_to_the_workbooks_limits() {
+        let wide = format!("{}\n", vec!["x"; 201].join(";"));
+        let e = read("a.csv", wide.as_bytes()).unwrap_err();
+        assert!(e.contains("201 colonne, oltre il limite di 200"), "{e}");
+        let long: String =
+            std::iter::once("codice_istat\n").chain(std::iter::repeat_n("1\n", 100_000)).collect();
+        let e = read("a.csv", long.as_bytes()).unwrap_err();
+        assert!(e.contains("100.000 righe"), "{e}");
+        let fits: String =
+            std::iter::once("codice_istat\n").chain(std::iter::repeat_n("1\n", 99_999)).collect();
+        assert_eq!(read("a.csv", fits.as_bytes()).unwrap().1[0].rows.len(), 99_999);
     }
 }

@@ -106,7 +106,9 @@ async fn four_formats_agree(
     let righe = json["righe"].as_array().unwrap();
     assert_eq!(righe.len(), rows.len(), "{ctx}");
     assert_eq!(json["totale"], rows.len(), "{ctx}");
-    assert_eq!(json["metadati"]["licenza"], "CC-BY-4.0", "{ctx}");
+    // Reserved data: no open-data licence (hostile_input checks every format).
+    assert_eq!(json["metadati"]["riservato"], true, "{ctx}");
+    assert!(json["metadati"].get("licenza").is_none(), "{ctx}");
     assert_eq!(json["metadati"]["colonne"].as_array().unwrap().len(), header.len(), "{ctx}");
     for (j, r) in righe.iter().zip(&rows) {
         let object = j.as_object().unwrap();

@@ -13,6 +13,7 @@ mod dashboard;
 mod demo_figures;
 mod evidence;
 mod exports;
+mod hostile_input;
 mod http;
 mod imports;
 mod list_exports;
