@@ -14,19 +14,26 @@
 //! 4. reads the peak (VmHWM and the samples) and prints size, seconds, MB/s, RSS before, peak and
 //!    growth against the goal (growth < 32 MB);
 //! 5. downloads the newest evidence of the comune's evidence page (`GET /evidenze/{id}/file`) and compares its
-//!    SHA-256 with the one computed while sending.
+//!    SHA-256 with the one computed while sending;
+//! 6. sends two hostile bodies to the same address, chunked (no length to refuse up front), each
+//!    generated while it is sent: `BENCH_HOSTILE_MB` (200) MB with no boundary at all, and a part
+//!    header (`filename="`) followed by as many megabytes of `a` with no line end. For each it
+//!    prints the answer (400, or the connection closed by the server after its answer), how much
+//!    the client managed to send, and the server's RSS before, peak and growth (goal: growth
+//!    < 32 MB; the server reads at most a chunk or two of either before refusing).
 //!
 //! It panics when the upload is not accepted (anything but 303) or the downloaded file differs;
 //! the timing and memory figures vary with the machine and are only printed. Only loopback
 //! addresses are ever loaded. MB are 2^20 bytes, as in `TRAGUARDI_EVIDENCE_MAX_BYTES`.
 //!
 //! Environment: `BENCH_URL` (default `http://127.0.0.1:3100`), `BENCH_PID` (the server's pid, for
-//! its memory; without it the memory lines say so), `BENCH_EVIDENCE_MB` (100).
+//! its memory; without it the memory lines say so), `BENCH_EVIDENCE_MB` (100), `BENCH_HOSTILE_MB`
+//! (200).
 
 use std::{
     convert::Infallible,
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex,
     },
     time::{Duration, Instant},
@@ -152,6 +159,113 @@ impl Iterator for Upload {
         }
         Some(Ok(Frame::data(tail)))
     }
+}
+
+/// A hostile body: `prefix`, then `left` bytes of `filler` 64 KiB at a time (never held whole);
+/// the bytes handed to the connection so far are counted in `sent`.
+struct Hostile {
+    prefix: Option<Bytes>,
+    chunk: Bytes,
+    left: u64,
+    sent: Arc<AtomicU64>,
+}
+
+impl Iterator for Hostile {
+    type Item = Result<Frame<Bytes>, Infallible>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let next = match self.prefix.take() {
+            Some(p) => p,
+            None if self.left == 0 => return None,
+            None => {
+                let n = self.left.min(self.chunk.len() as u64);
+                self.left -= n;
+                self.chunk.slice(..n as usize)
+            }
+        };
+        self.sent.fetch_add(next.len() as u64, Ordering::Relaxed);
+        Some(Ok(Frame::data(next)))
+    }
+}
+
+/// The server's memory while something runs: RSS before (peak reset), then sampled.
+struct Memory {
+    pid: u32,
+    before: u64,
+    stop: Arc<AtomicBool>,
+    sampler: std::thread::JoinHandle<u64>,
+}
+
+impl Memory {
+    fn start(pid: Option<u32>) -> Option<Memory> {
+        let pid = pid?;
+        let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+        let before = status_kib(pid, "VmRSS:")?;
+        let stop = Arc::new(AtomicBool::new(false));
+        Some(Memory { pid, before, stop: stop.clone(), sampler: sample_rss(pid, stop) })
+    }
+
+    /// "RSS before …, peak …, growth …" in MB.
+    fn finish(self) -> String {
+        self.stop.store(true, Ordering::Relaxed);
+        let sampled = self.sampler.join().expect("memory sampler");
+        let peak = sampled.max(status_kib(self.pid, "VmHWM:").unwrap_or(0));
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        format!(
+            "RSS before {:.1} MB, peak {:.1} MB, growth {:.1} MB (goal: growth < 32 MB)",
+            mib(self.before),
+            mib(peak),
+            mib(peak.saturating_sub(self.before))
+        )
+    }
+}
+
+/// Sends a hostile body and prints the answer, what was sent and the server's memory.
+#[allow(clippy::too_many_arguments)]
+async fn hostile(
+    client: &HttpClient,
+    url: &str,
+    authority: &str,
+    cookie: &str,
+    pid: Option<u32>,
+    what: &str,
+    prefix: &[u8],
+    filler: u8,
+    bytes: u64,
+) {
+    let sent = Arc::new(AtomicU64::new(0));
+    let body = Hostile {
+        prefix: Some(Bytes::copy_from_slice(prefix)).filter(|p| !p.is_empty()),
+        chunk: Bytes::from(vec![filler; CHUNK]),
+        left: bytes,
+        sent: sent.clone(),
+    };
+    let req = request(Method::POST, url, authority, Some(cookie))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(StreamBody::new(futures_util::stream::iter(body)).boxed_unsync())
+        .expect("hostile request");
+    let memory = Memory::start(pid);
+    let started = Instant::now();
+    let answer = match client.request(req).await {
+        Ok(response) => {
+            let status = response.status();
+            let body = text(response).await;
+            let refused =
+                ["non è leggibile", "troppi campi", "supera il limite"].iter().any(|m| body.contains(m));
+            format!(
+                "{status}{}",
+                if refused { " with the Italian refusal" } else { " (no refusal message!)" }
+            )
+        }
+        // The server answers after a chunk or two and closes: the client may see only that.
+        Err(e) => format!("connection closed by the server ({e})"),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "hostile: {what}: {answer} after {:.1} MB sent in {seconds:.2} s; server memory: {}",
+        sent.load(Ordering::Relaxed) as f64 / MB,
+        memory.map_or("not measured (set BENCH_PID)".to_string(), Memory::finish)
+    );
 }
 
 /// Samples the server's VmRSS every 20 ms until told to stop; returns the largest, in KiB.
@@ -348,4 +462,16 @@ async fn main() {
         if page.contains(&sent) { "shows" } else { "does not show" }
     );
     assert!(matches, "the downloaded file differs from the uploaded one");
+
+    // Hostile bodies: refused after a chunk or two, the server's memory flat.
+    let hostile_mb: u64 = env_or("BENCH_HOSTILE_MB", 200).max(1);
+    let endless_header =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"");
+    for (what, prefix, filler) in [
+        (format!("{hostile_mb} MB with no boundary"), String::new(), b'x'),
+        (format!("a part header that never ends ({hostile_mb} MB of `a`)"), endless_header, b'a'),
+    ] {
+        let bytes = hostile_mb * 1024 * 1024;
+        hostile(&client, &url, authority, &cookie, pid, &what, prefix.as_bytes(), filler, bytes).await;
+    }
 }

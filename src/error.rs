@@ -27,6 +27,9 @@ pub enum AppError {
     /// Too many attempts; the text says when to retry (429).
     #[error("{0}")]
     TooManyRequests(String),
+    /// Too many expensive requests at once (503 with `Retry-After`); the text says to retry.
+    #[error("{0}")]
+    Busy(String),
     /// Something failed on the server; details are in the server log only.
     #[error("Si è verificato un errore interno. Riprova tra qualche minuto; se il problema continua, contatta l'assistenza.")]
     Internal,
@@ -65,6 +68,7 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport => StatusCode::BAD_GATEWAY,
         }
@@ -99,6 +103,13 @@ impl From<crate::comuni::FilterError> for AppError {
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
-        (self.status(), [("content-type", "text/plain; charset=utf-8")], self.to_string()).into_response()
+        let mut response = (self.status(), [("content-type", "text/plain; charset=utf-8")], self.to_string())
+            .into_response();
+        if let AppError::Busy(_) = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, crate::limits::work::RETRY_AFTER_SECONDS.into());
+        }
+        response
     }
 }

@@ -35,6 +35,8 @@ pub mod evaluation;
 #[cfg(all(test, feature = "ssr"))]
 mod integration;
 #[cfg(feature = "ssr")]
+pub mod limits;
+#[cfg(feature = "ssr")]
 pub mod security;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -6,6 +6,12 @@
 //!   policy without a nonce, so nothing inline runs anywhere.
 //! - `nosniff`, `frame-ancestors 'none'` (and `X-Frame-Options` for old browsers), and a
 //!   Referrer-Policy that keeps paths (which name comuni) inside the site.
+//! - A Permissions-Policy that turns off every powerful browser feature: the site uses none of
+//!   them (no camera, location, payment, sensors, devices, WebAuthn…), so a script injected
+//!   despite the policy above could not ask for them either. `fullscreen` is left alone: the
+//!   browser's own PDF viewer uses it to present `/report.pdf`.
+//! - `Cross-Origin-Opener-Policy: same-origin`: a page of another site that opened Traguardi
+//!   (or was opened by it) gets no handle on its window.
 //! - Cross-site request protection (tower-http's `CsrfLayer`, the Go 1.25 scheme on
 //!   `Sec-Fetch-Site` and `Origin`): a state-changing request from another site is refused with
 //!   403, server functions included (Leptos has none of its own).
@@ -53,6 +59,15 @@ pub fn set_page_policy() {
     }
 }
 
+/// Every feature of the Permissions Policy registry the site does not use, turned off for the
+/// page and everything it could embed. `fullscreen` is not in it (see the module's comment).
+pub const PERMISSIONS_POLICY: &str = "accelerometer=(), ambient-light-sensor=(), autoplay=(), battery=(), \
+     bluetooth=(), browsing-topics=(), camera=(), display-capture=(), document-domain=(), \
+     encrypted-media=(), gamepad=(), geolocation=(), gyroscope=(), hid=(), idle-detection=(), \
+     magnetometer=(), microphone=(), midi=(), payment=(), picture-in-picture=(), \
+     publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), web-share=(), \
+     xr-spatial-tracking=()";
+
 /// The message a refused cross-site request gets.
 const CROSS_SITE_REFUSED: &str =
     "Richiesta rifiutata: proviene da un altro sito. Se hai seguito un collegamento esterno, \
@@ -76,5 +91,13 @@ pub fn protect<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S>
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(PERMISSIONS_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
         ))
 }

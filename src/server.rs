@@ -29,7 +29,7 @@ pub struct PlainRoute {
 /// Every plain route, in one table: the router is built from it and the authorization matrix
 /// test walks it, so a route cannot be added without being checked.
 pub fn plain_routes() -> Vec<PlainRoute> {
-    use crate::{auth::routes as auth, opendata::api};
+    use crate::{auth::routes as auth, limits::body::UPLOAD_ROUTES, opendata::api};
     // The public API is read by other sites' scripts too: simple GETs, no credentials.
     let cors = || {
         tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any).allow_methods([Method::GET])
@@ -53,10 +53,11 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         r("/utenti/disattiva", Method::POST, post(auth::disable_user)),
         r("/feedback", Method::POST, crate::site::routes::feedback_route()),
         r("/comuni/{codice}/gestione/{azione}", Method::POST, post(crate::workspace::routes::submit)),
-        r("/comuni/{codice}/evidenze/{obiettivo}", Method::POST, post(crate::evidence::upload::upload)),
+        // The uploads bound their own bodies (see `limits::body`).
+        r(UPLOAD_ROUTES[0], Method::POST, post(crate::evidence::upload::upload)),
         r("/evidenze/{id}/esame", Method::POST, post(crate::evidence::routes::review)),
         r("/evidenze/{id}/file", Method::GET, get(crate::evidence::routes::download)),
-        r("/importazioni", Method::POST, post(crate::imports::routes::upload)),
+        r(UPLOAD_ROUTES[1], Method::POST, post(crate::imports::routes::upload)),
         r("/importazioni/{id}/conferma", Method::POST, post(crate::imports::routes::confirm)),
         r("/importazioni/{id}/file", Method::GET, get(crate::imports::routes::download)),
         r("/importazioni/modelli/{file}", Method::GET, get(crate::imports::routes::template)),
@@ -94,6 +95,8 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Every route's body bounded (the uploads bound theirs themselves).
+        .route_layer(axum::middleware::from_fn(crate::limits::body::limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve));
     // gzip for browsers that ask for it (the dashboard's HTML with the map is ~250 KB, ~60 KB
     // compressed); clients that do not ask get the bytes as they are. Evidence files are sent
@@ -152,7 +155,8 @@ pub async fn serve(
     } else {
         tracing::info!("audit checkpoints off (no {})", crate::audit::KEY_ENV);
     }
-    let state = AppState::with_auth(options, db, auth).with_evidence(evidence);
+    let limits = crate::limits::work::WorkLimits::from_env()?;
+    let state = AppState::with_auth(options, db, auth).with_evidence(evidence).with_limits(limits);
     if let Some(oidc) = &state.auth.oidc {
         oidc.probe().await;
     }

@@ -13,6 +13,7 @@ use crate::{
     error::AppError,
     evaluation::{Snapshot, SnapshotCache},
     evidence::store::EvidenceStore,
+    limits::work::WorkLimits,
 };
 
 #[derive(Clone, Debug, FromRef)]
@@ -27,6 +28,8 @@ pub struct AppState {
     pub auth: Arc<AuthState>,
     /// Where evidence files live, and the size limit.
     pub evidence: Arc<EvidenceStore>,
+    /// How many expensive answers (report, PNG, charts, workbooks) run and wait at once.
+    pub limits: Arc<WorkLimits>,
 }
 
 /// Sign-in settings and the state that goes with them.
@@ -68,7 +71,14 @@ impl AppState {
             programme: FONDO_INNOVAZIONE.into(),
             auth: Arc::new(AuthState::new(auth)),
             evidence: Arc::new(EvidenceStore::memory(crate::evidence::store::DEFAULT_MAX_BYTES)),
+            limits: Arc::default(),
         }
+    }
+
+    /// The same state with these limits on expensive work.
+    pub fn with_limits(mut self, limits: WorkLimits) -> Self {
+        self.limits = Arc::new(limits);
+        self
     }
 
     /// The same state with its evidence files in `store`.

@@ -269,6 +269,8 @@ async fn respond(
     };
     let snapshot = state.snapshot().await?;
     if format == ExportFormat::Xlsx {
+        // A workbook is built whole in memory: a few at a time (`TRAGUARDI_LIMITE_XLSX`).
+        let _permit = state.limits.xlsx.acquire().await?;
         let e = export(&state.db, snapshot, &filter, &vista, format, access).await?;
         return Ok(attachment(e.content_type, &e.filename, e.bytes));
     }

@@ -4,85 +4,113 @@
 //! not pay it. [`GraphicsCache`] keeps the drawings of the current snapshot (same data version,
 //! same day) per filter and forgets them all when the snapshot changes, so a write shows at once
 //! and nothing stale is ever served.
+//!
+//! Each filter's entry is a cell filled once: requests that miss at the same time wait for the
+//! one drawing instead of drawing again each (a burst on a new data version draws once), and the
+//! drawing waits for a turn of the drawing [`WorkLimit`] (many different filters at once queue,
+//! then are refused with 503).
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
 };
 
 use chrono::NaiveDate;
+use tokio::sync::OnceCell;
 
 use super::{chart, map, Graphics};
-use crate::{comuni::ValidFilter, error::AppError, evaluation::Snapshot};
+use crate::{comuni::ValidFilter, error::AppError, evaluation::Snapshot, limits::work::WorkLimit};
 
 /// At most this many filters' drawings are kept (each is ~250 KB); past it the cache starts
 /// again, which only costs a redraw.
 const MAX_ENTRIES: usize = 256;
 
+/// One filter's drawings, drawn by the first request that needs them.
+type Cell = Arc<OnceCell<Arc<Graphics>>>;
+
 #[derive(Debug, Default)]
 pub struct GraphicsCache {
     inner: Mutex<Entries>,
+    /// Drawings made since the start (what the single flight saves is visible in tests).
+    draws: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
 struct Entries {
     /// The snapshot the drawings belong to: (data version, day).
     of: Option<(i64, NaiveDate)>,
-    by_filter: HashMap<String, Arc<Graphics>>,
+    by_filter: HashMap<String, Cell>,
 }
 
 impl GraphicsCache {
-    /// The drawings for `filter` on `snapshot`, drawn on the blocking pool when missing.
+    /// The drawings for `filter` on `snapshot`, drawn on the blocking pool (in a turn of
+    /// `limit`) when missing, once however many requests ask at the same time.
     pub async fn get(
         &self,
         snapshot: &Arc<Snapshot>,
         filter: &ValidFilter,
+        limit: &WorkLimit,
     ) -> Result<Arc<Graphics>, AppError> {
         let key = filter.query();
         let of = (snapshot.version, snapshot.as_of);
-        if let Some(found) = self.lookup(of, &key) {
-            return Ok(found);
-        }
-        let (snap, f) = (snapshot.clone(), filter.clone());
-        let drawn = tokio::task::spawn_blocking(move || draw(&snap, &f))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "drawing task failed");
-                AppError::Internal
-            })?
-            .map_err(|e| {
-                tracing::error!(error = %e, "chart drawing failed");
-                AppError::Internal
-            })?;
-        let drawn = Arc::new(drawn);
+        let cell = self.cell(of, key);
+        let drawn = cell
+            .get_or_try_init(|| async {
+                let permit = limit.acquire().await?;
+                let (snap, f) = (snapshot.clone(), filter.clone());
+                self.draws.fetch_add(1, Ordering::Relaxed);
+                let drawn = tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    draw(&snap, &f)
+                })
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "drawing task failed");
+                    AppError::Internal
+                })?
+                .map_err(|e| {
+                    tracing::error!(error = %e, "chart drawing failed");
+                    AppError::Internal
+                })?;
+                Ok::<_, AppError>(Arc::new(drawn))
+            })
+            .await?;
+        Ok(drawn.clone())
+    }
+
+    /// The cell of `key` for the snapshot `of`: the cached one, or a new one (kept unless a
+    /// newer snapshot's drawings are already cached).
+    fn cell(&self, of: (i64, NaiveDate), key: String) -> Cell {
         let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if entries.of != Some(of) {
-            // A newer snapshot may have arrived meanwhile: keep only what matches this one.
+            // An older snapshot than the cached one: draw for it, keep nothing.
             if entries.of.is_some_and(|current| current > of) {
-                return Ok(drawn);
+                return Cell::default();
             }
             entries.of = Some(of);
             entries.by_filter.clear();
         }
-        if entries.by_filter.len() >= MAX_ENTRIES {
+        if !entries.by_filter.contains_key(&key) && entries.by_filter.len() >= MAX_ENTRIES {
             entries.by_filter.clear();
         }
-        entries.by_filter.insert(key, drawn.clone());
-        Ok(drawn)
+        entries.by_filter.entry(key).or_default().clone()
     }
 
-    fn lookup(&self, of: (i64, NaiveDate), key: &str) -> Option<Arc<Graphics>> {
-        let entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        (entries.of == Some(of)).then(|| entries.by_filter.get(key).cloned()).flatten()
-    }
-
-    /// How many filters have drawings cached (for tests).
+    /// How many filters have drawings cached or being drawn (for tests).
     pub fn len(&self) -> usize {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).by_filter.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many times the pictures were drawn since the start.
+    pub fn draws(&self) -> usize {
+        self.draws.load(Ordering::Relaxed)
     }
 }
 

@@ -44,7 +44,7 @@ pub async fn get_graphics(#[server(default)] filter: ComuniFilter) -> Result<Gra
         let filter = filter.validate_for(crate::auth::guard::viewer().as_ref())?;
         let state = crate::state::app_state()?;
         let snapshot = state.snapshot().await?;
-        let graphics = state.graphics.get(&snapshot, &filter).await?;
+        let graphics = state.graphics.get(&snapshot, &filter, &state.limits.drawing).await?;
         Ok(Graphics::clone(&graphics))
     }
     .await;
@@ -53,7 +53,8 @@ pub async fn get_graphics(#[server(default)] filter: ComuniFilter) -> Result<Gra
 }
 
 /// `GET /grafici/{name}.svg?filters` or `.png`: one picture as a file to download, with the
-/// data's day in its name. The PNG is drawn from the same SVG (off the async runtime).
+/// data's day in its name. The PNG is drawn from the same SVG (off the async runtime, a few at
+/// a time: past the queue, 503).
 #[cfg(feature = "ssr")]
 pub async fn download_svg(
     axum::extract::State(state): axum::extract::State<crate::state::AppState>,
@@ -78,7 +79,7 @@ pub async fn download_svg(
     let viewer = extensions.get::<crate::auth::session::RequestAuth>().and_then(|a| a.viewer.clone());
     let filter = filter.validate_for(viewer.as_ref())?;
     let snapshot = state.snapshot().await?;
-    let graphics = state.graphics.get(&snapshot, &filter).await?;
+    let graphics = state.graphics.get(&snapshot, &filter, &state.limits.drawing).await?;
     let svg = standalone(graphics.by_name(name).ok_or_else(unknown)?);
     let filename = |extension: &str| {
         format!(
@@ -100,7 +101,13 @@ pub async fn download_svg(
     if !png {
         return Ok(attachment("image/svg+xml; charset=utf-8", "svg", svg.into_bytes()));
     }
-    let drawn = tokio::task::spawn_blocking(move || super::png::render(&svg)).await;
+    // Rasterising takes CPU: a turn of the PNG limit (`TRAGUARDI_LIMITE_PNG`), held by the task.
+    let permit = state.limits.png.acquire().await?;
+    let drawn = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        super::png::render(&svg)
+    })
+    .await;
     match drawn {
         Ok(Ok(bytes)) => Ok(attachment("image/png", "png", bytes)),
         Ok(Err(e)) => {

@@ -8,6 +8,11 @@
 //! audit entry commit right after (the file is deleted again if they do not). A refused file, a
 //! connection cut halfway or a body that ends before its declared length leave no row and no
 //! file. The work runs in its own task: a client that goes away cannot cancel the cleanup.
+//!
+//! Before the parser sees a chunk, the framing guard ([`crate::limits::multipart`]) checks it:
+//! a body longer than the limit and its framing, a preamble without a boundary, a part header
+//! that never ends or too many parts stop the reading at once (413 or 400, nothing stored), so
+//! neither the parser nor the server ever holds more than a chunk or two.
 
 use axum::{
     extract::{Path as UrlPath, Request, State},
@@ -30,6 +35,7 @@ use crate::{
         workspace::{write_tx, WriteError},
     },
     error::AppError,
+    limits::multipart::{violation, BodyError, Bounds, Framing, Violation},
     state::AppState,
 };
 
@@ -61,6 +67,18 @@ impl Refused {
     fn broken(cause: impl std::fmt::Display) -> Self {
         tracing::info!(cause = %cause, "evidence upload interrupted");
         Refused::bad("Il caricamento si è interrotto prima della fine: il file non è stato salvato. Riprova.")
+    }
+
+    /// The parser's error: the framing guard's refusal, or a body that broke off.
+    fn parser(e: multer::Error, limit: u64) -> Self {
+        match violation(&e) {
+            Some(Violation::TooLarge(_)) => Refused::too_large(limit),
+            Some(v) => {
+                tracing::info!(refusal = %v, "evidence upload refused before parsing");
+                Refused { status: v.status(), message: v.message() }
+            }
+            None => Refused::broken(e),
+        }
     }
 }
 
@@ -168,26 +186,36 @@ type BodyOutcome = tokio::sync::oneshot::Receiver<Result<(), String>>;
 /// Feeds the body to the multipart parser through a short channel (so memory stays flat) and
 /// reads it to its very end even after the parser has stopped: a multipart body can be complete
 /// while the request is not (its `Content-Length` promised more, then the connection ended), and
-/// only the end of the body tells. At most `budget` bytes are read past the parser.
+/// only the end of the body tells. At most `budget` bytes are read in all. Every chunk passes
+/// the framing guard first: a refused one goes no further and the reading stops there.
 fn pump(body: axum::body::Body, budget: u64, boundary: String) -> (multer::Multipart<'static>, BodyOutcome) {
     use futures_util::StreamExt;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(2);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, BodyError>>(2);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let mut framing = Framing::new(&boundary, Bounds::form(budget));
     tokio::spawn(async move {
         let mut stream = body.into_data_stream();
         let mut read = 0u64;
+        let mut parsing = true;
         let outcome = loop {
             match stream.next().await {
                 None => break Ok(()),
                 Some(Err(e)) => {
-                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    let _ = tx.send(Err(BodyError::Read(e.to_string()))).await;
                     break Err(e.to_string());
                 }
                 Some(Ok(chunk)) => {
                     read += chunk.len() as u64;
-                    // The parser gone (it finished or refused), the rest is only read to its
-                    // end, up to the budget.
-                    if tx.send(Ok(chunk)).await.is_err() && read > budget {
+                    if parsing {
+                        if let Err(v) = framing.feed(&chunk) {
+                            let _ = tx.send(Err(BodyError::Refused(v))).await;
+                            break Err(v.to_string());
+                        }
+                        // The parser gone (it finished or refused), the rest is only read to its
+                        // end, up to the budget.
+                        parsing = tx.send(Ok(chunk)).await.is_ok();
+                    }
+                    if !parsing && read > budget {
                         break Err("body longer than allowed".into());
                     }
                 }
@@ -204,12 +232,12 @@ fn pump(body: axum::body::Body, budget: u64, boundary: String) -> (multer::Multi
 /// be polled again at once) makes it take one chunk per read, so its buffer stays at a chunk or
 /// two.
 struct OneChunkPerPoll {
-    rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
+    rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, BodyError>>,
     yielded: bool,
 }
 
 impl futures_util::Stream for OneChunkPerPoll {
-    type Item = Result<bytes::Bytes, std::io::Error>;
+    type Item = Result<bytes::Bytes, BodyError>;
 
     fn poll_next(
         mut self: std::pin::Pin<&mut Self>,
@@ -244,7 +272,7 @@ async fn receive(
             Ok(Some(f)) if f.name() == Some("file") => break f,
             Ok(Some(_)) => continue,
             Ok(None) => return Err(Refused::bad("Scegli il file da caricare.").into()),
-            Err(e) => return Err(Refused::broken(e).into()),
+            Err(e) => return Err(Refused::parser(e, limit).into()),
         }
     };
     let raw_name = field.file_name().unwrap_or_default().to_string();
@@ -274,7 +302,7 @@ async fn receive(
                 ended = true;
                 break;
             }
-            Err(e) => return Err(Refused::broken(e).into()),
+            Err(e) => return Err(Refused::parser(e, limit).into()),
         }
     }
     let kind = sniff::check_head(&head, &name).map_err(|r| Refused::bad(r.message()))?;
@@ -295,7 +323,7 @@ async fn receive(
                     writer.write(&chunk).await.map_err(|e| internal("store write", e))?;
                 }
                 Ok(None) => ended = true,
-                Err(e) => return Err(Refused::broken(e).into()),
+                Err(e) => return Err(Refused::parser(e, limit).into()),
             }
         }
         if !sniff::complete(kind, &received.tail) {
@@ -307,7 +335,7 @@ async fn receive(
             match multipart.next_field().await {
                 Ok(Some(_)) => continue,
                 Ok(None) => break,
-                Err(e) => return Err(Refused::broken(e).into()),
+                Err(e) => return Err(Refused::parser(e, limit).into()),
             }
         }
         drop(multipart);

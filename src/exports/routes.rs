@@ -43,6 +43,13 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             .map(|(path, format)| {
                 let handler: MethodRouter<AppState> =
                     get(move |state: State<AppState>, extensions: Extensions, query: Query<_>| async move {
+                        // A workbook is built whole in memory: a few at a time
+                        // (`TRAGUARDI_LIMITE_XLSX`), 503 past the queue.
+                        let limits = state.limits.clone();
+                        let _permit = match format {
+                            Xlsx => Some(limits.xlsx.acquire().await?),
+                            _ => None,
+                        };
                         $handler(state, extensions, query, format).await
                     });
                 (path, handler)

@@ -68,8 +68,16 @@ async fn busy(state: &AppState, parts: &Parts, path: &str) -> Response {
     response
 }
 
-/// `POST /importazioni`.
+/// Room for the multipart framing around the file (boundaries, headers of the parts).
+const FRAMING_BYTES: usize = 64 * 1024;
+
+/// `POST /importazioni`. The body is parsed as it arrives, through the framing guard
+/// ([`crate::limits::multipart`]): a body over the limit, without a boundary, with a header that
+/// never ends or with too many parts is refused before any of it is buffered; only the file's
+/// own bytes are kept (at most [`MAX_BYTES`]), as they are stored whole with the batch.
 pub async fn upload(State(state): State<AppState>, req: Request) -> Response {
+    use crate::limits::multipart::{guarded, violation, Bounds, Framing, Violation};
+
     let (parts, body) = req.into_parts();
     let user = match importer(&parts) {
         Ok(u) => u,
@@ -82,13 +90,9 @@ pub async fn upload(State(state): State<AppState>, req: Request) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BYTES + 64 * 1024) {
+    if declared.is_some_and(|n| n > MAX_BYTES + FRAMING_BYTES) {
         return refusal(&state, &parts, page, too_large(), StatusCode::PAYLOAD_TOO_LARGE).await;
     }
-    let body = match axum::body::to_bytes(body, MAX_BYTES + 64 * 1024).await {
-        Ok(b) => b,
-        Err(_) => return refusal(&state, &parts, page, too_large(), StatusCode::PAYLOAD_TOO_LARGE).await,
-    };
     let boundary = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -98,23 +102,43 @@ pub async fn upload(State(state): State<AppState>, req: Request) -> Response {
     let Some(boundary) = boundary else {
         return refusal(&state, &parts, page, unreadable, StatusCode::BAD_REQUEST).await;
     };
-    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
-    let mut multipart = multer::Multipart::new(stream, boundary);
+    let framing = Framing::new(&boundary, Bounds::form((MAX_BYTES + FRAMING_BYTES) as u64));
+    let mut multipart = multer::Multipart::new(guarded(body.into_data_stream(), framing), boundary);
+    // The parser's error as the page's message: the guard's refusal, or an unreadable form.
+    let refused = |e: multer::Error| match violation(&e) {
+        Some(Violation::TooLarge(_)) => (too_large(), StatusCode::PAYLOAD_TOO_LARGE),
+        Some(v) => (v.message(), v.status()),
+        None => (unreadable.clone(), StatusCode::BAD_REQUEST),
+    };
     let mut file: Option<(String, bytes::Bytes)> = None;
     loop {
         match multipart.next_field().await {
-            Ok(Some(field)) if field.name() == Some("file") => {
+            Ok(Some(mut field)) if field.name() == Some("file") => {
                 let name = field.file_name().unwrap_or_default().to_string();
-                match field.bytes().await {
-                    Ok(b) => file = Some((name, b)),
-                    Err(_) => {
-                        return refusal(&state, &parts, page, unreadable, StatusCode::BAD_REQUEST).await
+                let mut bytes = bytes::BytesMut::new();
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) if bytes.len() + chunk.len() > MAX_BYTES => {
+                            return refusal(&state, &parts, page, too_large(), StatusCode::PAYLOAD_TOO_LARGE)
+                                .await
+                        }
+                        Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                        Ok(None) => break,
+                        Err(e) => {
+                            let (m, status) = refused(e);
+                            return refusal(&state, &parts, page, m, status).await;
+                        }
                     }
                 }
+                file = Some((name, bytes.freeze()));
             }
+            // Another field: the parser skips it (the guard bounds its size and their number).
             Ok(Some(_)) => {}
             Ok(None) => break,
-            Err(_) => return refusal(&state, &parts, page, unreadable, StatusCode::BAD_REQUEST).await,
+            Err(e) => {
+                let (m, status) = refused(e);
+                return refusal(&state, &parts, page, m, status).await;
+            }
         }
     }
     let (name, bytes) = match file {

@@ -437,6 +437,58 @@ async fn the_hostile_corpus_is_refused_with_no_row_and_no_file_left() {
     }
 }
 
+/// Bodies built to exhaust memory: 200 MB without a boundary and a part header that never ends
+/// (sent chunked, with no length to refuse up front), and 10,000 tiny fields before a valid file.
+/// Each is refused with its Italian message after the server has read at most 1 MB of it, and
+/// leaves no row, no stored file and no temporary file.
+#[tokio::test]
+async fn hostile_bodies_are_refused_before_they_are_buffered() {
+    const MB: u64 = 1024 * 1024;
+    for (t, store) in setups(crate::evidence::store::DEFAULT_MAX_BYTES).await {
+        {
+            let where_ = format!("{} + {}", t.db.backend(), store.description);
+            let (app, state, codice, _) = app(&t, store).await;
+            let url = format!("/comuni/{codice}/evidenze/step1_pagopa");
+            let comune = sign_in(&app, COMUNE_A).await;
+            let endless_header =
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"");
+            let cases = [
+                ("200 MB without a boundary", String::new(), b'x', 200 * MB),
+                ("a part header that never ends", endless_header, b'a', 8 * MB),
+            ];
+            for (what, prefix, filler, total) in cases {
+                let (body, pulled) = super::generated_body(prefix.as_bytes(), filler, total);
+                let req = Request::post(&url)
+                    .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+                    .body(body)
+                    .unwrap();
+                let a = send(&app, with_cookie(req, Some(&comune))).await;
+                assert_eq!(a.status, StatusCode::BAD_REQUEST, "{where_}: {what}");
+                assert!(
+                    a.body.contains("Il modulo inviato non è leggibile"),
+                    "{where_}: {what}: message missing"
+                );
+                let pulled = pulled.await.expect("the body is dropped");
+                assert!(pulled <= MB, "{where_}: {what}: {pulled} bytes read before the refusal");
+                nothing_left(&state, &format!("{where_}: {what}")).await;
+            }
+            let mut body = Vec::new();
+            for i in 0..10_000 {
+                body.extend_from_slice(
+                    format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"campo{i}\"\r\n\r\nx\r\n")
+                        .as_bytes(),
+                );
+            }
+            body.extend_from_slice(&multipart("verbale.pdf", &pdf("dopo diecimila campi")));
+            let a = send(&app, upload_request(&url, body, Some(&comune))).await;
+            assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{where_}: 10,000 fields");
+            assert!(a.body.contains("troppi campi (più di 16)"), "{where_}: 10,000 fields: message missing");
+            nothing_left(&state, &format!("{where_}: 10,000 fields")).await;
+        }
+        t.drop_db().await;
+    }
+}
+
 /// Serves `app` on 127.0.0.1 for real TCP clients.
 async fn serve(app: Router) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

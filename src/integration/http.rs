@@ -183,9 +183,45 @@ async fn every_response_carries_the_security_headers() {
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"));
     assert!(!csp.contains("unsafe-inline"));
 
-    for uri in ["/", "/export/comuni.csv", "/healthz", "/favicon.png"] {
-        let response = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    // Pages, exports, pictures, the API, static files, errors, a server function.
+    let uris = [
+        "/",
+        "/export/comuni.csv",
+        "/export/comuni.xlsx",
+        "/grafici/adesione.svg",
+        "/api/v1/province",
+        "/healthz",
+        "/favicon.png",
+        "/nessuna-pagina",
+    ];
+    let server_function = || {
+        Request::post("/api/scelte-filtri")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let requests = uris
+        .iter()
+        .map(|uri| (uri.to_string(), Request::get(*uri).body(Body::empty()).unwrap()))
+        .chain([("POST /api/scelte-filtri".to_string(), server_function())]);
+    for (uri, request) in requests {
+        let response = app.clone().oneshot(request).await.unwrap();
         let h = response.headers();
+        // Every powerful feature off, and no window handle for other sites.
+        let permissions = h["permissions-policy"].to_str().unwrap();
+        for feature in [
+            "camera",
+            "microphone",
+            "geolocation",
+            "payment",
+            "usb",
+            "browsing-topics",
+            "xr-spatial-tracking",
+        ] {
+            assert!(permissions.contains(&format!("{feature}=()")), "{uri}: {feature} in {permissions}");
+        }
+        assert!(!permissions.contains("fullscreen"), "{uri}: the PDF viewer presents in full screen");
+        assert_eq!(h["cross-origin-opener-policy"], "same-origin", "{uri}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{uri}");
         assert_eq!(h["x-frame-options"], "DENY", "{uri}");
         assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin", "{uri}");

@@ -321,6 +321,63 @@ async fn a_record_changed_after_the_dry_run_stops_the_whole_import() {
     }
 }
 
+/// Bodies built to exhaust memory, sent to the import: 200 MB without a boundary, a part header
+/// that never ends (both chunked, with no length to refuse up front) and 10,000 tiny fields
+/// before a valid file. Each is refused with its Italian message after the server has read at
+/// most 1 MB of it, and no batch is kept.
+#[tokio::test]
+async fn hostile_bodies_are_refused_before_they_are_buffered() {
+    const MB: u64 = 1024 * 1024;
+    let batches = |db: Db| async move {
+        on_db!(&db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM import_batch")
+            .fetch_one(pool)
+            .await
+            .unwrap())
+    };
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app_with(&t, local()).await;
+        let region = sign_in(&app, REGIONE).await;
+        let before = batches(t.db.clone()).await;
+        let endless_header =
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"");
+        let cases = [
+            ("200 MB without a boundary", String::new(), b'x', 200 * MB),
+            ("a part header that never ends", endless_header, b'a', 8 * MB),
+        ];
+        for (what, prefix, filler, total) in cases {
+            let (body, pulled) = super::generated_body(prefix.as_bytes(), filler, total);
+            let req = Request::post("/importazioni")
+                .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+                .body(body)
+                .unwrap();
+            let a = send(&app, with_cookie(req, Some(&region))).await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{backend}: {what}");
+            assert!(text(&a.body).contains("Il modulo inviato non è leggibile"), "{backend}: {what}");
+            let pulled = pulled.await.expect("the body is dropped");
+            assert!(pulled <= MB, "{backend}: {what}: {pulled} bytes read before the refusal");
+        }
+        let mut body = Vec::new();
+        for i in 0..10_000 {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"campo{i}\"\r\n\r\nx\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend_from_slice(&multipart("adesioni.csv", b"codice_istat;adesione;data_adesione\n"));
+        let req = Request::post("/importazioni")
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+            .header(header::CONTENT_LENGTH, body.len())
+            .body(Body::from(body))
+            .unwrap();
+        let a = send(&app, with_cookie(req, Some(&region))).await;
+        assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{backend}: 10,000 fields");
+        assert!(text(&a.body).contains("troppi campi (più di 16)"), "{backend}: 10,000 fields");
+        assert_eq!(batches(t.db.clone()).await, before, "{backend}: no batch kept");
+        t.drop_db().await;
+    }
+}
+
 #[tokio::test]
 async fn templates_and_roles() {
     let t = TestDb::sqlite().await;

@@ -16,6 +16,7 @@ mod exports;
 mod hostile_input;
 mod http;
 mod imports;
+mod limits;
 mod list_exports;
 mod oidc;
 mod opendata;
@@ -125,6 +126,62 @@ impl TestDb {
                         .await;
                 }
             }
+        }
+    }
+}
+
+/// A request body of `prefix` then `total` bytes of `filler`, generated 64 KiB at a time (never
+/// held whole), and how many bytes the server pulled from it, sent when the server drops it.
+/// Whatever the server holds it has pulled: a bound on the bytes pulled bounds its memory.
+pub fn generated_body(
+    prefix: &[u8],
+    filler: u8,
+    total: u64,
+) -> (axum::body::Body, tokio::sync::oneshot::Receiver<u64>) {
+    let (report, pulled) = tokio::sync::oneshot::channel();
+    let generated = Generated {
+        prefix: Some(bytes::Bytes::copy_from_slice(prefix)).filter(|p| !p.is_empty()),
+        chunk: bytes::Bytes::from(vec![filler; 64 * 1024]),
+        left: total,
+        pulled: 0,
+        report: Some(report),
+    };
+    (axum::body::Body::from_stream(generated), pulled)
+}
+
+struct Generated {
+    prefix: Option<bytes::Bytes>,
+    chunk: bytes::Bytes,
+    left: u64,
+    pulled: u64,
+    report: Option<tokio::sync::oneshot::Sender<u64>>,
+}
+
+impl futures_util::Stream for Generated {
+    type Item = Result<bytes::Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let next = match self.prefix.take() {
+            Some(prefix) => prefix,
+            None if self.left == 0 => return std::task::Poll::Ready(None),
+            None => {
+                let n = self.left.min(self.chunk.len() as u64);
+                self.left -= n;
+                self.chunk.slice(..n as usize)
+            }
+        };
+        self.pulled += next.len() as u64;
+        std::task::Poll::Ready(Some(Ok(next)))
+    }
+}
+
+impl Drop for Generated {
+    fn drop(&mut self) {
+        if let Some(report) = self.report.take() {
+            let _ = report.send(self.pulled);
         }
     }
 }

@@ -1,37 +1,31 @@
 //! `GET /report.pdf?filters`: the assessors' report for the dashboard's filter.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::{
     extract::{Query, State},
     http::header,
     response::{IntoResponse, Response},
 };
-use tokio::sync::Semaphore;
 
 use crate::{comuni::ComuniFilter, error::AppError, evaluation::Snapshot, state::AppState};
 
-/// Typesetting takes a second of CPU: at most this many reports at once, so a burst of
-/// requests queues here instead of filling the blocking pool that uploads and charts share.
-const CONCURRENT_REPORTS: usize = 2;
-
-fn permits() -> &'static Semaphore {
-    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| Semaphore::new(CONCURRENT_REPORTS))
-}
-
 /// The report of the current data for `filter`, as PDF bytes (public data only, like the
-/// dashboard).
+/// dashboard). Typesetting takes a second of CPU: it waits for a turn of the report's
+/// [`WorkLimit`](crate::limits::work::WorkLimit) (`TRAGUARDI_LIMITE_REPORT`), and a burst past
+/// its queue is answered 503 at once instead of filling the blocking pool that uploads and
+/// charts share. The turn is held by the typesetting task itself, to its end.
 pub async fn render(
     state: &AppState,
     snapshot: Arc<Snapshot>,
     filter: &ComuniFilter,
 ) -> Result<Vec<u8>, AppError> {
     let filter = filter.validate()?;
-    let graphics = state.graphics.get(&snapshot, &filter).await?;
+    let permit = state.limits.report.acquire().await?;
+    let graphics = state.graphics.get(&snapshot, &filter, &state.limits.drawing).await?;
     let generated_at = chrono::Local::now().format("%d/%m/%Y alle %H:%M").to_string();
-    let _permit = permits().acquire().await.map_err(|_| AppError::Internal)?;
     let typeset = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let report = super::pdf::contents(&snapshot, &filter, &graphics, &generated_at);
         super::pdf::typeset(&report)
     })

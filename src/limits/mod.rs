@@ -1,0 +1,7 @@
+//! Bounds on what a request may cost the server: the body of every route but the uploads
+//! ([`body`]), the framing of an uploaded form ([`multipart`], checked before the parser buffers
+//! anything) and the CPU-heavy answers ([`work`]: a few at a time, a short queue, 503 past it).
+
+pub mod body;
+pub mod multipart;
+pub mod work;
