@@ -8,7 +8,8 @@ use crate::data::{accounts, Db};
 #[derive(Debug, clap::Subcommand)]
 pub enum UserCommand {
     /// Register a person, who then signs in through the identity service (matched on the fiscal
-    /// code, else the e-mail) or with a password.
+    /// code; on the e-mail only for a person registered without one, and only when the provider
+    /// states the address verified) or with a password.
     Add {
         #[arg(long)]
         email: String,
