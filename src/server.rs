@@ -178,21 +178,7 @@ async fn sweep_periodically(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
-        let config = &state.auth.config;
-        let now = crate::auth::session::now();
-        let result = crate::data::accounts::sweep(
-            &state.db,
-            now - config.idle.as_secs() as i64,
-            now - config.absolute.as_secs() as i64,
-            now - 600,
-        )
-        .await;
-        match result {
-            Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
-        }
-        state.auth.limiter.forget_idle();
+        sweep_sign_ins(&state).await;
         // Leftovers older than an hour (another instance sharing the store may be mid-upload).
         match state.evidence.sweep(&state.db, Duration::from_secs(3600)).await {
             Ok(n) if n > 0 => tracing::info!(files = n, "evidence sweep: leftovers removed"),
@@ -200,6 +186,27 @@ async fn sweep_periodically(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "evidence sweep failed"),
         }
     }
+}
+
+/// One pass of the sign-in sweep: sessions past their idle or absolute limit, OIDC sign-ins
+/// started more than `OIDC_MAX_AGE_SECS` ago (the callback refuses them anyway), idle
+/// rate-limit counters.
+pub async fn sweep_sign_ins(state: &AppState) {
+    let config = &state.auth.config;
+    let now = crate::auth::session::now();
+    let result = crate::data::accounts::sweep(
+        &state.db,
+        now - config.idle.as_secs() as i64,
+        now - config.absolute.as_secs() as i64,
+        now - crate::auth::routes::OIDC_MAX_AGE_SECS,
+    )
+    .await;
+    match result {
+        Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+    }
+    state.auth.limiter.forget_idle();
 }
 
 async fn shutdown_signal() {

@@ -8,7 +8,8 @@ use crate::data::{accounts, Db};
 #[derive(Debug, clap::Subcommand)]
 pub enum UserCommand {
     /// Register a person, who then signs in through the identity service (matched on the fiscal
-    /// code, else the e-mail) or with a password.
+    /// code; on the e-mail only for a person registered without one, and only when the provider
+    /// states the address verified) or with a password.
     Add {
         #[arg(long)]
         email: String,
@@ -35,7 +36,7 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
-    /// Set a new password, read from standard input (one line).
+    /// Set a new password, read from standard input (one line); every session of the person ends.
     Password {
         #[arg(long)]
         email: String,
@@ -101,20 +102,31 @@ pub async fn run(db: &Db, command: UserCommand) -> anyhow::Result<ExitCode> {
             }
         }
         UserCommand::Password { email } => {
-            let email = email.trim().to_lowercase();
             let new = read_password()?;
-            if let Err(m) = super::check_password_rule(&new, &email) {
-                eprintln!("{m}");
-                return Ok(ExitCode::FAILURE);
-            }
-            let hash = password::hash(new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            if accounts::set_password(db, &email, &hash, "cli").await? {
-                println!("password of {email} set");
-                Ok(ExitCode::SUCCESS)
-            } else {
-                eprintln!("no user with e-mail {email}");
-                Ok(ExitCode::FAILURE)
+            match reset_password(db, &email, new).await? {
+                Ok(ended) => {
+                    println!("password of {} set; {ended} session(s) ended", email.trim().to_lowercase());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(message) => {
+                    eprintln!("{message}");
+                    Ok(ExitCode::FAILURE)
+                }
             }
         }
     }
+}
+
+/// `traguardi user password`: sets a new password and ends every session of the person at once
+/// (whoever knew the old one is signed out too). `Ok(Err(message))` when the password breaks the
+/// rule or there is no such account; else the number of sessions ended.
+pub async fn reset_password(db: &Db, email: &str, new: String) -> anyhow::Result<Result<u64, String>> {
+    let email = email.trim().to_lowercase();
+    if let Err(m) = super::check_password_rule(&new, &email) {
+        return Ok(Err(m));
+    }
+    let hash = password::hash(new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(accounts::set_password(db, &email, &hash, "cli", None)
+        .await?
+        .ok_or_else(|| format!("no user with e-mail {email}")))
 }

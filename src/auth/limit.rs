@@ -1,4 +1,5 @@
-//! Sign-in attempts limited per client address and per account (GCRA from `governor`): a
+//! Sign-in attempts (the password form and the identity-service button) limited per client
+//! address, and password attempts per account too (GCRA from `governor`): a
 //! burst of attempts, then one more every period. Every attempt counts, whether the account
 //! exists or not, so the limit itself tells nothing about which accounts exist.
 //!
@@ -44,6 +45,14 @@ impl LoginLimiter {
             Some(w) => Err(w),
             None => Ok(()),
         }
+    }
+
+    /// Counts one attempt that names no account (pressing the identity-service button): the
+    /// same per-address allowance as the password form, shared with it, so that neither can be
+    /// used to flood the other's way in or the table of sign-ins under way.
+    pub fn attempt_from(&self, address: IpAddr) -> Result<(), Duration> {
+        let clock = governor::clock::DefaultClock::default();
+        self.by_address.check_key(&address).map_err(|not_until| not_until.wait_time_from(clock.now()))
     }
 
     /// Forgets keys that are no longer limited (called from the periodic sweep).

@@ -48,7 +48,7 @@ pub struct Identity {
     pub subject: String,
     /// Upper case, without the SPID "TINIT-" prefix.
     pub fiscal_code: Option<String>,
-    /// Lower case; only when the provider does not say it is unverified.
+    /// Lower case; only when the provider states it is verified (`email_verified: true`).
     pub email: Option<String>,
     pub id_token: String,
 }
@@ -247,8 +247,10 @@ impl Oidc {
     }
 }
 
-fn verified_email(email: Option<&str>, verified: Option<bool>) -> Option<String> {
-    email.filter(|_| verified != Some(false)).map(|e| e.trim().to_lowercase())
+/// The e-mail address, only when the provider states `email_verified: true`: a missing claim is
+/// not a yes (an address the provider never checked must not open an account registered by it).
+pub fn verified_email(email: Option<&str>, verified: Option<bool>) -> Option<String> {
+    email.filter(|_| verified == Some(true)).map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty())
 }
 
 fn payload_claims(jwt: &str) -> HashMap<String, serde_json::Value> {

@@ -8,8 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 use axum::{
     body::Body,
     extract::{ConnectInfo, FromRequest, Query, Request, State},
-    http::{header, request::Parts, HeaderValue, Method, StatusCode},
-    response::{IntoResponse, Redirect, Response},
+    http::{header, request::Parts, Method, StatusCode},
+    response::{IntoResponse, Response},
     Form,
 };
 use leptos::prelude::provide_context;
@@ -79,19 +79,7 @@ pub fn client_address(state: &AppState, parts: &Parts) -> IpAddr {
         .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
-/// Only paths of this site: never `//host` or `https://…` (no open redirect).
-pub fn safe_return_to(next: &str) -> String {
-    let next = next.trim();
-    if next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n'])
-    {
-        next.to_string()
-    } else {
-        "/profilo".to_string()
-    }
-}
+pub use super::redirect::safe_return_to;
 
 /// The Region manager making this request, or the refusal to send back.
 fn manager_of(req: &Request) -> Result<super::CurrentUser, AppError> {
@@ -102,13 +90,7 @@ fn auth_of(parts: &Parts) -> RequestAuth {
     parts.extensions.get::<RequestAuth>().cloned().unwrap_or_default()
 }
 
-fn see_other(to: &str, cookies: Vec<HeaderValue>) -> Response {
-    let mut response = Redirect::to(to).into_response();
-    for c in cookies {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    response
-}
+use super::redirect::see_other;
 
 /// The request's parts and its urlencoded form; an unreadable form is answered with a 400.
 pub async fn split_form<T: serde::de::DeserializeOwned>(
@@ -167,11 +149,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     }
     if let Err(wait) = state.auth.limiter.attempt(client_address(&state, &parts), &email) {
         tracing::warn!(%email, "sign-in attempt refused by the rate limit");
-        let f = feedback(&super::limit::retry_message(wait), Vec::new());
-        let mut response =
-            render_page_with(&state, &parts, "/accedi", f, StatusCode::TOO_MANY_REQUESTS).await;
-        response.headers_mut().insert(header::RETRY_AFTER, super::limit::retry_after_secs(wait).into());
-        return response;
+        return too_many_attempts(&state, &parts, wait, &email, &next).await;
     }
     let outcome: Result<Option<i64>, AppError> = async {
         let candidate = accounts::login_candidate(&state.db, &email).await?;
@@ -211,6 +189,25 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     }
 }
 
+/// The sign-in page again, with the Italian "riprova tra …" and `Retry-After` (429).
+async fn too_many_attempts(
+    state: &AppState,
+    parts: &Parts,
+    wait: std::time::Duration,
+    email: &str,
+    next: &str,
+) -> Response {
+    let f = FormFeedback {
+        form: "accesso".into(),
+        message: super::limit::retry_message(wait),
+        errors: Vec::new(),
+        values: vec![("email".into(), email.to_string()), ("next".into(), next.to_string())],
+    };
+    let mut response = render_page_with(state, parts, "/accedi", f, StatusCode::TOO_MANY_REQUESTS).await;
+    response.headers_mut().insert(header::RETRY_AFTER, super::limit::retry_after_secs(wait).into());
+    response
+}
+
 /// `POST /esci`: ends the session (and the provider's, when it was an OIDC sign-in and the
 /// provider offers RP-initiated logout).
 pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
@@ -244,10 +241,16 @@ pub async fn oidc_start(State(state): State<AppState>, req: Request) -> Response
     let Some(oidc) = &state.auth.oidc else {
         return AppError::not_found("L'accesso con identità digitale non è configurato.").into_response();
     };
-    let (_, form) = match split_form::<OidcStartForm>(&state, req).await {
+    let (parts, form) = match split_form::<OidcStartForm>(&state, req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
+    let return_to = safe_return_to(&form.next);
+    // Before the provider is asked and a row written: each press costs both.
+    if let Err(wait) = state.auth.limiter.attempt_from(client_address(&state, &parts)) {
+        tracing::warn!("OIDC sign-in start refused by the rate limit");
+        return too_many_attempts(&state, &parts, wait, "", &return_to).await;
+    }
     let started = match oidc.start().await {
         Ok(s) => s,
         Err(e) => {
@@ -260,7 +263,7 @@ pub async fn oidc_start(State(state): State<AppState>, req: Request) -> Response
         binding_hash: hash_token(&binding),
         pkce_verifier: started.pkce_verifier,
         nonce: started.nonce,
-        return_to: safe_return_to(&form.next),
+        return_to,
         created_at: session::now(),
     };
     if let Err(e) = accounts::insert_oidc_login(&state.db, &hash_token(&started.state), &login).await {
@@ -278,8 +281,9 @@ pub struct Callback {
     error: Option<String>,
 }
 
-/// An OIDC sign-in is valid for this long between the button and the callback.
-const OIDC_MAX_AGE_SECS: i64 = 600;
+/// An OIDC sign-in is valid for this long between the button and the callback; the periodic
+/// sweep deletes rows older than this.
+pub const OIDC_MAX_AGE_SECS: i64 = 600;
 
 /// `GET /accedi/oidc/callback`: checks state (once, from the browser that started), exchanges
 /// the code, verifies the ID token and signs in the pre-registered person it names.
@@ -299,20 +303,22 @@ pub async fn oidc_callback(
         return refuse("oidc-annullato");
     }
     let (Some(code), Some(st)) = (&q.code, &q.state) else { return refuse("oidc-non-valido") };
-    let login = match accounts::take_oidc_login(&state.db, &hash_token(st)).await {
+    // The state is used up only together with the browser binding it was issued with: a
+    // callback carrying someone else's state (without their cookie) leaves their sign-in alone.
+    let Some(binding) = session::cookie_value(req.headers(), config.oidc_cookie()) else {
+        tracing::warn!("OIDC callback without the browser-binding cookie");
+        return refuse("oidc-non-valido");
+    };
+    let login = match accounts::take_oidc_login(&state.db, &hash_token(st), &hash_token(&binding)).await {
         Ok(Some(l)) => l,
         Ok(None) => {
-            tracing::warn!("OIDC callback with an unknown or used state");
+            tracing::warn!("OIDC callback with an unknown or used state, or from another browser");
             return refuse("oidc-non-valido");
         }
         Err(e) => return AppError::from(e).into_response(),
     };
-    let binding = session::cookie_value(req.headers(), config.oidc_cookie()).map(|b| hash_token(&b));
-    if binding.as_deref() != Some(login.binding_hash.as_str()) {
-        tracing::warn!("OIDC callback from a browser that did not start this sign-in");
-        return refuse("oidc-non-valido");
-    }
     if session::now() - login.created_at > OIDC_MAX_AGE_SECS {
+        tracing::warn!("OIDC callback for a sign-in started too long ago");
         return refuse("oidc-non-valido");
     }
     let identity = match oidc.finish(code, q.iss.as_deref(), &login.pkce_verifier, &login.nonce).await {
@@ -342,7 +348,8 @@ pub async fn oidc_callback(
     match session::open(&state, previous.as_deref(), user.id, "oidc", Some(&identity.id_token)).await {
         Ok(cookie) => {
             tracing::info!(user_id = user.id, "signed in through the identity provider");
-            see_other(&login.return_to, vec![cookie, clear_binding])
+            // Checked again as it is read back (a row may predate the current rule).
+            see_other(&safe_return_to(&login.return_to), vec![cookie, clear_binding])
         }
         Err(e) => e.into_response(),
     }

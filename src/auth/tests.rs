@@ -139,22 +139,50 @@ mod server_side {
     use std::{net::IpAddr, time::Duration};
 
     use super::super::{
-        config::*, limit::*, oidc::normalise_fiscal_code, password, routes::safe_return_to, session,
+        config::*,
+        limit::*,
+        oidc::{normalise_fiscal_code, verified_email},
+        password,
+        redirect::{form_id, local_path, HOSTILE_RETURNS},
+        routes::safe_return_to,
+        session,
     };
 
     #[test]
     fn return_addresses_stay_on_this_site() {
         assert_eq!(safe_return_to("/comuni/072006?x=1"), "/comuni/072006?x=1");
-        for bad in [
-            "https://evil.example/",
-            "//evil.example",
-            "/\\evil.example",
-            "",
-            "profilo",
-            "/a\r\nSet-Cookie: x",
-        ] {
+        assert_eq!(safe_return_to("/comuni/072006#obiettivo-step1"), "/comuni/072006#obiettivo-step1");
+        assert_eq!(safe_return_to("/"), "/");
+        // Sent as the parser serialises it: ASCII only, fit for a header.
+        assert_eq!(safe_return_to("/comuni?q=Città di Bari"), "/comuni?q=Citt%C3%A0%20di%20Bari");
+        assert_eq!(safe_return_to("/a/../comuni"), "/comuni");
+        for bad in HOSTILE_RETURNS {
             assert_eq!(safe_return_to(bad), "/profilo", "{bad:?}");
+            assert_eq!(local_path(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_form_id_is_a_plain_token() {
+        for good in ["nota", "blocco-nuovo", "verifica-step1_pagopa", "proposta-12"] {
+            assert_eq!(form_id(good), Some(good));
+        }
+        let long = "a".repeat(101);
+        for bad in ["", "nota\u{b}", "nota\t", "nota\r\nX: y", "nota#x", "a b", "../x", "nòta", long.as_str()]
+        {
+            assert_eq!(form_id(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_email_counts_only_when_the_provider_states_it_verified() {
+        assert_eq!(
+            verified_email(Some(" Rosa@Example.org "), Some(true)).as_deref(),
+            Some("rosa@example.org")
+        );
+        assert_eq!(verified_email(Some("rosa@example.org"), None), None, "a missing claim is not a yes");
+        assert_eq!(verified_email(Some("rosa@example.org"), Some(false)), None);
+        assert_eq!(verified_email(None, Some(true)), None);
     }
 
     #[test]

@@ -228,15 +228,18 @@ pub async fn login_candidate(db: &Db, email: &str) -> Result<Option<LoginCandida
     }))
 }
 
-/// The account an identity provider's claims point to: the fiscal code first, else the e-mail.
+/// The account an identity provider's claims point to. A fiscal code, when the identity has one,
+/// is looked up first. The e-mail address (`email`: only one the provider stated verified, see
+/// `auth::oidc::verified_email`) matches only accounts registered WITHOUT a fiscal code: an
+/// account that has one is reached by that fiscal code alone, so a person with another fiscal
+/// code, even with the same address, is refused.
 pub async fn find_for_identity(
     db: &Db,
     fiscal_code: Option<&str>,
     email: Option<&str>,
 ) -> Result<Option<LoginCandidate>, sqlx::Error> {
-    let by = |column: &'static str, value: String| async move {
-        let sql = format!("SELECT id, enabled, demo FROM app_user WHERE {column} = $1");
-        let row = on_db!(db, pool => sqlx::query_as::<_, (i64, bool, bool)>(&sql)
+    let by = |sql: &'static str, value: String| async move {
+        let row = on_db!(db, pool => sqlx::query_as::<_, (i64, bool, bool)>(sql)
             .bind(value)
             .fetch_optional(pool)
             .await)?;
@@ -248,24 +251,36 @@ pub async fn find_for_identity(
         }))
     };
     if let Some(cf) = fiscal_code {
-        if let Some(found) = by("fiscal_code", cf.to_string()).await? {
-            return Ok(Some(found));
+        let found =
+            by("SELECT id, enabled, demo FROM app_user WHERE fiscal_code = $1", cf.to_string()).await?;
+        if found.is_some() {
+            return Ok(found);
         }
     }
     match email {
-        Some(e) => by("email", e.to_string()).await,
+        Some(e) => {
+            by(
+                "SELECT id, enabled, demo FROM app_user WHERE email = $1 AND fiscal_code IS NULL",
+                e.to_string(),
+            )
+            .await
+        }
         None => Ok(None),
     }
 }
 
-/// Replaces an account's password (the trail says that it changed, never the hash). `false` if
-/// there is no such account.
+/// Replaces an account's password and, in the same transaction, ends the account's sessions:
+/// all of them (a reset by the Region or the command line), or all but `keep` (the hash of the
+/// session the person changed it from, which stays signed in). The trail says that the password
+/// changed, never the hash. `None` if there is no such account; else the number of sessions
+/// ended.
 pub async fn set_password(
     db: &Db,
     email: &str,
     hash: &PasswordHash,
     actor: &str,
-) -> Result<bool, sqlx::Error> {
+    keep: Option<&str>,
+) -> Result<Option<u64>, sqlx::Error> {
     let entry = account_entry(
         actor,
         email,
@@ -275,18 +290,21 @@ pub async fn set_password(
     on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
         tx.lock_for_write().await?;
-        let done = sqlx::query("UPDATE app_user SET password_hash = $1 WHERE email = $2")
+        let id: Option<i64> = sqlx::query_scalar("UPDATE app_user SET password_hash = $1 WHERE email = $2 RETURNING id")
             .bind(hash.as_stored())
             .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(id) = id else { return Ok(None) };
+        // Token hashes are never empty: without `keep`, every session goes.
+        let ended = sqlx::query("DELETE FROM user_session WHERE user_id = $1 AND token_hash <> $2")
+            .bind(id)
+            .bind(keep.unwrap_or(""))
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if done != 1 {
-            return Ok(false);
-        }
+            .await?;
         tx.append(&entry).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(ended.rows_affected()))
     }.await)
 }
 
@@ -440,13 +458,20 @@ pub async fn insert_oidc_login(db: &Db, state_hash: &str, login: &OidcLogin) -> 
     Ok(())
 }
 
-/// Removes and returns the sign-in under way for a state: each state is usable once.
-pub async fn take_oidc_login(db: &Db, state_hash: &str) -> Result<Option<OidcLogin>, sqlx::Error> {
+/// Removes and returns the sign-in under way for a state, if it was started by the browser
+/// holding `binding_hash`'s cookie: each state is usable once, and only by that browser (a
+/// wrong or missing binding leaves the row for the right browser's callback).
+pub async fn take_oidc_login(
+    db: &Db,
+    state_hash: &str,
+    binding_hash: &str,
+) -> Result<Option<OidcLogin>, sqlx::Error> {
     let row = on_db!(db, pool => sqlx::query_as::<_, (String, String, String, String, i64)>(
-        "DELETE FROM oidc_login WHERE state_hash = $1 \
+        "DELETE FROM oidc_login WHERE state_hash = $1 AND binding_hash = $2 \
          RETURNING binding_hash, pkce_verifier, nonce, return_to, created_at",
     )
     .bind(state_hash)
+    .bind(binding_hash)
     .fetch_optional(pool)
     .await)?;
     Ok(row.map(|(binding_hash, pkce_verifier, nonce, return_to, created_at)| OidcLogin {

@@ -170,7 +170,7 @@ pub fn get(uri: &str, token: Option<&str>) -> Request<Body> {
     with_cookie(Request::get(uri).body(Body::empty()).unwrap(), token)
 }
 
-fn from_address(mut req: Request<Body>, ip: [u8; 4]) -> Request<Body> {
+pub fn from_address(mut req: Request<Body>, ip: [u8; 4]) -> Request<Body> {
     req.extensions_mut().insert(ConnectInfo(SocketAddr::from((ip, 40000))));
     req
 }
@@ -525,4 +525,97 @@ async fn the_command_line_adds_lists_and_disables_accounts() {
         assert_eq!(format!("{code:?}"), failed);
         t.drop_db().await;
     }
+}
+
+/// A value as a form field (`application/x-www-form-urlencoded`).
+pub fn field(value: &str) -> String {
+    openidconnect::url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn hostile_return_paths_after_a_password_sign_in_lead_to_the_profile() {
+    // The check is not the database's: SQLite only.
+    let t = TestDb::sqlite().await;
+    let mut config = local();
+    config.limit_per_account = 1000;
+    config.limit_per_ip = 1000;
+    let app = app_with(&t, config).await;
+    for bad in crate::auth::redirect::HOSTILE_RETURNS {
+        let body = login_body(COMUNE_A, PASSWORD) + "&next=" + &field(bad);
+        let a = send(&app, form("/accedi", &body, None)).await;
+        assert_eq!((a.status, a.location()), (StatusCode::SEE_OTHER, "/profilo"), "{bad:?}: {}", a.body);
+        assert!(a.session().is_some(), "{bad:?}");
+    }
+    // A refused sign-in keeps `next` in its hidden field: the checked one, never the hostile one.
+    let body = login_body(COMUNE_A, "Non-e-la-password-1") + "&next=" + &field("/\t/evil.example");
+    let a = send(&app, form("/accedi", &body, None)).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert!(!a.body.contains("evil.example"), "{}", a.body);
+    t.drop_db().await;
+}
+
+/// Rows of `user_session` for one person.
+async fn sessions_of(db: &Db, email: &str) -> i64 {
+    crate::on_db!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM user_session s JOIN app_user u ON u.id = s.user_id WHERE u.email = $1",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+    .unwrap())
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_other_sessions_and_a_reset_ends_them_all() {
+    use crate::auth::{cli::reset_password, password, session::hash_token};
+    for t in TestDb::all().await {
+        let mut config = local();
+        config.limit_per_account = 1000;
+        let app = app_with(&t, config).await;
+        let laptop = sign_in(&app, COMUNE_A).await;
+        let phone = sign_in(&app, COMUNE_A).await;
+        let someone_else = sign_in(&app, REGIONE).await;
+        // Changed by the person from the laptop: the phone is signed out at once, the laptop
+        // stays signed in.
+        let hash = password::hash("Una-nuova-frase-segreta-1".into()).await.unwrap();
+        let ended = accounts::set_password(&t.db, COMUNE_A, &hash, COMUNE_A, Some(&hash_token(&laptop)))
+            .await
+            .unwrap();
+        assert_eq!(ended, Some(1));
+        assert_eq!(who(&app, &phone).await, None, "the other session ended");
+        let a = send(&app, get("/profilo", Some(&phone))).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(who(&app, &laptop).await.as_deref(), Some(COMUNE_A), "the current one goes on");
+        assert_eq!(who(&app, &someone_else).await.as_deref(), Some(REGIONE), "nobody else's");
+        // Reset from the command line: every session of the person ends, the new password works
+        // and the old one no longer does.
+        let phone = sign_in_with(&app, COMUNE_A, "Una-nuova-frase-segreta-1").await;
+        assert_eq!(sessions_of(&t.db, COMUNE_A).await, 2);
+        let ended = reset_password(&t.db, " Comune.A@test.invalid ", "Reimpostata-dalla-Regione-2".into())
+            .await
+            .unwrap();
+        assert_eq!(ended, Ok(2));
+        assert_eq!(who(&app, &laptop).await, None);
+        assert_eq!(who(&app, &phone).await, None);
+        assert_eq!(sessions_of(&t.db, COMUNE_A).await, 0);
+        assert_eq!(who(&app, &someone_else).await.as_deref(), Some(REGIONE));
+        let old = send(&app, form("/accedi", &login_body(COMUNE_A, "Una-nuova-frase-segreta-1"), None)).await;
+        assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+        sign_in_with(&app, COMUNE_A, "Reimpostata-dalla-Regione-2").await;
+        // Refused without a change: the rule, an unknown account.
+        assert!(reset_password(&t.db, COMUNE_A, "corta".into()).await.unwrap().is_err());
+        assert!(reset_password(&t.db, "nessuno@test.invalid", "Una-frase-lunga-abbastanza".into())
+            .await
+            .unwrap()
+            .is_err());
+        assert_eq!(sessions_of(&t.db, COMUNE_A).await, 1);
+        t.drop_db().await;
+    }
+}
+
+/// Signs in with a given password and returns the session token.
+async fn sign_in_with(app: &Router, email: &str, password: &str) -> String {
+    let a = send(app, form("/accedi", &login_body(email, password), None)).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "sign-in of {email}: {}", a.body);
+    a.session().expect("a session cookie")
 }

@@ -28,10 +28,20 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{
-    auth::{app_with, form, get as get_req, send, who, Answer},
+    auth::{
+        app_with, field, form, from_address, get as get_req, login_body, send, who, Answer, COMUNE_A,
+        PASSWORD, REGIONE,
+    },
     TestDb,
 };
-use crate::auth::config::{AuthConfig, OidcConfig};
+use crate::{
+    auth::{
+        config::{AuthConfig, OidcConfig},
+        redirect::HOSTILE_RETURNS,
+        session::hash_token,
+    },
+    data::{accounts, on_db, Db},
+};
 
 const KEY_PEM: &str = include_str!("fixtures/oidc-test-key.pem");
 const CLIENT_ID: &str = "traguardi-test";
@@ -51,6 +61,8 @@ struct Script {
     subject: String,
     email: Option<String>,
     fiscal_number: Option<String>,
+    /// The `email_verified` claim sent with the address (`None`: not sent at all).
+    email_verified: Option<bool>,
     /// Put the claims in the ID token (else only in userinfo).
     claims_in_id_token: bool,
     wrong_nonce: bool,
@@ -117,7 +129,8 @@ async fn token(
     let mut standard = StandardClaims::new(SubjectIdentifier::new(s.subject.clone()));
     let mut extra = Extra::default();
     if s.claims_in_id_token {
-        standard = standard.set_email(s.email.clone().map(EndUserEmail::new)).set_email_verified(Some(true));
+        standard =
+            standard.set_email(s.email.clone().map(EndUserEmail::new)).set_email_verified(s.email_verified);
         if let Some(cf) = &s.fiscal_number {
             extra.rest.insert(FISCAL_CLAIM.into(), json!(cf));
         }
@@ -157,9 +170,12 @@ async fn userinfo(State(idp): State<Idp>, headers: HeaderMap) -> (StatusCode, Js
     {
         return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" })));
     }
-    let mut body = json!({ "sub": s.subject, "email_verified": true });
+    let mut body = json!({ "sub": s.subject });
     if let Some(e) = &s.email {
         body["email"] = json!(e);
+    }
+    if let Some(v) = s.email_verified {
+        body["email_verified"] = json!(v);
     }
     if let Some(cf) = &s.fiscal_number {
         body[FISCAL_CLAIM] = json!(cf);
@@ -249,8 +265,15 @@ fn url_escape(s: &str) -> String {
 }
 
 async fn setup(t: &TestDb, script: Script) -> (Router, Idp) {
+    setup_with(t, script, |_| {}).await
+}
+
+/// `setup`, with the configuration adjusted first.
+async fn setup_with(t: &TestDb, script: Script, adjust: impl FnOnce(&mut AuthConfig)) -> (Router, Idp) {
     let idp = start_idp(script).await;
-    let app = app_with(t, config_for(&idp)).await;
+    let mut config = config_for(&idp);
+    adjust(&mut config);
+    let app = app_with(t, config).await;
     super::auth::add_user(&t.db, REFERENTE, "comune", "072006", CF).await;
     (app, idp)
 }
@@ -260,6 +283,7 @@ fn bari_referent(claims_in_id_token: bool) -> Script {
         subject: "comune.bari".into(),
         email: Some("un.altro.indirizzo@example.org".into()),
         fiscal_number: Some(format!("TINIT-{CF}")),
+        email_verified: Some(true),
         claims_in_id_token,
         ..Script::default()
     }
@@ -303,6 +327,7 @@ async fn an_identity_that_was_not_registered_is_refused() {
             subject: "sconosciuto".into(),
             email: Some("nessuno@example.org".into()),
             fiscal_number: Some("TINIT-NSSNSS80A01F205X".into()),
+            email_verified: Some(true),
             claims_in_id_token: true,
             ..Script::default()
         };
@@ -371,4 +396,241 @@ async fn tampered_state_wrong_nonce_and_expired_tokens_are_refused() {
         assert_eq!(no_sessions_before, 1, "only the honest sign-in opened a session");
         t.drop_db().await;
     }
+}
+
+/// What a refused sign-in must leave as it was: the accounts, the sessions, the trail.
+async fn accounts_fingerprint(db: &Db) -> (Vec<accounts::UserRow>, i64, i64) {
+    let users = accounts::list_users(db).await.unwrap();
+    let count = |table: &'static str| async move {
+        on_db!(db, pool => sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(pool)
+            .await
+            .unwrap())
+    };
+    (users, count("user_session").await, count("audit_entry").await)
+}
+
+/// Plays one sign-in with `script` as the provider's answer.
+async fn sign_in_as(app: &Router, idp: &Idp, script: Script) -> Answer {
+    *idp.script.lock().unwrap() = script;
+    let flow = begin(app, idp, "/comuni/072006").await;
+    callback(app, idp, &flow.state, Some(&flow.binding)).await
+}
+
+#[tokio::test]
+async fn an_account_with_a_fiscal_code_is_reached_by_that_fiscal_code_only() {
+    for claims_in_id_token in [true, false] {
+        for t in TestDb::all().await {
+            let (app, idp) = setup(&t, Script::default()).await;
+            let before = accounts_fingerprint(&t.db).await;
+            // Someone with another fiscal code, or with none, and the registered person's
+            // address, verified by the provider: refused, and nothing is written.
+            for fiscal_number in [Some("TINIT-NSSNSS80A01F205X".to_string()), None] {
+                let script = Script {
+                    subject: "impostore".into(),
+                    email: Some(REFERENTE.into()),
+                    fiscal_number: fiscal_number.clone(),
+                    email_verified: Some(true),
+                    claims_in_id_token,
+                    ..Script::default()
+                };
+                let a = sign_in_as(&app, &idp, script).await;
+                assert_eq!(a.location(), "/accedi?errore=oidc-non-registrato", "{fiscal_number:?}");
+                assert!(a.session().is_none(), "{fiscal_number:?}");
+            }
+            assert_eq!(accounts_fingerprint(&t.db).await, before, "no session, no account, no change");
+            // The registered person's own fiscal code opens it, whatever the address.
+            let a = sign_in_as(&app, &idp, bari_referent(claims_in_id_token)).await;
+            assert_eq!(a.location(), "/comuni/072006");
+            assert_eq!(who(&app, &a.session().unwrap()).await.as_deref(), Some(REFERENTE));
+            t.drop_db().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_address_opens_an_account_without_fiscal_code_only_when_stated_verified() {
+    for claims_in_id_token in [true, false] {
+        for t in TestDb::all().await {
+            let (app, idp) = setup(&t, Script::default()).await;
+            // COMUNE_A was registered by e-mail alone (no fiscal code).
+            let as_comune_a = |email_verified: Option<bool>| Script {
+                subject: "comune.a".into(),
+                email: Some(COMUNE_A.to_uppercase()),
+                fiscal_number: None,
+                email_verified,
+                claims_in_id_token,
+                ..Script::default()
+            };
+            let before = accounts_fingerprint(&t.db).await;
+            // `email_verified` missing (not a yes), or false.
+            for verified in [None, Some(false)] {
+                let a = sign_in_as(&app, &idp, as_comune_a(verified)).await;
+                assert_eq!(a.location(), "/accedi?errore=oidc-non-registrato", "{verified:?}");
+                assert!(a.session().is_none(), "{verified:?}");
+            }
+            assert_eq!(accounts_fingerprint(&t.db).await, before);
+            // Stated true: signed in.
+            let a = sign_in_as(&app, &idp, as_comune_a(Some(true))).await;
+            assert_eq!((a.status, a.location()), (StatusCode::SEE_OTHER, "/comuni/072006"), "{}", a.body);
+            assert_eq!(who(&app, &a.session().unwrap()).await.as_deref(), Some(COMUNE_A));
+            t.drop_db().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_callback_from_another_browser_does_not_use_up_the_sign_in() {
+    for t in TestDb::all().await {
+        let (app, idp) = setup(&t, bari_referent(true)).await;
+        // The attacker's own sign-in gives them a binding cookie of their own.
+        let attacker = begin(&app, &idp, "/profilo").await;
+        let victim = begin(&app, &idp, "/comuni/072006").await;
+        for cookie in [None, Some(""), Some("un-altro-browser"), Some(attacker.binding.as_str())] {
+            let a = callback(&app, &idp, &victim.state, cookie).await;
+            assert_eq!(a.location(), "/accedi?errore=oidc-non-valido", "{cookie:?}");
+            assert!(a.session().is_none(), "{cookie:?}");
+        }
+        // The victim's own browser comes back afterwards: its sign-in is still there.
+        let a = callback(&app, &idp, &victim.state, Some(&victim.binding)).await;
+        assert_eq!((a.status, a.location()), (StatusCode::SEE_OTHER, "/comuni/072006"), "{}", a.body);
+        assert_eq!(who(&app, &a.session().unwrap()).await.as_deref(), Some(REFERENTE));
+        // And only once.
+        let again = callback(&app, &idp, &victim.state, Some(&victim.binding)).await;
+        assert_eq!(again.location(), "/accedi?errore=oidc-non-valido");
+        t.drop_db().await;
+    }
+}
+
+async fn pending_sign_ins(db: &Db) -> i64 {
+    on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM oidc_login").fetch_one(pool).await.unwrap())
+}
+
+#[tokio::test]
+async fn pressing_the_identity_button_too_often_is_limited_per_address() {
+    for t in TestDb::all().await {
+        let (app, _idp) = setup_with(&t, bari_referent(true), |c| c.limit_per_ip = 3).await;
+        let press = |ip: [u8; 4]| from_address(form("/accedi/oidc", "next=/profilo", None), ip);
+        for _ in 0..3 {
+            assert_eq!(send(&app, press([10, 0, 0, 1])).await.status, StatusCode::SEE_OTHER);
+        }
+        let pending = pending_sign_ins(&t.db).await;
+        let a = send(&app, press([10, 0, 0, 1])).await;
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+        assert!(
+            a.body.contains("Troppi tentativi di accesso") && a.body.contains("riprova tra"),
+            "{}",
+            a.body
+        );
+        assert!(a.headers[header::RETRY_AFTER].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+        assert!(a.headers.get(header::LOCATION).is_none());
+        assert!(
+            !a.headers
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .any(|c| c.to_str().unwrap().starts_with("traguardi_oidc=")),
+            "no sign-in started"
+        );
+        assert_eq!(pending_sign_ins(&t.db).await, pending, "no row written");
+        // One allowance per address: the password form from there waits too.
+        let a =
+            send(&app, from_address(form("/accedi", &login_body(REGIONE, PASSWORD), None), [10, 0, 0, 1]))
+                .await;
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+        // Another address is not affected.
+        assert_eq!(send(&app, press([10, 0, 0, 2])).await.status, StatusCode::SEE_OTHER);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn an_abandoned_sign_in_expires_and_is_swept() {
+    use leptos::prelude::LeptosOptions;
+    for t in TestDb::all().await {
+        let (app, idp) = setup(&t, bari_referent(true)).await;
+        let age = |flow: &Flow, secs: i64| {
+            let (db, hash) = (t.db.clone(), hash_token(&flow.state));
+            async move {
+                on_db!(&db, pool => sqlx::query("UPDATE oidc_login SET created_at = created_at - $1 WHERE state_hash = $2")
+                    .bind(secs)
+                    .bind(&hash)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+                    .unwrap());
+            }
+        };
+        let exists = |flow: &Flow| {
+            let (db, hash) = (t.db.clone(), hash_token(&flow.state));
+            async move {
+                on_db!(&db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM oidc_login WHERE state_hash = $1")
+                    .bind(&hash)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap())
+                    == 1
+            }
+        };
+        // Older than ten minutes at the callback: refused (before any sweep), and used up.
+        let late = begin(&app, &idp, "/profilo").await;
+        age(&late, 601).await;
+        let a = callback(&app, &idp, &late.state, Some(&late.binding)).await;
+        assert_eq!(a.location(), "/accedi?errore=oidc-non-valido");
+        assert!(a.session().is_none());
+        assert!(!exists(&late).await);
+        // The periodic sweep deletes the rows older than ten minutes and keeps the others.
+        let stale = begin(&app, &idp, "/profilo").await;
+        let fresh = begin(&app, &idp, "/profilo").await;
+        age(&stale, 601).await;
+        age(&fresh, 540).await;
+        let options = LeptosOptions::builder().output_name("traguardi").build();
+        let state = crate::state::AppState::with_auth(options, t.db.clone(), config_for(&idp));
+        crate::server::sweep_sign_ins(&state).await;
+        assert!(!exists(&stale).await, "swept");
+        assert!(exists(&fresh).await, "kept");
+        let a = callback(&app, &idp, &stale.state, Some(&stale.binding)).await;
+        assert_eq!(a.location(), "/accedi?errore=oidc-non-valido");
+        // The recent one (whose nonce the provider holds: it started last) still signs in.
+        let a = callback(&app, &idp, &fresh.state, Some(&fresh.binding)).await;
+        assert_eq!(a.location(), "/profilo");
+        assert!(a.session().is_some());
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn hostile_return_paths_through_the_provider_lead_to_the_profile() {
+    // The check is not the database's: SQLite only.
+    let t = TestDb::sqlite().await;
+    let (app, idp) = setup_with(&t, bari_referent(true), |c| c.limit_per_ip = 1000).await;
+    let stored = |flow: &Flow| {
+        let (db, hash) = (t.db.clone(), hash_token(&flow.state));
+        async move {
+            on_db!(&db, pool => sqlx::query_scalar::<_, String>("SELECT return_to FROM oidc_login WHERE state_hash = $1")
+                .bind(&hash)
+                .fetch_one(pool)
+                .await
+                .unwrap())
+        }
+    };
+    for bad in HOSTILE_RETURNS {
+        let flow = begin(&app, &idp, &field(bad)).await;
+        assert_eq!(stored(&flow).await, "/profilo", "{bad:?}");
+        let a = callback(&app, &idp, &flow.state, Some(&flow.binding)).await;
+        assert_eq!((a.status, a.location()), (StatusCode::SEE_OTHER, "/profilo"), "{bad:?}");
+        assert!(a.session().is_some(), "{bad:?}");
+    }
+    // A stored return path is checked again when read back (a row written before the rule).
+    let flow = begin(&app, &idp, "/comuni/072006").await;
+    assert_eq!(stored(&flow).await, "/comuni/072006");
+    on_db!(&t.db, pool => sqlx::query("UPDATE oidc_login SET return_to = $1 WHERE state_hash = $2")
+        .bind("/\u{b}/evil.example")
+        .bind(hash_token(&flow.state))
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
+    let a = callback(&app, &idp, &flow.state, Some(&flow.binding)).await;
+    assert_eq!((a.status, a.location()), (StatusCode::SEE_OTHER, "/profilo"));
+    t.drop_db().await;
 }

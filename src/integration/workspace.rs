@@ -429,3 +429,53 @@ async fn tampering_with_the_trail_in_the_database_is_found() {
         t.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn a_hostile_form_id_is_refused_before_anything_is_written() {
+    for t in TestDb::all().await {
+        let app = app(&t).await;
+        let token = sign_in(&app, REGIONE).await;
+        let notes = |db: Db| async move {
+            on_db!(&db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM comune_note")
+                .fetch_one(pool)
+                .await
+                .unwrap())
+        };
+        let hostile = [
+            "nota\u{b}",
+            "nota\t",
+            "nota\r\nSet-Cookie: x=1",
+            "nota\u{7f}",
+            "nota\u{85}",
+            "nota\\x",
+            "//evil.example",
+            "/\\evil.example",
+            "/%09/evil.example",
+            "https://evil.example/",
+        ];
+        for (n, bad) in hostile.into_iter().enumerate() {
+            let before = notes(t.db.clone()).await;
+            let body = format!("modulo={}&testo=Nota+{n}", super::auth::field(bad));
+            let r = post(&app, &token, "nota", &body).await;
+            // Saved once, and answered with the form's default anchor: never a 500 after the
+            // write (which a retry would have saved a second time).
+            assert_eq!(
+                (r.status, r.location()),
+                (StatusCode::SEE_OTHER, format!("/comuni/{CODICE_A}/gestione?salvato=nota#nota").as_str()),
+                "{bad:?}: {}",
+                r.body
+            );
+            assert_eq!(notes(t.db.clone()).await, before + 1, "{bad:?}");
+        }
+        // A refused form with a hostile id writes nothing and is no 500 either.
+        let before = fingerprint(&t.db).await;
+        let r =
+            post(&app, &token, "nota", &format!("modulo={}&testo=", super::auth::field("nota\u{b}"))).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert_eq!(fingerprint(&t.db).await, before);
+        // An ordinary id still comes back as it was.
+        let r = post(&app, &token, "nota", "modulo=nota&testo=Ultima+nota").await;
+        assert_eq!(r.location(), format!("/comuni/{CODICE_A}/gestione?salvato=nota#nota"));
+        t.drop_db().await;
+    }
+}

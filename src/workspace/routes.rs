@@ -7,7 +7,7 @@
 use axum::{
     extract::{Path, Request, State},
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 
 use super::{
@@ -17,6 +17,7 @@ use super::{
 use crate::{
     auth::{
         may_act_for,
+        redirect::{form_id, see_other},
         routes::{render_page_with, split_form},
         session::RequestAuth,
         FieldError, FormFeedback, Role,
@@ -87,13 +88,23 @@ pub async fn submit(
     let Some(user) = viewer else {
         return AppError::sign_in_required().into_response();
     };
-    let form_id = fields.get("modulo").cloned().unwrap_or_else(|| azione.clone());
+    // Checked before anything is written: it comes back in the redirect's `Location`, and a
+    // value that cannot (a vertical tab) used to fail the answer after the change was saved,
+    // so a retry saved it twice. An unusable id falls back to the action's own.
+    let form_id = match fields.get("modulo") {
+        Some(raw) => form_id(raw).map(str::to_string).unwrap_or_else(|| {
+            tracing::warn!(modulo = ?raw, "workspace form with an unusable form id");
+            azione.clone()
+        }),
+        None => azione.clone(),
+    };
     let page = format!("/comuni/{codice}/gestione");
     let result = save(&state, &user, &codice, &azione, &fields).await;
     match result {
         Ok(()) => {
             tracing::info!(comune = %codice, azione = %azione, "workspace change saved");
-            Redirect::to(&format!("{page}?salvato={form_id}#{form_id}")).into_response()
+            // `codice` and `azione` were matched against the registry and the known actions.
+            see_other(&format!("{page}?salvato={form_id}#{form_id}"), Vec::new())
         }
         Err(Refusal::Invalid(errors)) => {
             let feedback = FormFeedback {
