@@ -65,7 +65,8 @@ pub struct ComuniFilter {
     /// reached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaduto: Option<String>,
-    /// `si`: comuni with at least one open blocker.
+    /// `si`: comuni with at least one open blocker. Reserved to the Region and assessors
+    /// (signed in): blockers are not public data, so anyone else gets a 400.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bloccato: Option<String>,
 }

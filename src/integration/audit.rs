@@ -69,7 +69,7 @@ async fn drop_guards(db: &Db) {
 /// Edits entry `seq`'s text in SQL, recomputes the hash of it and of every later entry, and
 /// moves the head: the chain is whole again.
 async fn rewrite_from(db: &Db, seq: i64) {
-    let mut rows = audit::list(db, None, None, 100_000).await.unwrap();
+    let mut rows = audit::list(db, None, None, 100_000, &[]).await.unwrap();
     rows.reverse();
     let mut prev = rows.iter().find(|r| r.seq == seq - 1).map(|r| r.hash.clone()).unwrap();
     for mut row in rows.into_iter().filter(|r| r.seq >= seq) {
@@ -90,7 +90,7 @@ async fn rewrite_from(db: &Db, seq: i64) {
 
 /// What `audit verify` checked before checkpoints: the chain alone, and the head.
 async fn chain_alone_holds(db: &Db) -> bool {
-    let mut rows = audit::list(db, None, None, 100_000).await.unwrap();
+    let mut rows = audit::list(db, None, None, 100_000, &[]).await.unwrap();
     rows.reverse();
     let mut prev = audit::GENESIS.to_string();
     for (i, row) in rows.iter().enumerate() {
@@ -169,8 +169,11 @@ async fn a_rewritten_trail_with_a_moved_head_is_found_by_the_checkpoints() {
 
         // A checkpoint forged with another key (stored with that key) is refused.
         let forger = crate::audit::AuditKey::generate();
-        let forged =
-            forger.sign(12, &audit::list(db, None, None, 1).await.unwrap()[0].hash, audit::now_rfc3339());
+        let forged = forger.sign(
+            12,
+            &audit::list(db, None, None, 1, &[]).await.unwrap()[0].hash,
+            audit::now_rfc3339(),
+        );
         audit::add_checkpoint(db, &forged).await.unwrap();
         let (text, ok) = run(db, verify(None, Some(&public), None)).await;
         assert!(!ok, "{backend}: {text}");
@@ -203,7 +206,7 @@ async fn entries_removed_from_the_end_are_found_below_a_checkpoint_only() {
         // Entries 6 and 7 (after the checkpoint) go, head moved back: not detectable.
         let truncate = |from: i64| async move {
             on_db!(db, pool => sqlx::query("DELETE FROM audit_entry WHERE seq >= $1").bind(from).execute(pool).await.map(|_| ()).unwrap());
-            let last = audit::list(db, None, None, 1).await.unwrap().remove(0);
+            let last = audit::list(db, None, None, 1, &[]).await.unwrap().remove(0);
             on_db!(db, pool => sqlx::query("UPDATE app_meta SET value = $1 WHERE key = 'audit_head'")
                 .bind(format!("{}:{}", last.seq, last.hash)).execute(pool).await.map(|_| ()).unwrap());
         };
@@ -256,7 +259,7 @@ async fn verify_during_a_stream_of_writes_finds_nothing_wrong() {
                 written
             }
         });
-        let before = audit::list(&t.db, None, None, 1).await.unwrap()[0].seq;
+        let before = audit::list(&t.db, None, None, 1, &[]).await.unwrap()[0].seq;
         for round in 0..30 {
             let (text, ok) = run(&t.db, verify(Some(&key), None, None)).await;
             assert!(ok, "{backend}, round {round}: {text}");
@@ -267,7 +270,7 @@ async fn verify_during_a_stream_of_writes_finds_nothing_wrong() {
         }
         stop.store(true, Ordering::Relaxed);
         let written = writer.await.unwrap();
-        let after = audit::list(&t.db, None, None, 1).await.unwrap()[0].seq;
+        let after = audit::list(&t.db, None, None, 1, &[]).await.unwrap()[0].seq;
         assert!(written > 0 && after > before, "{backend}: the writes ran alongside ({written})");
         let (text, ok) = run(&t.db, verify(Some(&key), None, None)).await;
         assert!(ok, "{backend}: {text}");

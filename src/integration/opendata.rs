@@ -344,6 +344,14 @@ async fn the_openapi_document_matches_the_api() {
         {
             for name in names {
                 let uri = format!("{path}?{name}={}", sample(&name));
+                if name == "bloccato" {
+                    // Documented, but only for the Region and assessors: the public gets the
+                    // documented 400 (`integration::authorization::the_blocked_filter_is_not_public`).
+                    let a = send(&app, &uri).await;
+                    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{backend}: {uri}");
+                    fits(&doc, path, 400, &serde_json::from_str(&a.body).unwrap());
+                    continue;
+                }
                 let body = json(&app, &uri).await;
                 fits(&doc, path, 200, &body);
             }
