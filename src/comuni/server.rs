@@ -99,7 +99,7 @@ pub mod ssr {
             .zip(&e.outcome.objectives)
             .map(|(obj, o)| ObjectiveView {
                 platform: obj.platform.label().to_string(),
-                step: p.steps.iter().find(|s| s.code == obj.step).map(|s| s.name.clone()).unwrap_or_default(),
+                step: p.step_name(&obj.step),
                 description: obj.description.clone(),
                 deadline: obj.deadline,
                 state: crate::comuni::StepState::reached(o.reached_on, o.on_time),
@@ -188,12 +188,7 @@ pub mod ssr {
                 let versions = fact.map_or(0, |f| f.versions);
                 crate::comuni::ObjectiveCheck {
                     platform: obj.platform.label().to_string(),
-                    step: p
-                        .steps
-                        .iter()
-                        .find(|s| s.code == obj.step)
-                        .map(|s| s.name.clone())
-                        .unwrap_or_default(),
+                    step: p.step_name(&obj.step),
                     description: obj.description.clone(),
                     verifica: match verifications.iter().find(|v| v.objective == obj.code) {
                         Some(v) => format!(

@@ -108,12 +108,7 @@ pub mod ssr {
                 ObjectiveEvidence {
                     code: obj.code.clone(),
                     platform: obj.platform.label().to_string(),
-                    step: p
-                        .steps
-                        .iter()
-                        .find(|s| s.code == obj.step)
-                        .map(|s| s.name.clone())
-                        .unwrap_or_default(),
+                    step: p.step_name(&obj.step),
                     description: obj.description.clone(),
                     deadline: obj.deadline,
                     reached: StepState::reached(outcome.reached_on, outcome.on_time).label(),

@@ -450,12 +450,7 @@ async fn hostile_bodies_are_refused_before_they_are_buffered() {
             let (app, state, codice, _) = app(&t, store).await;
             let url = format!("/comuni/{codice}/evidenze/step1_pagopa");
             let comune = sign_in(&app, COMUNE_A).await;
-            let endless_header =
-                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"");
-            let cases = [
-                ("200 MB without a boundary", String::new(), b'x', 200 * MB),
-                ("a part header that never ends", endless_header, b'a', 8 * MB),
-            ];
+            let cases = super::hostile_multipart_cases(BOUNDARY);
             for (what, prefix, filler, total) in cases {
                 let (body, pulled) = super::generated_body(prefix.as_bytes(), filler, total);
                 let req = Request::post(&url)

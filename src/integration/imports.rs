@@ -339,12 +339,7 @@ async fn hostile_bodies_are_refused_before_they_are_buffered() {
         let app = app_with(&t, local()).await;
         let region = sign_in(&app, REGIONE).await;
         let before = batches(t.db.clone()).await;
-        let endless_header =
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"");
-        let cases = [
-            ("200 MB without a boundary", String::new(), b'x', 200 * MB),
-            ("a part header that never ends", endless_header, b'a', 8 * MB),
-        ];
+        let cases = super::hostile_multipart_cases(BOUNDARY);
         for (what, prefix, filler, total) in cases {
             let (body, pulled) = super::generated_body(prefix.as_bytes(), filler, total);
             let req = Request::post("/importazioni")

@@ -130,6 +130,22 @@ impl TestDb {
     }
 }
 
+/// The two hostile multipart bodies every upload refuses before buffering them, as
+/// (what, prefix, filler byte, total bytes) for [`generated_body`]: 200 MB with no boundary at
+/// all, and a part header that never ends (8 MB of a file name).
+pub fn hostile_multipart_cases(boundary: &str) -> [(&'static str, String, u8, u64); 2] {
+    const MB: u64 = 1024 * 1024;
+    [
+        ("200 MB without a boundary", String::new(), b'x', 200 * MB),
+        (
+            "a part header that never ends",
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\""),
+            b'a',
+            8 * MB,
+        ),
+    ]
+}
+
 /// A request body of `prefix` then `total` bytes of `filler`, generated 64 KiB at a time (never
 /// held whole), and how many bytes the server pulled from it, sent when the server drops it.
 /// Whatever the server holds it has pulled: a bound on the bytes pulled bounds its memory.

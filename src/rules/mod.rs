@@ -181,6 +181,11 @@ impl ComuneOutcome {
 }
 
 impl Programme {
+    /// The name of the step `code` ("Primo step", …); empty for a code the programme lacks.
+    pub fn step_name(&self, code: &str) -> String {
+        self.steps.iter().find(|s| s.code == code).map(|s| s.name.clone()).unwrap_or_default()
+    }
+
     /// The grant of a comune of `population` residents; `None` when no band covers it.
     pub fn grant_for(&self, population: i64) -> Option<i64> {
         self.bands
