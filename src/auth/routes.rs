@@ -83,7 +83,7 @@ pub use super::redirect::safe_return_to;
 
 /// The Region manager making this request, or the refusal to send back.
 fn manager_of(req: &Request) -> Result<super::CurrentUser, AppError> {
-    super::guard::users_manager(req.extensions().get::<RequestAuth>().and_then(|a| a.viewer.clone()))
+    super::guard::users_manager(super::session::viewer_of(req.extensions()))
 }
 
 fn auth_of(parts: &Parts) -> RequestAuth {

@@ -29,6 +29,12 @@ pub struct RequestAuth {
     pub id_token: Option<String>,
 }
 
+/// The person of a request, from the extension [`resolve`] set: what plain routes use where
+/// server functions use `guard::viewer`. `None` is the public.
+pub fn viewer_of(extensions: &axum::http::Extensions) -> super::Viewer {
+    extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone())
+}
+
 /// Unix seconds now.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::{ComuniFilter, ListParams, ValidFilter};
 use crate::{
-    auth::{session::RequestAuth, CurrentUser},
+    auth::CurrentUser,
     data::Db,
     error::AppError,
     evaluation::{Evaluated, Snapshot},
@@ -260,7 +260,7 @@ async fn respond(
     vista: ListParams,
     format: ExportFormat,
 ) -> Result<Response, AppError> {
-    let viewer = extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone());
+    let viewer = crate::auth::session::viewer_of(&extensions);
     // Refused before anything is read: `bloccato` is not a filter the public may use.
     filter.validate_for(viewer.as_ref())?;
     let access = match viewer {

@@ -76,7 +76,7 @@ pub async fn download_svg(
         _ => return Err(unknown()),
     };
     let name = Some(name).filter(|n| super::GRAPHICS_NAMES.contains(n)).ok_or_else(unknown)?;
-    let viewer = extensions.get::<crate::auth::session::RequestAuth>().and_then(|a| a.viewer.clone());
+    let viewer = crate::auth::session::viewer_of(&extensions);
     let filter = filter.validate_for(viewer.as_ref())?;
     let snapshot = state.snapshot().await?;
     let graphics = state.graphics.get(&snapshot, &filter, &state.limits.drawing).await?;

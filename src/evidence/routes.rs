@@ -15,7 +15,6 @@ use crate::{
     auth::{
         may_read_private,
         routes::{render_page_with, split_form},
-        session::RequestAuth,
         FieldError, FormFeedback, Role,
     },
     data::{
@@ -38,7 +37,7 @@ pub async fn review(State(state): State<AppState>, UrlPath(id): UrlPath<i64>, re
         Ok(v) => v,
         Err(r) => return r,
     };
-    let Some(user) = parts.extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone()) else {
+    let Some(user) = crate::auth::session::viewer_of(&parts.extensions) else {
         return AppError::sign_in_required().into_response();
     };
     if user.role != Role::Regione {
@@ -150,7 +149,7 @@ pub fn content_disposition(file_name: &str) -> String {
 /// is written in the audit trail before a byte is sent. Served as an attachment with the
 /// stored type and `nosniff`, so a browser never renders it in the site's origin.
 pub async fn download(State(state): State<AppState>, UrlPath(id): UrlPath<i64>, req: Request) -> Response {
-    let Some(user) = req.extensions().get::<RequestAuth>().and_then(|a| a.viewer.clone()) else {
+    let Some(user) = crate::auth::session::viewer_of(req.extensions()) else {
         return AppError::sign_in_required().into_response();
     };
     let row = match evidence::get(&state.db, id).await {

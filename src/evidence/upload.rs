@@ -27,9 +27,7 @@ use super::{
     store::{EvidenceStore, PART_BYTES},
 };
 use crate::{
-    auth::{
-        may_act_for, routes::render_page_with, session::RequestAuth, CurrentUser, FieldError, FormFeedback,
-    },
+    auth::{may_act_for, routes::render_page_with, CurrentUser, FieldError, FormFeedback},
     data::{
         evidence::{EvidenceRow, NewEvidence},
         workspace::{write_tx, WriteError},
@@ -105,7 +103,7 @@ pub async fn upload(
     req: Request,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let viewer = parts.extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone());
+    let viewer = crate::auth::session::viewer_of(&parts.extensions);
     let Some(user) = viewer else {
         return AppError::sign_in_required().into_response();
     };

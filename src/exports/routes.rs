@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::table::{respond, rows_in_memory, Batch, Rows, Table, Value};
 use crate::{
-    auth::{session::RequestAuth, CurrentUser},
+    auth::CurrentUser,
     comuni::{export::ExportFormat, PROVINCE},
     error::AppError,
     scadenze::ScadenzeQuery,
@@ -68,7 +68,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
 }
 
 fn viewer(extensions: &Extensions) -> Result<CurrentUser, AppError> {
-    extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone()).ok_or_else(AppError::sign_in_required)
+    crate::auth::session::viewer_of(extensions).ok_or_else(AppError::sign_in_required)
 }
 
 /// The lists of every comune (the whole trail, the review queue, the proposals): the Region and

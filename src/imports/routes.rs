@@ -20,7 +20,7 @@ use super::{
     table, BatchStatus, KINDS, MAX_BYTES,
 };
 use crate::{
-    auth::{routes::render_page_with, session::RequestAuth, CurrentUser, FieldError, FormFeedback},
+    auth::{routes::render_page_with, CurrentUser, FieldError, FormFeedback},
     comuni::export::{attachment, Dialect, XLSX_TYPE},
     data::{imports, workspace::WriteError},
     error::AppError,
@@ -29,7 +29,7 @@ use crate::{
 
 /// The person, if a Region manager; else the refusal (401 or 403).
 fn importer(parts: &Parts) -> Result<CurrentUser, AppError> {
-    let viewer = parts.extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone());
+    let viewer = crate::auth::session::viewer_of(&parts.extensions);
     let user = viewer.ok_or_else(AppError::sign_in_required)?;
     may_import(&user)?;
     Ok(user)

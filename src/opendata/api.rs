@@ -375,12 +375,6 @@ pub fn paging(p: &Paginazione) -> Result<(usize, usize), AppError> {
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// The provinces of Puglia with their figures over the comuni that match the filters.
-/// Who is asking (the session middleware's extension): the API is open data, but the filters
-/// that only some may use (`bloccato`) are refused for the others.
-fn viewer(extensions: &axum::http::Extensions) -> crate::auth::Viewer {
-    extensions.get::<crate::auth::session::RequestAuth>().and_then(|a| a.viewer.clone())
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/province",
@@ -397,7 +391,8 @@ pub async fn get_province(
     extensions: axum::http::Extensions,
 ) -> ApiResult<ProvinceRisposta> {
     let Query(filter) = filter?;
-    let filter = filter.validate_for(viewer(&extensions).as_ref()).map_err(AppError::from)?;
+    let filter =
+        filter.validate_for(crate::auth::session::viewer_of(&extensions).as_ref()).map_err(AppError::from)?;
     let snapshot = state.snapshot().await?;
     Ok(Json(ProvinceRisposta {
         metadati: Metadati::of(&snapshot, &filter),
@@ -424,7 +419,8 @@ pub async fn get_comuni(
     extensions: axum::http::Extensions,
 ) -> ApiResult<ComuniRisposta> {
     let (Query(filter), Query(p)) = (filter?, paginazione?);
-    let filter = filter.validate_for(viewer(&extensions).as_ref()).map_err(AppError::from)?;
+    let filter =
+        filter.validate_for(crate::auth::session::viewer_of(&extensions).as_ref()).map_err(AppError::from)?;
     let vista = ListParams { ordina: p.ordina.clone(), verso: p.verso.clone(), pagina: None }
         .validate()
         .map_err(AppError::from)?;

@@ -50,7 +50,7 @@ pub async fn report_pdf(
     extensions: axum::http::Extensions,
 ) -> Result<Response, AppError> {
     // Refused before any work: `bloccato` is not a filter the public may use.
-    let viewer = extensions.get::<crate::auth::session::RequestAuth>().and_then(|a| a.viewer.clone());
+    let viewer = crate::auth::session::viewer_of(&extensions);
     filter.validate_for(viewer.as_ref())?;
     let snapshot = state.snapshot().await?;
     let filename = crate::comuni::export::file_name(&snapshot, "rapporto", "pdf");

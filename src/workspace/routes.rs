@@ -19,7 +19,6 @@ use crate::{
         may_act_for,
         redirect::{form_id, see_other},
         routes::{render_page_with, split_form},
-        session::RequestAuth,
         FieldError, FormFeedback, Role,
     },
     data::workspace::{write_tx, WriteError},
@@ -84,7 +83,7 @@ pub async fn submit(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let viewer = parts.extensions.get::<RequestAuth>().and_then(|a| a.viewer.clone());
+    let viewer = crate::auth::session::viewer_of(&parts.extensions);
     let Some(user) = viewer else {
         return AppError::sign_in_required().into_response();
     };
