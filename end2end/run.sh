@@ -27,9 +27,25 @@ pids+=($!)
 wait_for "http://127.0.0.1:$OIDC_PORT/.well-known/openid-configuration" "$DIR/oidc.log"
 
 DATABASE_URL="$DB" "$BIN" demo > "$DIR/setup.log"
-# The person the OIDC test signs in as: pre-registered by fiscal code, as the Region would.
+# The person the OIDC test signs in as: pre-registered by fiscal code, as the Region would, and
+# a demo account (a real one would end the demo: see the README's "Demo data and real data").
 DATABASE_URL="$DB" "$BIN" user add --email referente@comune.bari.example --name "Rosa Referente" \
-  --role comune --comune 072006 --fiscal-code RSSRSO80A41A662K >> "$DIR/setup.log"
+  --role comune --comune 072006 --fiscal-code RSSRSO80A41A662K --demo >> "$DIR/setup.log"
+
+# A second server whose database holds real records (it started from the demo rows, then real
+# accounts ended the demo): the imports, which would end the first server's demo, run there.
+REAL_ADDR="${E2E_REAL_ADDR:-127.0.0.1:3102}"
+REAL_DB="sqlite://$DIR/reale.sqlite"
+DATABASE_URL="$REAL_DB" "$BIN" demo >> "$DIR/setup.log"
+echo "Reale-Regione-2021" | DATABASE_URL="$REAL_DB" "$BIN" user add --email referente@regione.puglia.example \
+  --name "Referente Regione" --role regione --password-stdin >> "$DIR/setup.log"
+echo "Reale-Comune-2021" | DATABASE_URL="$REAL_DB" "$BIN" user add --email ufficio@comune.lecce.example \
+  --name "Ufficio Comune" --role comune --comune 075035 --password-stdin >> "$DIR/setup.log"
+DATABASE_URL="$REAL_DB" LEPTOS_SITE_ADDR="$REAL_ADDR" TRAGUARDI_EVIDENCE_STORE="$DIR/evidenze-reale" \
+  TRAGUARDI_LOGIN_LIMIT_PER_IP=500 TRAGUARDI_LOGIN_LIMIT_PER_ACCOUNT=500 \
+  "$BIN" serve > "$DIR/server-reale.log" 2>&1 &
+pids+=($!)
+wait_for "http://$REAL_ADDR/healthz" "$DIR/server-reale.log"
 
 DATABASE_URL="$DB" LEPTOS_SITE_ADDR="$ADDR" TRAGUARDI_EVIDENCE_STORE="$DIR/evidenze" \
   TRAGUARDI_OIDC_ISSUER="http://127.0.0.1:$OIDC_PORT" TRAGUARDI_OIDC_CLIENT_ID=traguardi-e2e \
@@ -38,4 +54,4 @@ DATABASE_URL="$DB" LEPTOS_SITE_ADDR="$ADDR" TRAGUARDI_EVIDENCE_STORE="$DIR/evide
 pids+=($!)
 wait_for "http://$ADDR/healthz" "$DIR/server.log"
 
-cd end2end && BASE_URL="http://$ADDR" npx playwright test "$@"
+cd end2end && BASE_URL="http://$ADDR" REAL_BASE_URL="http://$REAL_ADDR" npx playwright test "$@"

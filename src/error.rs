@@ -41,13 +41,49 @@ pub enum AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// On the server these are the caller's arguments that could not be decoded (a number in
+    /// letters, a repeated or nested field, a body that is not UTF-8): a 400 with an Italian
+    /// message, set on the response here because the function itself never ran. Anything else,
+    /// and every failure in the browser, is the connection's.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         #[cfg(feature = "ssr")]
-        tracing::warn!(error = %value, "server function transport error");
+        {
+            if let Some(message) = bad_arguments(&value) {
+                tracing::info!(error = %value, "server function called with arguments it cannot decode");
+                if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                    response.set_status(axum::http::StatusCode::BAD_REQUEST);
+                }
+                return AppError::BadRequest(message);
+            }
+            tracing::warn!(error = %value, "server function transport error");
+        }
         #[cfg(not(feature = "ssr"))]
         let _ = value;
         AppError::Transport
     }
+}
+
+/// The Italian message for a server-side decoding failure (`None`: not the caller's fault).
+#[cfg(feature = "ssr")]
+fn bad_arguments(value: &ServerFnErrorErr) -> Option<String> {
+    Some(match value {
+        ServerFnErrorErr::Args(_) => {
+            "Richiesta non valida: un parametro non ha il formato atteso (per esempio \
+             lettere dove serve un numero) oppure è ripetuto o annidato."
+                .to_string()
+        }
+        ServerFnErrorErr::MissingArg(name) => format!("Richiesta non valida: manca il parametro «{name}»."),
+        ServerFnErrorErr::Deserialization(_) => {
+            "Richiesta non valida: il corpo della richiesta non è testo leggibile (UTF-8).".to_string()
+        }
+        ServerFnErrorErr::Request(_) => {
+            "Richiesta non valida: il corpo della richiesta non si legge.".to_string()
+        }
+        ServerFnErrorErr::UnsupportedRequestMethod(m) => {
+            format!("Richiesta non valida: questa funzione non si chiama con il metodo {m}.")
+        }
+        _ => return None,
+    })
 }
 
 impl AppError {

@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Every route's body bounded (the uploads bound theirs themselves).
         .route_layer(axum::middleware::from_fn(crate::limits::body::limit))
+        .layer(axum::middleware::from_fn(crate::limits::server_fn::check))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve));
     // gzip for browsers that ask for it (the dashboard's HTML with the map is ~250 KB, ~60 KB
     // compressed); clients that do not ask get the bytes as they are. Evidence files are sent

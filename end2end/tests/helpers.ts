@@ -66,8 +66,11 @@ export async function visit(page: Page, path: string, testInfo: TestInfo) {
   return response!;
 }
 
-/** What every page shares: language, landmarks, skip link, one h1, demo-data label. */
-export async function expectPageShell(page: Page) {
+/**
+ * What every page shares: language, landmarks, skip link, one h1, and the demo-data label on
+ * the demo server (`demo`), never on the server whose database holds real records.
+ */
+export async function expectPageShell(page: Page, demo = true) {
   await expect(page.locator("html")).toHaveAttribute("lang", "it");
   await expect(page.locator("h1")).toHaveCount(1);
   const main = page.getByRole("main");
@@ -78,7 +81,11 @@ export async function expectPageShell(page: Page) {
     "href",
     "#main",
   );
-  await expect(page.getByText("Dati dimostrativi").first()).toBeVisible();
+  if (demo) {
+    await expect(page.getByText("Dati dimostrativi").first()).toBeVisible();
+  } else {
+    await expect(page.getByText("Dati dimostrativi")).toHaveCount(0);
+  }
 }
 
 // Context options of the device, without the browser choice that newContext refuses.
@@ -146,6 +153,12 @@ export async function expectNoAxeViolations(
 // README).
 export const DEMO_COMUNE = { email: "demo.comune@traguardi.invalid", password: "Demo-Comune-2021" };
 export const DEMO_REGIONE = { email: "demo.regione@traguardi.invalid", password: "Demo-Regione-2021" };
+
+// The second server (end2end/run.sh): real accounts made with `traguardi user add`, so its
+// database is not a demo one. The imports run there: an applied file ends a demo.
+export const REAL_BASE_URL = process.env.REAL_BASE_URL ?? "http://127.0.0.1:3102";
+export const REAL_REGIONE = { email: "referente@regione.puglia.example", password: "Reale-Regione-2021" };
+export const REAL_COMUNE = { email: "ufficio@comune.lecce.example", password: "Reale-Comune-2021" };
 
 export async function signIn(page: Page, testInfo: TestInfo, who: { email: string; password: string }) {
   await visit(page, "/accedi", testInfo);

@@ -9,31 +9,36 @@ import {
   withScriptablePage,
   visit,
   signIn,
-  DEMO_COMUNE,
-  DEMO_REGIONE,
+  REAL_BASE_URL,
+  REAL_COMUNE,
+  REAL_REGIONE,
 } from "./helpers";
 
 // Imports: the Region uploads a CSV with a mistake and sees the problem by row and column with
 // nothing changed, then a clean file, reads what would change, applies it and finds the change
 // on the comune's page. The plain multipart form works the same with JavaScript on and off.
 //
-// Each project adds a SPID/CIE service of its own name to a comune that did not adhere (the
-// first in the API's list, Bari excepted: the workspace tests use it), so no headline figure
-// and no other test's comune changes.
+// They run on the second server (its database holds real records: see REAL_BASE_URL), so the
+// demo server's figures never move. Each project adds a SPID/CIE service of its own name to a
+// comune that did not adhere (the first in the API's list, Bari excepted).
 
 async function nonAdherent(request: import("@playwright/test").APIRequestContext) {
   const answer = await request.get("/api/v1/comuni?adesione=non_aderente&per_pagina=5");
   expect(answer.status()).toBe(200);
   const comuni: { codice_istat: string; denominazione: string }[] = (await answer.json()).comuni;
   const c = comuni.find((x) => x.codice_istat !== "072006");
-  if (!c) throw new Error("the demo data has non-adherent comuni");
+  if (!c) throw new Error("the data has no non-adherent comune");
   return c;
 }
 
 test.describe("imports /importazioni", () => {
+  // On the server with real records: an applied import would end the other server's demo
+  // (its accounts and the label), which the other tests rely on.
+  test.use({ baseURL: REAL_BASE_URL });
+
   test("the public and comuni cannot import", async ({ page }, testInfo) => {
     expect((await visit(page, "/importazioni", testInfo)).status()).toBe(401);
-    await signIn(page, testInfo, DEMO_COMUNE);
+    await signIn(page, testInfo, REAL_COMUNE);
     await expect(page).toHaveURL(/\/profilo$/);
     const nav = page.getByRole("navigation", { name: "Sezioni principali" });
     await expect(nav.getByRole("link", { name: "Importazioni" })).toHaveCount(0);
@@ -45,13 +50,13 @@ test.describe("imports /importazioni", () => {
   test("a file with a mistake is reported, a clean one is applied", async ({ page }, testInfo) => {
     const comune = await nonAdherent(page.request);
     const service = `Prova importazione ${testInfo.project.name}`;
-    await signIn(page, testInfo, DEMO_REGIONE);
+    await signIn(page, testInfo, REAL_REGIONE);
     await expect(page).toHaveURL(/\/profilo$/);
     const nav = page.getByRole("navigation", { name: "Sezioni principali" });
     await nav.getByRole("link", { name: "Importazioni" }).click();
     await expect(page).toHaveURL(/\/importazioni$/);
     await expectHydrationState(page, testInfo);
-    await expectPageShell(page);
+    await expectPageShell(page, false);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Importazioni");
 
     // The code without its leading zero, as Excel leaves it, and a misspelt name.
@@ -112,7 +117,7 @@ test.describe("imports /importazioni", () => {
     browser,
     baseURL,
   }, testInfo) => {
-    await signIn(page, testInfo, DEMO_REGIONE);
+    await signIn(page, testInfo, REAL_REGIONE);
     await expect(page).toHaveURL(/\/profilo$/);
     await visit(page, "/importazioni", testInfo);
     // The sample in the published layout (the Rust tests read it too): four projects of Puglia
@@ -166,7 +171,7 @@ test.describe("imports /importazioni", () => {
       expect(violations, `axe violations on ${what}:\n${violations.join("\n")}`).toEqual([]);
     };
     await withScriptablePage(page, browser, baseURL, testInfo, async (target) => {
-      await signIn(target, testInfo, DEMO_REGIONE);
+      await signIn(target, testInfo, REAL_REGIONE);
       await expect(target).toHaveURL(/\/profilo$/);
       await visit(target, "/importazioni", testInfo);
       await audit(target, "the import page");

@@ -28,6 +28,10 @@ pub enum UserCommand {
         /// Read an initial password from standard input (one line).
         #[arg(long)]
         password_stdin: bool,
+        /// A demo account: refused unless the database is a demo one, removed when it stops
+        /// being one. Without this flag the account is real and ends a demo database.
+        #[arg(long)]
+        demo: bool,
     },
     /// List every account.
     List,
@@ -51,7 +55,7 @@ fn read_password() -> anyhow::Result<String> {
 
 pub async fn run(db: &Db, command: UserCommand) -> anyhow::Result<ExitCode> {
     match command {
-        UserCommand::Add { email, name, role, comuni, fiscal_code, password_stdin } => {
+        UserCommand::Add { email, name, role, comuni, fiscal_code, password_stdin, demo } => {
             let form = UserForm {
                 email,
                 name,
@@ -60,7 +64,7 @@ pub async fn run(db: &Db, command: UserCommand) -> anyhow::Result<ExitCode> {
                 comuni: comuni.join(","),
                 password: if password_stdin { read_password()? } else { String::new() },
             };
-            match users::add(db, &form, false, "cli").await {
+            match users::add(db, &form, demo, "cli").await {
                 Ok(id) => {
                     println!("user {} created (id {id})", form.email.trim().to_lowercase());
                     Ok(ExitCode::SUCCESS)

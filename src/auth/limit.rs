@@ -1,7 +1,14 @@
 //! Sign-in attempts (the password form and the identity-service button) limited per client
-//! address, and password attempts per account too (GCRA from `governor`): a
+//! address, and password attempts per account *and* address too (GCRA from `governor`): a
 //! burst of attempts, then one more every period. Every attempt counts, whether the account
 //! exists or not, so the limit itself tells nothing about which accounts exist.
+//!
+//! Why per account and address, not per account alone: a limit on the account alone lets anyone
+//! who knows an e-mail address spend its attempts and keep its owner out. Keyed by the pair, a
+//! stranger's failures stop the stranger (on that account, and on every account through the
+//! address limit) while the owner, from any other address, signs in as usual. What is given up:
+//! guesses spread over many addresses are slowed per address, not per account; argon2's cost per
+//! attempt and the password rules bound them instead.
 //!
 //! The counters live in this process: with several server processes behind a balancer each
 //! counts its own (the limits then multiply by the number of processes).
@@ -15,7 +22,7 @@ use super::config::AuthConfig;
 #[derive(Debug)]
 pub struct LoginLimiter {
     by_address: DefaultKeyedRateLimiter<IpAddr>,
-    by_account: DefaultKeyedRateLimiter<String>,
+    by_account: DefaultKeyedRateLimiter<(String, IpAddr)>,
 }
 
 impl LoginLimiter {
@@ -31,11 +38,13 @@ impl LoginLimiter {
         }
     }
 
-    /// Counts one attempt; `Err(wait)` when the address or the account must wait.
+    /// Counts one attempt; `Err(wait)` when the address, or this account from this address,
+    /// must wait.
     pub fn attempt(&self, address: IpAddr, account: &str) -> Result<(), Duration> {
         let clock = governor::clock::DefaultClock::default();
+        let address_key = address;
         let address = self.by_address.check_key(&address);
-        let account = self.by_account.check_key(&account.to_string());
+        let account = self.by_account.check_key(&(account.to_string(), address_key));
         let wait = [address.err(), account.err()]
             .into_iter()
             .flatten()

@@ -365,7 +365,9 @@ pub async fn add_user(State(state): State<AppState>, req: Request) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
-    match users::add(&state.db, &form, false, &manager.email).await {
+    // An account made by a demo account is a demo account: the demo's passwords are published,
+    // so whatever anyone makes with them must go when the demo does (see `WriteTx::mark_real`).
+    match users::add(&state.db, &form, manager.demo, &manager.email).await {
         Ok(id) => {
             tracing::info!(user_id = id, "account created from the users page");
             see_other("/utenti?esito=creato", Vec::new())

@@ -208,6 +208,10 @@ mod server_side {
         // The address has one attempt left, for another account; then it waits too.
         assert!(limiter.attempt(ip, "c@d.it").is_err(), "third attempt from the address");
         assert!(limiter.attempt("10.1.1.2".parse().unwrap(), "c@d.it").is_ok());
+        // The account itself is not locked: from another address its owner goes on.
+        assert!(limiter.attempt("10.1.1.3".parse().unwrap(), "a@b.it").is_ok());
+        assert!(limiter.attempt("10.1.1.3".parse().unwrap(), "a@b.it").is_ok());
+        assert!(limiter.attempt("10.1.1.3".parse().unwrap(), "a@b.it").is_err(), "and is limited in turn");
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub async fn add(db: &Db, form: &UserForm, demo: bool, actor: &str) -> Result<i6
             field: "email".into(),
             message: "Esiste già un utente con questo indirizzo e-mail o con questo codice fiscale.".into(),
         }])),
+        Err(InsertUserError::NotADemo) => Err(AddUserError::Invalid(vec![FieldError {
+            field: "email".into(),
+            message: "Gli account dimostrativi esistono solo in un database dimostrativo.".into(),
+        }])),
         Err(InsertUserError::Db(e)) => Err(e.into()),
     }
 }

@@ -39,6 +39,9 @@ pub struct NewUser {
 pub enum InsertUserError {
     #[error("esiste già un utente con questo indirizzo e-mail o codice fiscale")]
     Duplicate,
+    /// A demo account asked for in a database that is not (or no longer) a demo one.
+    #[error("gli account dimostrativi esistono solo in un database dimostrativo")]
+    NotADemo,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -105,6 +108,9 @@ fn account_entry(actor: &str, email: &str, action: Action, changes: Vec<super::a
 
 /// Creates an account and its comuni in one transaction, with its trail entry; `actor` is who
 /// asked (an e-mail, `cli` or `demo`).
+/// Why a demo account was refused (an internal marker, mapped to [`InsertUserError::NotADemo`]).
+const NOT_A_DEMO: &str = "demo accounts exist only in a demo database";
+
 pub async fn insert_user(db: &Db, user: &NewUser, now: i64, actor: &str) -> Result<i64, InsertUserError> {
     let entry = account_entry(
         actor,
@@ -141,11 +147,23 @@ pub async fn insert_user(db: &Db, user: &NewUser, now: i64, actor: &str) -> Resu
                 .await?;
         }
         tx.append(&entry).await?;
+        if !user.demo {
+            tx.mark_real(actor, "è stato creato un account non dimostrativo").await?;
+        } else {
+            // Checked under the write lock: a real write may have ended the demo meanwhile.
+            let dataset: Option<String> = sqlx::query_scalar("SELECT value FROM app_meta WHERE key = 'dataset'")
+                .fetch_optional(&mut *tx)
+                .await?;
+            if dataset.as_deref() != Some(super::audit::DEMO_DATASET) {
+                return Err(sqlx::Error::Protocol(NOT_A_DEMO.into()));
+            }
+        }
         tx.commit().await?;
         Ok(id)
     }.await);
     result.map_err(|e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => InsertUserError::Duplicate,
+        sqlx::Error::Protocol(m) if m == NOT_A_DEMO => InsertUserError::NotADemo,
         _ => InsertUserError::Db(e),
     })
 }

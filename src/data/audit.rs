@@ -160,6 +160,11 @@ pub fn next_entry(last: Option<(i64, String)>, entry: &NewEntry, at: String) -> 
     row
 }
 
+/// `app_meta.dataset` of a database loaded by `traguardi demo` (the "Dati dimostrativi" label).
+pub const DEMO_DATASET: &str = "demo";
+/// `app_meta.dataset` once the database holds anything real: it never goes back.
+pub const REAL_DATASET: &str = "real";
+
 /// Now, as the trail writes it.
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -176,6 +181,12 @@ pub trait WriteTx {
     async fn lock_trail(&mut self) -> Result<(), sqlx::Error>;
     /// Appends `entry` to the trail; returns its sequence number.
     async fn append(&mut self, entry: &NewEntry) -> Result<i64, sqlx::Error>;
+    /// Records that the database now holds something real (`cause`, in Italian, for the trail):
+    /// a demo database stops being one in this same transaction, so its demo accounts, whose
+    /// passwords are published, are removed with their sessions and the "Dati dimostrativi"
+    /// label goes. Afterwards `traguardi demo` refuses the database. Returns whether a demo
+    /// ended here. Call it after [`WriteTx::lock_for_write`], so the label's caches refresh.
+    async fn mark_real(&mut self, actor: &str, cause: &str) -> Result<bool, sqlx::Error>;
 }
 
 macro_rules! impl_write_tx {
@@ -220,6 +231,55 @@ macro_rules! impl_write_tx {
                 .execute(&mut *self)
                 .await?;
                 Ok(row.seq)
+            }
+
+            async fn mark_real(&mut self, actor: &str, cause: &str) -> Result<bool, sqlx::Error> {
+                let dataset: Option<String> =
+                    sqlx::query_scalar("SELECT value FROM app_meta WHERE key = 'dataset'")
+                        .fetch_optional(&mut *self)
+                        .await?;
+                match dataset.as_deref() {
+                    Some(REAL_DATASET) => return Ok(false),
+                    Some(DEMO_DATASET) => {}
+                    _ => {
+                        sqlx::query("INSERT INTO app_meta (key, value) VALUES ('dataset', $1)")
+                            .bind(REAL_DATASET)
+                            .execute(&mut *self)
+                            .await?;
+                        return Ok(false);
+                    }
+                }
+                // Sessions first: the cascade would do it, but this does not rely on SQLite's
+                // foreign-key pragma being on.
+                sqlx::query("DELETE FROM user_session WHERE user_id IN (SELECT id FROM app_user WHERE demo)")
+                    .execute(&mut *self)
+                    .await?;
+                sqlx::query("DELETE FROM user_comune WHERE user_id IN (SELECT id FROM app_user WHERE demo)")
+                    .execute(&mut *self)
+                    .await?;
+                let mut removed: Vec<String> =
+                    sqlx::query_scalar("DELETE FROM app_user WHERE demo RETURNING email")
+                        .fetch_all(&mut *self)
+                        .await?;
+                removed.sort();
+                sqlx::query("UPDATE app_meta SET value = $1 WHERE key = 'dataset'")
+                    .bind(REAL_DATASET)
+                    .execute(&mut *self)
+                    .await?;
+                self.append(&NewEntry {
+                    actor: actor.to_string(),
+                    comune: None,
+                    entity: "dataset",
+                    record: "dati dimostrativi".into(),
+                    action: Action::Update,
+                    changes: diff(vec![
+                        ("dati dimostrativi", Some("sì".into()), Some("no".into())),
+                        ("account dimostrativi rimossi", None, Some(removed.join(" ")).filter(|r| !r.is_empty())),
+                    ]),
+                    reason: Some(format!("Il database contiene dati reali: {cause}")),
+                })
+                .await?;
+                Ok(true)
             }
         }
     };

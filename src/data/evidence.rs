@@ -267,6 +267,15 @@ macro_rules! impl_evidence_ops {
                     reason: None,
                 })
                 .await?;
+                // A file from a real account is real evidence: it ends a demo database.
+                let by_demo_account: bool =
+                    sqlx::query_scalar("SELECT COUNT(*) > 0 FROM app_user WHERE email = $1 AND demo")
+                        .bind(actor)
+                        .fetch_one(&mut *self)
+                        .await?;
+                if !by_demo_account {
+                    self.mark_real(actor, "una prova è stata caricata da un account non dimostrativo").await?;
+                }
                 Ok(row)
             }
 

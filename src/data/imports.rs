@@ -290,7 +290,10 @@ pub async fn apply(
     let reason = format!("Importazione n. {id}");
     let report =
         serde_json::to_string(report).map_err(|e| WriteError::Db(sqlx::Error::Protocol(e.to_string())))?;
-    if ops.is_empty() {
+    // An applied file is real data: the first one ends a demo database (see
+    // `WriteTx::mark_real`), which needs the writing transaction below even when nothing changes.
+    let already_real = db.meta("dataset").await?.as_deref() == Some(super::audit::REAL_DATASET);
+    if ops.is_empty() && already_real {
         // Nothing changes: the batch is marked, the data version (and every cache) stays.
         let marked = on_db!(db, pool => sqlx::query(
             "UPDATE import_batch SET status = 'applicata', applied_at = $1, report = $2 \
@@ -314,6 +317,7 @@ pub async fn apply(
             Some("in_prova") => {}
             Some(_) => return Err(WriteError::Conflict),
         }
+        tx.mark_real(actor, &format!("importazione n. {id}")).await?;
         for op in ops {
             let why = Some(reason.clone());
             match op {

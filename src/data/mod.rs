@@ -133,7 +133,26 @@ impl Db {
 
     /// Whether the database holds the demo dataset (shown as "Dati dimostrativi").
     pub async fn is_demo(&self) -> Result<bool, sqlx::Error> {
-        Ok(self.meta("dataset").await?.as_deref() == Some("demo"))
+        Ok(self.meta("dataset").await?.as_deref() == Some(audit::DEMO_DATASET))
+    }
+
+    /// Whether the database holds anything real (see [`audit::WriteTx::mark_real`]): then it is
+    /// never a demo again. Also true of a database written before the mark existed that holds
+    /// a non-demo account, an applied import or (without the demo mark) programme data.
+    pub async fn holds_real_records(&self) -> Result<bool, sqlx::Error> {
+        match self.meta("dataset").await?.as_deref() {
+            Some(audit::REAL_DATASET) => return Ok(true),
+            Some(audit::DEMO_DATASET) => {}
+            _ if crate::demo::has_programme_data(self).await? => return Ok(true),
+            _ => {}
+        }
+        let real: i64 = on_db!(self, pool => sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM app_user WHERE NOT demo) \
+             + (SELECT COUNT(*) FROM import_batch WHERE status = 'applicata')",
+        )
+        .fetch_one(pool)
+        .await)?;
+        Ok(real > 0)
     }
 }
 

@@ -452,10 +452,11 @@ impl std::fmt::Display for DemoReport {
 /// Replaces the demo rows in one transaction. Refuses a database whose programme data is not the
 /// demo's: demo rows must never mix with real ones.
 pub async fn load(db: &Db) -> anyhow::Result<DemoReport> {
-    if has_programme_data(db).await? && !db.is_demo().await? {
+    // Loading replaces the programme's rows: it must never run where any of them is real.
+    if db.holds_real_records().await? {
         anyhow::bail!(
-            "this database already holds data that is not the demo dataset; refusing to load the demo into it \
-             (use an empty database, e.g. DATABASE_URL=sqlite://data/demo.sqlite)"
+            "this database already holds data that is not the demo dataset (real accounts, imports or records); \
+             refusing to load the demo into it (use an empty database, e.g. DATABASE_URL=sqlite://data/demo.sqlite)"
         );
     }
     let programme = programme::load(db, programme::FONDO_INNOVAZIONE)
@@ -481,6 +482,13 @@ async fn write(db: &Db, programme: &str, data: &DemoData) -> Result<(), sqlx::Er
         let mut tx = pool.begin().await?;
         // First the write lock (the data_version bump), last the trail entry: see data::audit.
         tx.lock_for_write().await?;
+        // Checked again under the write lock: a real write may have landed since `load` looked.
+        let dataset: Option<String> = sqlx::query_scalar("SELECT value FROM app_meta WHERE key = 'dataset'")
+            .fetch_optional(&mut *tx)
+            .await?;
+        if dataset.as_deref() == Some(crate::data::audit::REAL_DATASET) {
+            return Err(sqlx::Error::Protocol("the database holds real records: the demo is not loaded".into()));
+        }
         for table in ["service_count", "online_service", "io_service", "pagopa_service", "platform_membership"] {
             sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
         }
@@ -538,8 +546,9 @@ async fn write(db: &Db, programme: &str, data: &DemoData) -> Result<(), sqlx::Er
             qb.build().execute(&mut *tx).await?;
         }
         sqlx::query(
-            "INSERT INTO app_meta (key, value) VALUES ('dataset', 'demo') ON CONFLICT (key) DO UPDATE SET value = 'demo'",
+            "INSERT INTO app_meta (key, value) VALUES ('dataset', $1) ON CONFLICT (key) DO UPDATE SET value = $1",
         )
+        .bind(crate::data::audit::DEMO_DATASET)
         .execute(&mut *tx)
         .await?;
         let summary = format!(

@@ -10,6 +10,7 @@ mod auth;
 mod authorization;
 mod comuni_list;
 mod dashboard;
+mod demo_data;
 mod demo_figures;
 mod evidence;
 mod exports;
@@ -22,6 +23,7 @@ mod oidc;
 mod opendata;
 mod report;
 mod scadenze;
+mod server_fn_args;
 mod site;
 mod workspace;
 

@@ -70,7 +70,8 @@ async fn deadlines_with_blockers_csv_and_access() {
         assert_eq!(d.as_of, day("2021-02-15"));
         assert!(d.overdue.is_empty(), "{backend}: {:?}", d.overdue.first());
         assert!(!d.due_soon.is_empty(), "{backend}");
-        assert!(!d.own_comuni_only && d.demo);
+        // Not a demo any more: the test accounts are real (see integration::demo_data).
+        assert!(!d.own_comuni_only && !d.demo);
         for r in &d.due_soon {
             assert_eq!(
                 (r.deadline, r.urgency),

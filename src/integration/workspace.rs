@@ -180,10 +180,11 @@ async fn every_write_adds_one_correct_trail_entry_and_the_chain_holds() {
             post(&app, &token, "blocco-risolto", &format!("id={id}&versione=1&risolto_il=2021-04-01")).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", &r.body[..r.body.len().min(600)]);
 
-        // The whole chain verifies: the demo load, 5 accounts, 2 planted notes, 9 writes.
+        // The whole chain verifies: the demo load, 5 accounts (the first ended the demo: one
+        // more entry), 2 planted notes, 9 writes.
         let v = audit::verify(&t.db).await.unwrap();
         assert_eq!(v.broken, None);
-        assert_eq!(v.entries, 17);
+        assert_eq!(v.entries, 18);
         let accounts = audit::list(&t.db, None, None, 100, &[]).await.unwrap();
         let created =
             accounts.iter().find(|e| e.entity == "app_user" && e.record == REGIONE).expect("account entry");
@@ -391,10 +392,10 @@ async fn tampering_with_the_trail_in_the_database_is_found() {
             let r = post(&app, &token, "nota", &format!("testo=Nota+{n}")).await;
             assert_eq!(r.status, StatusCode::SEE_OTHER);
         }
-        // The demo load, 5 accounts, 2 planted notes, 3 notes.
+        // The demo load, 5 accounts, the end of the demo, 2 planted notes, 3 notes.
         let total = audit::verify(&t.db).await.unwrap();
         assert_eq!(total.broken, None);
-        assert_eq!(total.entries, 11);
+        assert_eq!(total.entries, 12);
         // The application's connection cannot rewrite an entry: the triggers refuse.
         let refused = on_db!(&t.db, pool => sqlx::query("UPDATE audit_entry SET actor = 'x' WHERE seq = 9")
             .execute(pool).await.map(|_| ()));
