@@ -123,7 +123,7 @@ bench: build
 	DATABASE_URL='sqlite://target/bench/traguardi.sqlite' ./target/release/traguardi demo >/dev/null
 	@DATABASE_URL='sqlite://target/bench/traguardi.sqlite' LEPTOS_SITE_ADDR='$(E2E_ADDR)' RUST_LOG=warn \
 	  TRAGUARDI_EVIDENCE_MAX_BYTES=209715200 TRAGUARDI_EVIDENCE_STORE=target/bench/evidenze \
-	  ./target/release/traguardi serve > target/bench/server.log 2>&1 & echo $$! > target/bench/server.pid
+	  ./target/release/traguardi serve --demo > target/bench/server.log 2>&1 & echo $$! > target/bench/server.pid
 	@for i in $$(seq 1 60); do curl -fsS 'http://$(E2E_ADDR)/healthz' >/dev/null 2>&1 && break; sleep 0.5; done
 	@pid=$$(cat target/bench/server.pid); trap 'kill $$pid 2>/dev/null || true' EXIT; \
 	BENCH_URL='http://$(E2E_ADDR)' BENCH_PID=$$pid cargo bench --profile bench-build --features ssr --bench load && \
