@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::{
     comuni::ValidFilter,
-    dashboard::Summary,
+    dashboard::{Share, Summary},
     data::{programme::FONDO_INNOVAZIONE, Db},
     evaluation::{today, Snapshot},
     format,
@@ -28,7 +28,13 @@ pub struct CheckOutcome {
     pub failed: bool,
 }
 
-/// Compares the press release with `summary`.
+/// "su 140 comuni aderenti, nei termini o in ritardo": the dashboard's words for the same whole.
+fn of(sh: Share) -> String {
+    format!("su {} {}", sh.whole, sh.whole_words)
+}
+
+/// Compares the press release with `summary`, each figure over the whole the dashboard's card
+/// uses ([`Summary`]'s shares): the two can never disagree on a denominator.
 pub fn compare(s: &Summary) -> Vec<Line> {
     let tot = s.totale_comuni;
     let line = |label: &str, published: &str, computed: String, denominator: String, agrees: bool| Line {
@@ -61,30 +67,36 @@ pub fn compare(s: &Summary) -> Vec<Line> {
             "Comuni in ritardo ma supportati",
             "7 (140 supportati)",
             format!("{} ({} supportati)", s.in_ritardo, s.supportati),
-            format!("su {tot} comuni"),
+            of(s.supportati_share()),
             s.in_ritardo == 7 && s.supportati == 140,
         ),
         line(
             "Primo step entro il 28/02/2021",
             "106",
             s.primo_step_in_tempo.to_string(),
-            format!("su {tot} comuni"),
+            of(s.primo_step_in_tempo_share()),
             s.primo_step_in_tempo == 106,
         ),
-        line(
-            "Primo step raggiunto",
-            "oltre il 50% dei comuni",
-            format!("{} ({})", s.primo_step, format::percent(s.primo_step, tot)),
-            format!("su {tot} comuni"),
-            s.primo_step * 2 > tot,
-        ),
-        line(
-            "Tutti gli obiettivi raggiunti",
-            "poco più dell'85%",
-            format!("{} ({})", s.tutti_obiettivi, format::percent(s.tutti_obiettivi, s.supportati)),
-            format!("su {} comuni supportati", s.supportati),
-            s.tutti_obiettivi * 100 > 85 * s.supportati && s.tutti_obiettivi * 100 < 90 * s.supportati,
-        ),
+        {
+            let sh = s.primo_step_share();
+            line(
+                "Primo step raggiunto",
+                "oltre il 50% dei comuni",
+                format!("{} ({})", sh.count, format::percent(sh.count, sh.whole)),
+                of(sh),
+                sh.count * 2 > sh.whole,
+            )
+        },
+        {
+            let sh = s.tutti_obiettivi_share();
+            line(
+                "Tutti gli obiettivi raggiunti",
+                "poco più dell'85%",
+                format!("{} ({})", sh.count, format::percent(sh.count, sh.whole)),
+                of(sh),
+                sh.count * 100 > 85 * sh.whole && sh.count * 100 < 90 * sh.whole,
+            )
+        },
         line(
             "Servizi di incasso attivi su MyPay",
             "oltre 3.500",
@@ -103,7 +115,7 @@ pub fn compare(s: &Summary) -> Vec<Line> {
             "Comuni su App IO tramite la Regione",
             "90",
             s.io_regione.to_string(),
-            format!("su {tot} comuni"),
+            of(s.io_regione_share()),
             s.io_regione == 90,
         ),
     ]);
@@ -126,13 +138,13 @@ pub async fn run(db: &Db) -> anyhow::Result<CheckOutcome> {
     );
     let _ = writeln!(
         report,
-        "{:<40} {:>24} {:>20}  {:<34} verdict",
+        "{:<40} {:>24} {:>20}  {:<44} verdict",
         "figure", "published", "computed", "denominator"
     );
     for l in &lines {
         let _ = writeln!(
             report,
-            "{:<40} {:>24} {:>20}  {:<34} {}",
+            "{:<40} {:>24} {:>20}  {:<44} {}",
             l.label,
             l.published,
             l.computed,

@@ -138,7 +138,7 @@ impl Snapshot {
                 Platform::AppIo => c.io_active > 0,
                 Platform::SpidCie => c.online_spid_or_cie > 0,
             })
-            && filter.traguardo.is_none_or(|m| self.reached(e, m))
+            && filter.traguardo.iter().all(|&m| self.reached(e, m))
             && filter
                 .q
                 .as_ref()
@@ -213,14 +213,32 @@ impl Snapshot {
     }
 
     /// Active pagoPA and App IO services per snapshot day, summed over the comuni matching
-    /// `filter`, with the programme's deadlines.
+    /// `filter`, with the programme's deadlines. On every day that any comune has a snapshot,
+    /// each comune counts with its last snapshot up to that day (carried forward; nothing
+    /// before its first): a day on which only some comuni were counted does not make the others
+    /// drop to zero, so imports of arbitrary days give a series without dents.
     pub fn series(&self, filter: &ValidFilter) -> ServicesSeries {
-        let mut by_day: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
-        for e in self.filtered(filter) {
-            for p in &e.record.counts_over_time {
-                let point = by_day.entry(p.day).or_default();
-                point.0 += p.pagopa;
-                point.1 += p.io;
+        let comuni: Vec<&Evaluated> = self.filtered(filter).collect();
+        let days: std::collections::BTreeSet<NaiveDate> =
+            comuni.iter().flat_map(|e| e.record.counts_over_time.iter().map(|p| p.day)).collect();
+        let mut by_day: BTreeMap<NaiveDate, (i64, i64)> = days.iter().map(|d| (*d, (0, 0))).collect();
+        for e in comuni {
+            let points = &e.record.counts_over_time;
+            if points.is_empty() {
+                continue;
+            }
+            // Both walk the days in order: one pass per comune.
+            let mut next = 0;
+            let mut last: Option<&crate::data::facts::CountSnapshot> = None;
+            for (day, total) in by_day.iter_mut() {
+                while next < points.len() && points[next].day <= *day {
+                    last = Some(&points[next]);
+                    next += 1;
+                }
+                if let Some(p) = last {
+                    total.0 += p.pagopa;
+                    total.1 += p.io;
+                }
             }
         }
         ServicesSeries {

@@ -38,14 +38,15 @@ test.describe("dashboard /", () => {
     for (const [key, value] of Object.entries(exact)) {
       await expect(figura(key).locator(".figura-valore"), key).toHaveText(value);
     }
-    // Adherents over all the comuni, split into on time and late.
+    // Adherents in words (on time and late) over all the comuni.
     await expect(figura("supportati").locator(".figura-denominatore")).toHaveText(
-      "su 257 comuni (54,5%): 133 nei termini e 7 in ritardo",
+      "133 aderenti nei termini e 7 in ritardo; su 257 comuni (54,5%)",
     );
-    // Objectives over the adherents.
-    await expect(figura("primo-step").locator(".figura-denominatore")).toHaveText(
-      "su 140 comuni aderenti (92,9%)",
+    // One whole per figure: step 1 by its deadline over the adherents, at any date over all.
+    await expect(figura("primo-step-in-tempo").locator(".figura-denominatore")).toHaveText(
+      "su 140 comuni aderenti, nei termini o in ritardo (75,7%)",
     );
+    await expect(figura("primo-step").locator(".figura-denominatore")).toHaveText("su 257 comuni (50,6%)");
     // Grant euros: assigned, earned by tranche, lost or renounced.
     for (const key of ["contributo-assegnato", "contributo-maturato", "contributo-perso"]) {
       await expect(figura(key).locator(".figura-valore"), key).toHaveText(/^€ \d{1,3}(\.\d{3})*$/);
@@ -194,7 +195,7 @@ test.describe("CSV export", () => {
     "data_adesione,contributo_eur,primo_step,primo_step_entro_scadenza,data_primo_step," +
     "obiettivi_finali,data_obiettivi_finali,servizi_pagopa_attivi," +
     "servizi_pagopa_applicabili,servizi_pagopa_attivati_nel_progetto,servizi_io_attivi," +
-    "io_tramite_regione,servizi_spid_cie";
+    "io_tramite_regione,servizi_spid_cie,obiettivi_finali_entro_scadenza";
 
   /** Minimal RFC 4180 parser: quoted fields may hold commas, quotes and newlines. */
   function parseCsv(text: string): string[][] {

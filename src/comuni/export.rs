@@ -22,7 +22,7 @@ use crate::{
     state::AppState,
 };
 
-pub const HEADER: [&str; 19] = [
+pub const HEADER: [&str; 20] = [
     "codice_istat",
     "denominazione",
     "sigla_provincia",
@@ -42,6 +42,9 @@ pub const HEADER: [&str; 19] = [
     "servizi_io_attivi",
     "io_tramite_regione",
     "servizi_spid_cie",
+    // Added after the first version (columns are only ever added at the end): the headline
+    // "every objective by the final deadline", which `obiettivi_finali` (any date) cannot give.
+    "obiettivi_finali_entro_scadenza",
 ];
 
 /// How a CSV is written: the open-data contract, or for Excel with Italian settings.
@@ -462,6 +465,7 @@ fn csv_chunk<'a>(
             c.io_active.to_string(),
             yes_no(r.facts.io_via_region),
             c.online_spid_or_cie.to_string(),
+            if_supported(yes_no(o.all_objectives_on_time)),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))

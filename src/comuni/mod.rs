@@ -258,7 +258,9 @@ pub struct ValidFilter {
     pub adesione: Option<AdhesionStatus>,
     pub popolazione: Option<PopulationBand>,
     pub piattaforma: Option<Platform>,
-    pub traguardo: Option<Milestone>,
+    /// The comuni counted by every one of these headline figures (a card's link under a
+    /// filter that already names a figure narrows it further), in [`Milestone::ALL`]'s order.
+    pub traguardo: Vec<Milestone>,
     pub q: Option<Search>,
     pub primo_step: Option<StepFilter>,
     pub finale: Option<StepFilter>,
@@ -266,6 +268,45 @@ pub struct ValidFilter {
     pub scaduto: bool,
     /// Only the comuni with an open blocker.
     pub bloccato: bool,
+}
+
+/// Milestones in [`Milestone::ALL`]'s order, each once: one query string per set.
+fn milestone_set(mut set: Vec<Milestone>) -> Vec<Milestone> {
+    set.sort_by_key(|m| Milestone::ALL.iter().position(|a| a == m));
+    set.dedup();
+    set
+}
+
+/// `primo_step,tutti_obiettivi`, or `None` for no milestone.
+fn milestone_codes(set: &[Milestone]) -> Option<String> {
+    (!set.is_empty()).then(|| set.iter().map(|m| m.code()).collect::<Vec<_>>().join(","))
+}
+
+/// The parameters [`ValidFilter::query`] writes after `traguardo`.
+const AFTER_MILESTONE: [&str; 4] = ["primo_step=", "finale=", "scaduto=", "bloccato="];
+
+/// The query string `query` (a validated filter's, as the dashboard holds it) narrowed to one
+/// more milestone: the link of a card, equal to `with_milestone(m).query()`. Its `traguardo` is
+/// merged, never repeated (a repeated parameter was read as its first value, so the list did not
+/// match the card).
+pub fn query_with_milestone(query: &str, m: Milestone) -> String {
+    let mut set = vec![m];
+    let mut parts: Vec<String> = Vec::new();
+    let mut at = None;
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        match part.strip_prefix("traguardo=") {
+            Some(codes) => {
+                set.extend(codes.split(',').filter_map(Milestone::from_code));
+                at.get_or_insert(parts.len());
+            }
+            None => parts.push(part.to_string()),
+        }
+    }
+    let at = at.unwrap_or_else(|| {
+        parts.iter().position(|p| AFTER_MILESTONE.iter().any(|k| p.starts_with(k))).unwrap_or(parts.len())
+    });
+    parts.insert(at, format!("traguardo={}", milestone_codes(&milestone_set(set)).unwrap_or_default()));
+    parts.join("&")
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -300,8 +341,16 @@ impl ComuniFilter {
             Some(p) => Some(Platform::from_code(p).ok_or_else(|| FilterError::Piattaforma(p.to_string()))?),
         };
         let traguardo = match non_empty(&self.traguardo) {
-            None => None,
-            Some(t) => Some(Milestone::from_code(t).ok_or_else(|| FilterError::Traguardo(t.to_string()))?),
+            None => Vec::new(),
+            Some(t) => {
+                let mut set = Vec::new();
+                for code in t.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                    set.push(
+                        Milestone::from_code(code).ok_or_else(|| FilterError::Traguardo(code.to_string()))?,
+                    );
+                }
+                milestone_set(set)
+            }
         };
         let q = match non_empty(&self.q) {
             None => None,
@@ -378,8 +427,13 @@ impl ValidFilter {
         if let Some(p) = v.piattaforma {
             parts.push(format!("con servizi attivi su {}", p.label()));
         }
-        if let Some(t) = v.traguardo {
-            parts.push(format!("traguardo «{}»", t.label()));
+        match v.traguardo.as_slice() {
+            [] => {}
+            [t] => parts.push(format!("traguardo «{}»", t.label())),
+            ts => parts.push(format!(
+                "traguardi {}",
+                ts.iter().map(|t| format!("«{}»", t.label())).collect::<Vec<_>>().join(" e ")
+            )),
         }
         if let Some(q) = &v.q {
             parts.push(format!("ricerca «{}»", q.text()));
@@ -418,8 +472,8 @@ impl ValidFilter {
         if let Some(p) = self.piattaforma {
             parts.push(format!("piattaforma={}", p.code()));
         }
-        if let Some(t) = self.traguardo {
-            parts.push(format!("traguardo={}", t.code()));
+        if let Some(t) = milestone_codes(&self.traguardo) {
+            parts.push(format!("traguardo={t}"));
         }
         if let Some(s) = self.primo_step {
             parts.push(format!("primo_step={}", s.code()));
@@ -436,9 +490,12 @@ impl ValidFilter {
         parts.join("&")
     }
 
-    /// The same filter narrowed to one milestone (the cards' links).
+    /// The same filter narrowed to one more milestone (the cards' links): under a filter that
+    /// names a figure already, a card counts the comuni of both, and so does its list.
     pub fn with_milestone(&self, m: Milestone) -> ValidFilter {
-        ValidFilter { traguardo: Some(m), ..self.clone() }
+        let mut traguardo = self.traguardo.clone();
+        traguardo.push(m);
+        ValidFilter { traguardo: milestone_set(traguardo), ..self.clone() }
     }
 
     /// The same filter narrowed to one province (the tables' links).
@@ -453,7 +510,7 @@ impl ValidFilter {
             adesione: self.adesione.map(|a| a.code().to_string()),
             popolazione: self.popolazione.map(|b| b.code()),
             piattaforma: self.piattaforma.map(|p| p.code().to_string()),
-            traguardo: self.traguardo.map(|t| t.code().to_string()),
+            traguardo: milestone_codes(&self.traguardo),
             q: self.q.as_ref().map(|q| q.text().to_string()),
             primo_step: self.primo_step.map(|s| s.code().to_string()),
             finale: self.finale.map(|s| s.code().to_string()),
@@ -916,7 +973,7 @@ mod tests {
         assert_eq!(v.adesione, Some(AdhesionStatus::Aderente));
         assert_eq!(v.popolazione, Some(PopulationBand { min: 5000, max: Some(40000) }));
         assert_eq!(v.piattaforma, Some(Platform::AppIo));
-        assert_eq!(v.traguardo, Some(Milestone::PrimoStep));
+        assert_eq!(v.traguardo, vec![Milestone::PrimoStep]);
         assert_eq!(
             v.query(),
             "provincia=LE&adesione=aderente&popolazione=5000-40000&piattaforma=io&traguardo=primo_step"
@@ -1155,5 +1212,54 @@ mod tests {
         assert_eq!(open.code(), "200000-");
         assert_eq!(open.label(), "200.000 abitanti e oltre");
         assert_eq!(PopulationBand::parse("0-5000").unwrap().label(), "fino a 4.999 abitanti");
+    }
+
+    #[test]
+    fn milestones_combine_and_a_card_link_never_repeats_one() {
+        let f = ComuniFilter {
+            traguardo: Some("tutti_obiettivi, primo_step,primo_step".into()),
+            ..Default::default()
+        };
+        let v = f.validate().unwrap();
+        assert_eq!(v.traguardo, vec![Milestone::PrimoStep, Milestone::TuttiObiettivi], "ordered, once each");
+        assert_eq!(v.query(), "traguardo=primo_step,tutti_obiettivi");
+        let bad = ComuniFilter { traguardo: Some("primo_step,luna".into()), ..Default::default() };
+        assert!(bad.validate().is_err());
+        // The string form the dashboard uses equals the typed one, for every filter shape.
+        let shapes = [
+            "",
+            "provincia=LE",
+            "q=bari&provincia=BA&traguardo=mypay&primo_step=raggiunto&scaduto=si",
+            "adesione=aderente&finale=non_raggiunto",
+            "piattaforma=io&traguardo=primo_step,tutti_obiettivi",
+        ];
+        for shape in shapes {
+            let raw: Vec<(String, String)> = shape
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).unwrap())
+                .collect();
+            let get = |k: &str| raw.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+            let v = ComuniFilter {
+                provincia: get("provincia"),
+                adesione: get("adesione"),
+                popolazione: get("popolazione"),
+                piattaforma: get("piattaforma"),
+                traguardo: get("traguardo"),
+                q: get("q"),
+                primo_step: get("primo_step"),
+                finale: get("finale"),
+                scaduto: get("scaduto"),
+                bloccato: get("bloccato"),
+            }
+            .validate()
+            .unwrap();
+            assert_eq!(v.query(), shape, "the shapes are canonical");
+            for m in Milestone::ALL {
+                let link = query_with_milestone(shape, m);
+                assert_eq!(link, v.with_milestone(m).query(), "{shape} + {m:?}");
+                assert_eq!(link.matches("traguardo=").count(), 1, "{link}");
+            }
+        }
     }
 }

@@ -292,12 +292,19 @@ pub fn ComuniPage() -> impl IntoView {
                         let view = params.get_untracked().validate().unwrap_or_default();
                         let view = view.at_page(list.page);
                         // The list behind a dashboard figure says which figure it is.
-                        let milestone = filter
+                        let milestones: Vec<&str> = filter
                             .get_untracked()
                             .traguardo
-                            .and_then(|t| Milestone::from_code(&t))
-                            .map(|m| format!(" Traguardo: {}.", m.label()))
-                            .unwrap_or_default();
+                            .iter()
+                            .flat_map(|t| t.split(','))
+                            .filter_map(Milestone::from_code)
+                            .map(Milestone::label)
+                            .collect();
+                        let milestone = match milestones.as_slice() {
+                            [] => String::new(),
+                            [one] => format!(" Traguardo: {one}."),
+                            many => format!(" Traguardi: {}.", many.join(" e ")),
+                        };
                         view! {
                             <p role="status">{format!("{}{milestone}", count_sentence(&list))}</p>
                             <ComuniTable list filter_query view />

@@ -151,6 +151,7 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
                 Cell::Integer(c.io_active),
                 Cell::Bool(Some(r.facts.io_via_region)),
                 Cell::Integer(c.online_spid_or_cie),
+                Cell::Bool(if_supported(o.all_objectives_on_time)),
             ]
         }),
     )?;

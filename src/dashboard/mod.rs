@@ -110,6 +110,51 @@ pub struct Summary {
     pub obiettivi: Vec<ObjectiveRow>,
 }
 
+/// A headline count and the one whole it is a share of, with that whole in words: the single
+/// definition the dashboard's cards, the report and `traguardi check` all use, so no two of
+/// them can divide the same count by different wholes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Share {
+    pub count: i64,
+    pub whole: i64,
+    /// What `whole` counts, in Italian, plural ("comuni aderenti, nei termini o in ritardo").
+    pub whole_words: &'static str,
+}
+
+/// The whole of the programme's figures: comuni that adhered, on time or late (the press
+/// release's 140 "supportati").
+pub const SUPPORTED_WORDS: &str = "comuni aderenti, nei termini o in ritardo";
+/// The whole of the region's figures: every comune of the registry.
+pub const ALL_WORDS: &str = "comuni";
+
+impl Summary {
+    /// Comuni in the programme (133 on time + 7 late), of all the comuni.
+    pub fn supportati_share(&self) -> Share {
+        Share { count: self.supportati, whole: self.totale_comuni, whole_words: ALL_WORDS }
+    }
+
+    /// Step 1 by its deadline, of the comuni in the programme: the press release's "106" of 140.
+    pub fn primo_step_in_tempo_share(&self) -> Share {
+        Share { count: self.primo_step_in_tempo, whole: self.supportati, whole_words: SUPPORTED_WORDS }
+    }
+
+    /// Step 1 at any date, of **all** the comuni: the press release's "more than 50% of Puglia's
+    /// comuni" (a second whole, so a second figure, not a second denominator of one).
+    pub fn primo_step_share(&self) -> Share {
+        Share { count: self.primo_step, whole: self.totale_comuni, whole_words: ALL_WORDS }
+    }
+
+    /// Every objective by the final deadline, of the comuni in the programme ("just over 85%").
+    pub fn tutti_obiettivi_share(&self) -> Share {
+        Share { count: self.tutti_obiettivi, whole: self.supportati, whole_words: SUPPORTED_WORDS }
+    }
+
+    /// Comuni on App IO through the Region, of all the comuni.
+    pub fn io_regione_share(&self) -> Share {
+        Share { count: self.io_regione, whole: self.totale_comuni, whole_words: ALL_WORDS }
+    }
+}
+
 /// One objective over the supported comuni that match the filter: how many reached it by the
 /// service data, how many of those are verified (latest evidence reviewed positivo).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

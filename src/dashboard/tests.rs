@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::{map::MapStatus, ui::figures};
+use super::{map::MapStatus, ui::figures, Summary};
 use crate::{
     comuni::{ComuniFilter, Milestone, ValidFilter},
     data::facts::{ComuneRecord, CountSnapshot},
@@ -95,11 +95,13 @@ fn figures_say_their_denominators_in_words_and_link_to_their_comuni() {
     let card = |key: &str| f.iter().find(|c| c.key == key).unwrap().clone();
     let adherents = card("supportati");
     assert_eq!(adherents.value, "3");
-    assert_eq!(adherents.denominator, "su 4 comuni (75,0%): 2 nei termini e 1 in ritardo");
+    assert_eq!(adherents.denominator, "2 aderenti nei termini e 1 in ritardo; su 4 comuni (75,0%)");
     assert_eq!(adherents.href, "/comuni?traguardo=supportati");
     let step1 = card("primo-step-in-tempo");
     assert_eq!(step1.title, "Primo step raggiunto entro il 28/02/2021");
-    assert_eq!(step1.denominator, "su 3 comuni aderenti (33,3%)");
+    assert_eq!(step1.denominator, "su 3 comuni aderenti, nei termini o in ritardo (33,3%)");
+    // Step 1 at any date is a share of all the comuni (the press release's "more than 50%").
+    assert_eq!(card("primo-step").denominator, "su 4 comuni (25,0%)");
     let earned = card("contributo-maturato");
     assert_eq!(earned.value, "€ 3.900");
     assert_eq!(
@@ -162,11 +164,83 @@ fn series_sums_the_count_snapshots_of_the_filtered_comuni() {
     let snap = snapshot();
     let series = snap.series(&ValidFilter::default());
     let points: Vec<(NaiveDate, i64, i64)> = series.points.iter().map(|p| (p.day, p.pagopa, p.io)).collect();
-    assert_eq!(points, [(day("2021-01-31"), 7, 2), (day("2021-02-28"), 10, 2), (day("2021-12-31"), 7, 10)]);
+    // On 31/12/2021 only 075001 was counted: the other two carry their 28/02 counts forward
+    // (before, the region's pagoPA fell from 10 to 7 that day).
+    assert_eq!(points, [(day("2021-01-31"), 7, 2), (day("2021-02-28"), 10, 2), (day("2021-12-31"), 10, 11)]);
     assert_eq!(
         series.deadlines,
         [("Primo step".to_string(), day("2021-02-28")), ("Obiettivi finali".to_string(), day("2021-12-31"))]
     );
     let ta = filter(ComuniFilter { provincia: Some("TA".into()), ..Default::default() });
     assert_eq!(snap.series(&ta).points.len(), 2);
+}
+
+/// The press release's figures as `traguardi check` states them and the dashboard's cards:
+/// each figure has one whole, the same in both (before, `check` divided step 1 by 257 and the
+/// card by 140, and the card of step 1 at any date by 140 where the press release means 257).
+#[test]
+fn check_and_the_cards_divide_each_figure_by_the_same_whole() {
+    let s = Summary {
+        totale_comuni: 257,
+        aderenti: 133,
+        in_ritardo: 7,
+        supportati: 140,
+        primo_step_in_tempo: 106,
+        primo_step: 130,
+        tutti_obiettivi: 120,
+        io_regione: 90,
+        ..Default::default()
+    };
+    let cards = figures(&s, "");
+    let lines = crate::check::compare(&s);
+    let pairs = [
+        ("Comuni in ritardo ma supportati", "supportati", "su 257 comuni"),
+        (
+            "Primo step entro il 28/02/2021",
+            "primo-step-in-tempo",
+            "su 140 comuni aderenti, nei termini o in ritardo",
+        ),
+        ("Primo step raggiunto", "primo-step", "su 257 comuni"),
+        (
+            "Tutti gli obiettivi raggiunti",
+            "tutti-obiettivi",
+            "su 140 comuni aderenti, nei termini o in ritardo",
+        ),
+        ("Comuni su App IO tramite la Regione", "io-regione", "su 257 comuni"),
+    ];
+    for (label, key, whole) in pairs {
+        let line = lines.iter().find(|l| l.label == label).unwrap_or_else(|| panic!("{label}"));
+        let card = cards.iter().find(|c| c.key == key).unwrap();
+        assert_eq!(line.denominator, whole, "{label}: check");
+        assert!(card.denominator.contains(&format!("{whole} (")), "{key}: {}", card.denominator);
+        assert!(line.agrees, "{label}: {}", line.computed);
+    }
+    // "Comuni aderenti" is said in words: 133 on time and 7 late, 140 in the programme.
+    let adherents = cards.iter().find(|c| c.key == "supportati").unwrap();
+    assert_eq!(
+        (adherents.title.as_str(), adherents.value.as_str()),
+        ("Comuni aderenti, nei termini o in ritardo", "140")
+    );
+    assert!(adherents.denominator.starts_with("133 aderenti nei termini e 7 in ritardo"));
+}
+
+/// A card's link under a filter that names a figure already narrows it, never repeats it.
+#[test]
+fn card_links_merge_the_milestone_of_the_filter() {
+    let snap = snapshot();
+    let filter = ValidFilter::default().with_milestone(Milestone::PrimoStep);
+    let s = snap.summary(&filter);
+    for card in figures(&s, &filter.query()) {
+        let query = card.href.trim_start_matches("/comuni?");
+        assert_eq!(card.href.matches("traguardo=").count(), 1, "{}", card.href);
+        assert!(query.contains("primo_step"), "{}", card.href);
+        assert!(
+            !query.split('&').any(|p| p == "traguardo=primo_step" && card.key != "primo-step"),
+            "{}",
+            card.href
+        );
+    }
+    // What the list behind "all objectives" under "step 1" holds: the comuni of both.
+    let both = filter.with_milestone(Milestone::TuttiObiettivi);
+    assert_eq!(snap.list(&both).len() as i64, s.tutti_obiettivi);
 }

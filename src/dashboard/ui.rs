@@ -303,16 +303,11 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
     let deadline1 = s.primo_step_scadenza.map(format::date).unwrap_or_default();
     let deadline2 = s.finale_scadenza.map(format::date).unwrap_or_default();
     let as_of = s.data_riferimento.map(format::date).unwrap_or_default();
-    let list = |extra: &str| match (filtro.is_empty(), extra.is_empty()) {
-        (true, true) => "/comuni".to_string(),
-        (true, false) => format!("/comuni?{extra}"),
-        (false, true) => format!("/comuni?{filtro}"),
-        (false, false) => format!("/comuni?{filtro}&{extra}"),
-    };
-    let milestone = |m: Milestone| list(&format!("traguardo={}", m.code()));
+    let milestone = |m: Milestone| format!("/comuni?{}", crate::comuni::query_with_milestone(filtro, m));
     let of = |n: i64, whole: i64, what: &str| {
         format!("su {} {what} ({})", format::int(whole), format::percent(n, whole))
     };
+    let share = |sh: crate::dashboard::Share| of(sh.count, sh.whole, sh.whole_words);
     let tranches = s
         .maturato_per_step
         .iter()
@@ -322,13 +317,15 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
     vec![
         Figure {
             key: "supportati",
-            title: "Comuni aderenti".into(),
+            // The press release calls the 133 on time "aderenti": the 140 are named for what they
+            // are, with both parts in words.
+            title: "Comuni aderenti, nei termini o in ritardo".into(),
             value: format::int(s.supportati),
             denominator: format!(
-                "{}: {} nei termini e {} in ritardo",
-                of(s.supportati, tot, "comuni"),
+                "{} aderenti nei termini e {} in ritardo; {}",
                 format::int(s.aderenti),
-                format::int(s.in_ritardo)
+                format::int(s.in_ritardo),
+                share(s.supportati_share()),
             ),
             href: milestone(Milestone::Supportati),
         },
@@ -336,21 +333,21 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
             key: "primo-step-in-tempo",
             title: format!("Primo step raggiunto entro il {deadline1}"),
             value: format::int(s.primo_step_in_tempo),
-            denominator: of(s.primo_step_in_tempo, s.supportati, "comuni aderenti"),
+            denominator: share(s.primo_step_in_tempo_share()),
             href: milestone(Milestone::PrimoStepInTempo),
         },
         Figure {
             key: "primo-step",
             title: "Primo step raggiunto (anche in ritardo)".into(),
             value: format::int(s.primo_step),
-            denominator: of(s.primo_step, s.supportati, "comuni aderenti"),
+            denominator: share(s.primo_step_share()),
             href: milestone(Milestone::PrimoStep),
         },
         Figure {
             key: "tutti-obiettivi",
             title: format!("Tutti gli obiettivi raggiunti entro il {deadline2}"),
             value: format::int(s.tutti_obiettivi),
-            denominator: of(s.tutti_obiettivi, s.supportati, "comuni aderenti"),
+            denominator: share(s.tutti_obiettivi_share()),
             href: milestone(Milestone::TuttiObiettivi),
         },
         Figure {
@@ -377,7 +374,7 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
             key: "io-regione",
             title: "Comuni su App IO tramite la Regione".into(),
             value: format::int(s.io_regione),
-            denominator: of(s.io_regione, tot, "comuni"),
+            denominator: share(s.io_regione_share()),
             href: milestone(Milestone::IoTramiteRegione),
         },
         Figure {

@@ -160,12 +160,15 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
     let mut open_blockers: HashMap<String, i64> =
         blockers.into_iter().map(|b| (b.comune, b.open_blockers)).collect();
 
-    // Rows come ordered by comune and day: one point per day, both platforms merged.
+    // Rows come ordered by comune and day: one point per day, both platforms merged. A day that
+    // holds one platform's count carries the other's last known count forward (a snapshot of
+    // App IO alone says nothing about pagoPA: it did not drop to zero).
     let mut series: HashMap<String, Vec<CountSnapshot>> = HashMap::new();
     for c in counts {
         let points = series.entry(c.comune).or_default();
         if points.last().is_none_or(|p| p.day != c.day) {
-            points.push(CountSnapshot { day: c.day, ..Default::default() });
+            let carried = points.last().copied().unwrap_or_default();
+            points.push(CountSnapshot { day: c.day, ..carried });
         }
         let point = points.last_mut().expect("pushed above");
         match c.platform.as_str() {

@@ -80,6 +80,7 @@ struct CountKeyed {
     platform: String,
     day: NaiveDate,
     active: i64,
+    version: i64,
 }
 
 /// Everything a dry run compares against, for one programme.
@@ -111,7 +112,7 @@ pub async fn current(db: &Db, programme: &str) -> Result<Current, sqlx::Error> {
         .fetch_all(pool)
         .await?;
         let counts: Vec<CountKeyed> =
-            sqlx::query_as("SELECT comune, platform, day, active FROM service_count").fetch_all(pool).await?;
+            sqlx::query_as("SELECT comune, platform, day, active, version FROM service_count").fetch_all(pool).await?;
         let taxonomy: Vec<TaxonomyRow> =
             sqlx::query_as("SELECT code, description, origin, valid_from, valid_to FROM taxonomy_entry")
                 .fetch_all(pool)
@@ -169,7 +170,7 @@ pub async fn current(db: &Db, programme: &str) -> Result<Current, sqlx::Error> {
                 .collect::<HashMap<_, _>>(),
             counts: counts
                 .into_iter()
-                .filter_map(|c| Some(((c.comune, Platform::from_code(&c.platform)?, c.day), c.active)))
+                .filter_map(|c| Some(((c.comune, Platform::from_code(&c.platform)?, c.day), (c.active, c.version))))
                 .collect(),
             taxonomy: taxonomy
                 .into_iter()
@@ -330,7 +331,9 @@ pub async fn apply(
                 Op::UpdateService { comune, id, version, values } => {
                     tx.update_service_in(actor, comune, *id, *version, values, why).await?
                 }
-                Op::Count { comune, values } => tx.set_count_in(actor, comune, values, why).await?,
+                Op::Count { comune, values, version } => {
+                    tx.set_count_in(actor, comune, values, *version, why).await?
+                }
                 Op::Taxonomy { code, entry } => {
                     let before: Option<TaxonomyRow> = sqlx::query_as(
                         "SELECT code, description, origin, valid_from, valid_to FROM taxonomy_entry WHERE code = $1",

@@ -86,6 +86,7 @@ pub struct CountRow {
     pub platform: String,
     pub day: NaiveDate,
     pub active: i64,
+    pub version: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -186,7 +187,7 @@ pub async fn comune_records(db: &Db, programme: &str, comune: &str) -> Result<Co
         .fetch_all(pool)
         .await?;
         let counts = sqlx::query_as::<_, CountRow>(
-            "SELECT platform, day, active FROM service_count WHERE comune = $1 ORDER BY day, platform",
+            "SELECT platform, day, active, version FROM service_count WHERE comune = $1 ORDER BY day, platform",
         )
         .bind(comune)
         .fetch_all(pool)
@@ -294,11 +295,14 @@ pub trait Ops {
         v: &ServiceValues,
         reason: Option<String>,
     ) -> Result<(), WriteError>;
+    /// Writes the count of one platform on one day, if it is still at `expected_version` (0:
+    /// no count for that day yet) — the same conflict detection as every other edit.
     async fn set_count_in(
         &mut self,
         actor: &str,
         comune: &str,
         v: &CountValues,
+        expected_version: i64,
         reason: Option<String>,
     ) -> Result<(), WriteError>;
     #[allow(clippy::too_many_arguments)]
@@ -701,26 +705,36 @@ macro_rules! impl_ops {
                 actor: &str,
                 comune: &str,
                 v: &CountValues,
+                expected_version: i64,
                 reason: Option<String>,
             ) -> Result<(), WriteError> {
-                let before: Option<i64> = sqlx::query_scalar(
-                    "SELECT active FROM service_count WHERE comune = $1 AND platform = $2 AND day = $3",
+                let now: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT active, version FROM service_count WHERE comune = $1 AND platform = $2 AND day = $3",
                 )
                 .bind(comune)
                 .bind(v.platform.code())
                 .bind(v.day)
                 .fetch_optional(&mut *self)
                 .await?;
-                sqlx::query(
-                    "INSERT INTO service_count (comune, platform, day, active) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (comune, platform, day) DO UPDATE SET active = excluded.active",
-                )
-                .bind(comune)
-                .bind(v.platform.code())
-                .bind(v.day)
-                .bind(v.active)
-                .execute(&mut *self)
-                .await?;
+                // Under the write lock (taken first by every writing transaction), so the version
+                // read here is the one the UPDATE below changes.
+                if now.map_or(0, |(_, version)| version) != expected_version {
+                    return Err(WriteError::Conflict);
+                }
+                let before = now.map(|(active, _)| active);
+                let sql = if now.is_some() {
+                    "UPDATE service_count SET active = $4, version = version + 1 \
+                     WHERE comune = $1 AND platform = $2 AND day = $3"
+                } else {
+                    "INSERT INTO service_count (comune, platform, day, active, version) VALUES ($1, $2, $3, $4, 1)"
+                };
+                sqlx::query(sql)
+                    .bind(comune)
+                    .bind(v.platform.code())
+                    .bind(v.day)
+                    .bind(v.active)
+                    .execute(&mut *self)
+                    .await?;
                 let mut e = entry(
                     actor,
                     comune,

@@ -46,8 +46,8 @@ pub struct Current {
     pub io: HashMap<(String, String), Stored<IoValues>>,
     /// (comune, name folded by [`fold`]).
     pub online: HashMap<(String, String), Stored<OnlineValues>>,
-    /// (comune, platform, day) → active services.
-    pub counts: HashMap<(String, Platform, NaiveDate), i64>,
+    /// (comune, platform, day) → (active services, version).
+    pub counts: HashMap<(String, Platform, NaiveDate), (i64, i64)>,
     /// The pagoPA taxonomy as stored, by code.
     pub taxonomy: HashMap<String, TaxonomyEntry>,
     /// The taxonomy codes some service uses (never removed).
@@ -87,6 +87,8 @@ pub enum Op {
     Count {
         comune: String,
         values: CountValues,
+        /// The count's version at the dry run (0: none that day): changed since, the import stops.
+        version: i64,
     },
     /// An official taxonomy entry, added or updated (its origin becomes `ufficiale`).
     Taxonomy {
@@ -509,7 +511,9 @@ fn plan_row(
             ) {
                 return;
             }
-            let before = p.current.counts.get(&(comune.clone(), platform, values.day)).copied();
+            let stored = p.current.counts.get(&(comune.clone(), platform, values.day)).copied();
+            let before = stored.map(|(active, _)| active);
+            let version = stored.map_or(0, |(_, version)| version);
             let outcome = match before {
                 None => Outcome::Added,
                 Some(n) if n == values.active => Outcome::Unchanged,
@@ -526,7 +530,7 @@ fn plan_row(
                     Some(values.active.to_string()),
                 )]),
             };
-            let op = (outcome != Outcome::Unchanged).then_some(Op::Count { comune, values });
+            let op = (outcome != Outcome::Unchanged).then_some(Op::Count { comune, values, version });
             p.outcome(summary, line, op);
         }
         Kind::Servizi => {

@@ -52,7 +52,7 @@ fn current() -> Current {
             },
         },
     );
-    c.counts.insert(("072006".into(), Platform::PagoPa, day(2021, 2, 28)), 12);
+    c.counts.insert(("072006".into(), Platform::PagoPa, day(2021, 2, 28)), (12, 1));
     c
 }
 

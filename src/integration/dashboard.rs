@@ -114,6 +114,11 @@ async fn cards_charts_map_and_csv_agree_for_every_province() {
             assert_eq!(count(8, &|v| v == "si"), s.primo_step, "{ctx}: primo_step");
             assert_eq!(count(9, &|v| v == "si"), s.primo_step_in_tempo, "{ctx}: primo_step_entro_scadenza");
             assert_eq!(count(17, &|v| v == "si"), s.io_regione, "{ctx}: io_tramite_regione");
+            assert_eq!(
+                count(19, &|v| v == "si"),
+                s.tutti_obiettivi,
+                "{ctx}: obiettivi_finali_entro_scadenza"
+            );
             let grant: i64 = rows.iter().map(|r| r[7].parse::<i64>().unwrap_or(0)).sum();
             assert_eq!(grant, s.contributo_assegnato, "{ctx}: contributo");
 
@@ -267,6 +272,99 @@ async fn a_write_redraws_the_pictures_and_bad_filters_are_explained() {
         let (status, html) = send(&app, Request::get("/?piattaforma=fax").body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(html.contains("Piattaforma sconosciuta: «fax»"), "{}", &html[..html.len().min(500)]);
+        t.drop_db().await;
+    }
+}
+
+/// Every card link under every filter (including filters that name a figure already): it
+/// answers 200, never repeats a parameter, and lists as many comuni as the card says.
+#[tokio::test]
+async fn every_card_link_lists_as_many_comuni_as_its_card_says() {
+    // The cards whose value is a number of comuni (the others count services or euros).
+    const COMUNI_CARDS: [&str; 5] =
+        ["supportati", "primo-step-in-tempo", "primo-step", "tutti-obiettivi", "io-regione"];
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let (app, _) = app(&t).await;
+        let mut filters: Vec<String> = vec![String::new(), "provincia=LE".into(), "piattaforma=io".into()];
+        filters.extend(crate::comuni::Milestone::ALL.iter().map(|m| format!("traguardo={}", m.code())));
+        filters.push("provincia=BA&traguardo=primo_step_in_tempo".into());
+        for q in &filters {
+            let d = dashboard(&app, q).await;
+            for card in crate::dashboard::ui::figures(&d.summary, &d.filtro) {
+                let ctx = format!("{backend} ?{q} {}: {}", card.key, card.href);
+                let query = card.href.strip_prefix("/comuni?").unwrap_or("");
+                let mut keys: Vec<&str> =
+                    query.split('&').filter_map(|p| p.split_once('=').map(|(k, _)| k)).collect();
+                let n = keys.len();
+                keys.sort();
+                keys.dedup();
+                assert_eq!(keys.len(), n, "{ctx}: a repeated parameter");
+                let page = get(&app, &card.href).await;
+                if COMUNI_CARDS.contains(&card.key) {
+                    let listed = csv::Reader::from_reader(
+                        get(&app, &with_query("/export/comuni.csv", query)).await.as_bytes(),
+                    )
+                    .records()
+                    .count();
+                    assert_eq!(format::int(listed as i64), card.value, "{ctx}");
+                    let said = if listed == 1 {
+                        "1 comune trovato".to_string()
+                    } else {
+                        format!("{} comuni trovati", card.value)
+                    };
+                    assert!(page.contains(&said), "{ctx}: the page says {said}");
+                }
+            }
+        }
+        t.drop_db().await;
+    }
+}
+
+/// A count of one platform on a day of its own (as an import of arbitrary days brings) leaves
+/// the other platform, and the other comuni, at their last known counts: no dent in the series.
+#[tokio::test]
+async fn a_count_of_one_platform_on_its_own_day_leaves_no_dent() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        demo::load(&t.db).await.unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2021, 6, 15).unwrap();
+        let before =
+            crate::evaluation::Snapshot::build(&t.db, crate::data::programme::FONDO_INNOVAZIONE, day)
+                .await
+                .unwrap();
+        let comune = before
+            .comuni
+            .iter()
+            .find(|e| e.record.counts_over_time.iter().any(|p| p.pagopa > 0 && p.day < day))
+            .expect("a comune with pagoPA counts")
+            .record
+            .codice_istat
+            .clone();
+        crate::data::on_db!(&t.db, pool => sqlx::query(
+            "INSERT INTO service_count (comune, platform, day, active) VALUES ($1, 'io', $2, 99)",
+        )
+        .bind(&comune)
+        .bind(day)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        let snap = crate::evaluation::Snapshot::build(&t.db, crate::data::programme::FONDO_INNOVAZIONE, day)
+            .await
+            .unwrap();
+        let own = &snap.find(&comune).unwrap().record.counts_over_time;
+        let (last, new) = (own[own.len() - 2], own[own.len() - 1]);
+        assert_eq!((new.day, new.io), (day, 99), "{backend}");
+        assert_eq!(new.pagopa, last.pagopa, "{backend}: the comune's pagoPA is carried, not zero");
+        let series = snap.series(&crate::comuni::ValidFilter::default());
+        let at = series.points.iter().position(|p| p.day == day).expect("the new day is a point");
+        let (prev, point) = (&series.points[at - 1], &series.points[at]);
+        assert_eq!(
+            point.pagopa, prev.pagopa,
+            "{backend}: the region's pagoPA does not dip on a day of IO counts"
+        );
+        assert_eq!(point.io, prev.io - last.io + 99, "{backend}: only this comune's App IO count moved");
         t.drop_db().await;
     }
 }

@@ -50,9 +50,10 @@ async fn pages_render_on_the_server_with_the_computed_figures() {
         assert!(html.contains("Dati dimostrativi"));
         assert!(html.contains("data-figura=\"supportati\""));
         assert!(html.contains("<span class=\"figura-valore\">140</span>"), "adherents figure");
-        assert!(html.contains("su 257 comuni (54,5%): 133 nei termini e 7 in ritardo"), "{html}");
+        assert!(html.contains("133 aderenti nei termini e 7 in ritardo; su 257 comuni (54,5%)"), "{html}");
         assert!(html.contains("<span class=\"figura-valore\">106</span>"));
-        assert!(html.contains("su 140 comuni aderenti (92,9%)"), "130 of 140 with its denominator");
+        assert!(html.contains("su 257 comuni (50,6%)"), "130 of all the 257 comuni");
+        assert!(html.contains("su 140 comuni aderenti, nei termini o in ritardo (75,7%)"), "106 of 140");
         assert!(html.contains("<svg role=\"img\""), "server-rendered chart");
         assert!(html.contains("<caption>Adesione per provincia</caption>"));
         assert_eq!(html.matches("<h1").count(), 1);
@@ -139,6 +140,10 @@ async fn csv_export_keeps_the_contract_and_agrees_with_the_figures() {
         assert_eq!(count("adesione", "aderente"), 133);
         assert_eq!(count("primo_step_entro_scadenza", "si"), 106);
         assert_eq!(count("primo_step", "si"), 130);
+        // The headline "every objective by 31/12/2021" comes from the CSV; the final step at any
+        // date is more.
+        assert_eq!(count("obiettivi_finali_entro_scadenza", "si"), 120);
+        assert_eq!(count("obiettivi_finali", "si"), 123);
         assert_eq!(count("io_tramite_regione", "si"), 90);
         // Non-adherents: steps and grant are empty, not "no".
         let non = rows.iter().find(|r| r[col("adesione")] == "non_aderente").unwrap();

@@ -112,7 +112,7 @@ async fn every_write_adds_one_correct_trail_entry_and_the_chain_holds() {
             ),
             (
                 "conteggio",
-                "piattaforma=io&giorno=2021-05-01&attivi=7".into(),
+                "piattaforma=io&giorno=2021-05-01&attivi=7&versione=0".into(),
                 "service_count",
                 ("attivi", "7"),
             ),
@@ -243,7 +243,7 @@ async fn a_refused_form_changes_nothing_and_says_why_next_to_the_field() {
             ),
             (
                 "conteggio",
-                "modulo=conteggio&piattaforma=pagopa&giorno=2021-03-01&attivi=-4",
+                "modulo=conteggio&piattaforma=pagopa&giorno=2021-03-01&attivi=-4&versione=0",
                 "non può essere negativo",
             ),
             (
@@ -477,6 +477,129 @@ async fn a_hostile_form_id_is_refused_before_anything_is_written() {
         // An ordinary id still comes back as it was.
         let r = post(&app, &token, "nota", "modulo=nota&testo=Ultima+nota").await;
         assert_eq!(r.location(), format!("/comuni/{CODICE_A}/gestione?salvato=nota#nota"));
+        t.drop_db().await;
+    }
+}
+
+/// Count snapshots have the conflict detection of every other edit: a second editor who saw the
+/// day without a count (or an older version of it) gets a 409 and the first editor's count
+/// stays; a correction that sends the version it was shown is saved; an import planned before a
+/// correction stops.
+#[tokio::test]
+async fn a_second_editor_of_a_count_gets_a_conflict_never_a_silent_overwrite() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app(&t).await;
+        let token = sign_in(&app, REGIONE).await;
+        let stored = |db: Db| async move {
+            on_db!(&db, pool => sqlx::query_as::<_, (i64, i64)>(
+                "SELECT active, version FROM service_count WHERE comune = $1 AND platform = 'pagopa' AND day = '2021-05-01'",
+            )
+            .bind(CODICE_A)
+            .fetch_optional(pool)
+            .await)
+            .unwrap()
+        };
+        // Both opened the page when 01/05/2021 had no count (version 0).
+        let first = post(
+            &app,
+            &token,
+            "conteggio",
+            "modulo=conteggio&piattaforma=pagopa&giorno=2021-05-01&attivi=40&versione=0",
+        )
+        .await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{backend}: {}", first.body);
+        let trail = audit::verify(&t.db).await.unwrap().entries;
+        let second = post(
+            &app,
+            &token,
+            "conteggio",
+            "modulo=conteggio&piattaforma=pagopa&giorno=2021-05-01&attivi=41&versione=0",
+        )
+        .await;
+        assert_eq!(
+            second.status,
+            StatusCode::CONFLICT,
+            "{backend}: {}",
+            &second.body[..second.body.len().min(400)]
+        );
+        assert!(second.body.contains("un altro utente ha modificato questi dati"), "{backend}");
+        assert_eq!(stored(t.db.clone()).await, Some((40, 1)), "{backend}: the first count stays");
+        assert_eq!(audit::verify(&t.db).await.unwrap().entries, trail, "{backend}: nothing written");
+        // The row's correction form sends the version it shows.
+        let page = send(&app, get(&format!("/comuni/{CODICE_A}/gestione"), Some(&token))).await;
+        assert!(
+            page.body.contains("id=\"conteggio-pagopa-2021-05-01\""),
+            "{backend}: a correction form per count"
+        );
+        let fix = post(
+            &app,
+            &token,
+            "conteggio",
+            "modulo=conteggio-pagopa-2021-05-01&piattaforma=pagopa&giorno=2021-05-01&attivi=42&versione=1",
+        )
+        .await;
+        assert_eq!(fix.status, StatusCode::SEE_OTHER, "{backend}: {}", fix.body);
+        assert_eq!(stored(t.db.clone()).await, Some((42, 2)), "{backend}");
+        // A stale correction (version 1 again) is refused too.
+        let stale = post(
+            &app,
+            &token,
+            "conteggio",
+            "modulo=conteggio-pagopa-2021-05-01&piattaforma=pagopa&giorno=2021-05-01&attivi=43&versione=1",
+        )
+        .await;
+        assert_eq!(stale.status, StatusCode::CONFLICT, "{backend}");
+        // Without a version the form is incomplete, and nothing is written.
+        let bare = post(
+            &app,
+            &token,
+            "conteggio",
+            "modulo=conteggio&piattaforma=pagopa&giorno=2021-05-01&attivi=44",
+        )
+        .await;
+        assert_eq!(bare.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert_eq!(stored(t.db.clone()).await, Some((42, 2)), "{backend}");
+
+        // An import planned while the count was 42 stops if it changes before the commit.
+        let current =
+            crate::data::imports::current(&t.db, crate::data::programme::FONDO_INNOVAZIONE).await.unwrap();
+        let key = (
+            CODICE_A.to_string(),
+            crate::rules::Platform::PagoPa,
+            chrono::NaiveDate::from_ymd_opt(2021, 5, 1).unwrap(),
+        );
+        assert_eq!(current.counts.get(&key), Some(&(42, 2)), "{backend}: the dry run sees the version");
+        let planned = crate::imports::plan::Op::Count {
+            comune: CODICE_A.to_string(),
+            values: crate::workspace::CountValues {
+                platform: crate::rules::Platform::PagoPa,
+                day: key.2,
+                active: 50,
+            },
+            version: 2,
+        };
+        let fix = post(
+            &app,
+            &token,
+            "conteggio",
+            "modulo=conteggio-pagopa-2021-05-01&piattaforma=pagopa&giorno=2021-05-01&attivi=45&versione=2",
+        )
+        .await;
+        assert_eq!(fix.status, StatusCode::SEE_OTHER, "{backend}");
+        let applied = crate::data::workspace::write_tx!(&t.db, tx => {
+            match &planned {
+                crate::imports::plan::Op::Count { comune, values, version } => {
+                    tx.set_count_in("import", comune, values, *version, None).await?
+                }
+                _ => unreachable!(),
+            }
+        });
+        assert!(
+            matches!(applied, Err(crate::data::workspace::WriteError::Conflict)),
+            "{backend}: {applied:?}"
+        );
+        assert_eq!(stored(t.db.clone()).await, Some((45, 3)), "{backend}: the correction stays");
         t.drop_db().await;
     }
 }

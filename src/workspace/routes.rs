@@ -204,7 +204,8 @@ async fn save(
         }
         "conteggio" => {
             let v = validate_count(f, &ctx)?;
-            write_tx!(db, tx => tx.set_count_in(&actor, codice, &v, None).await?)?;
+            let expected = version(f).ok_or_else(missing_version)?;
+            write_tx!(db, tx => tx.set_count_in(&actor, codice, &v, expected, None).await?)?;
         }
         "verifica" => {
             let v = validate_verification(f, &ctx)?;

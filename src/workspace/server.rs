@@ -54,6 +54,17 @@ pub struct ProposalItem {
 }
 
 /// Everything the workspace page of one comune shows and fills its forms with.
+/// One count snapshot of the workspace, with the version a correction sends back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountItem {
+    /// The platform's code (`pagopa`, `io`, `spid_cie`) and its label.
+    pub platform: String,
+    pub label: String,
+    pub day: NaiveDate,
+    pub active: i64,
+    pub version: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceView {
     pub codice_istat: String,
@@ -67,8 +78,8 @@ pub struct WorkspaceView {
     pub pagopa: Vec<ServiceItem>,
     pub io: Vec<ServiceItem>,
     pub online: Vec<ServiceItem>,
-    /// (platform label, day, active services), by day.
-    pub counts: Vec<(String, NaiveDate, i64)>,
+    /// The count snapshots, by day.
+    pub counts: Vec<CountItem>,
     pub objectives: Vec<ObjectiveItem>,
     pub blockers: Vec<BlockerItem>,
     /// (text, author, when).
@@ -234,12 +245,12 @@ pub mod ssr {
             counts: r
                 .counts
                 .into_iter()
-                .map(|c| {
-                    (
-                        data::platform(&c.platform).map(|p| p.label()).unwrap_or("—").to_string(),
-                        c.day,
-                        c.active,
-                    )
+                .map(|c| CountItem {
+                    label: data::platform(&c.platform).map(|p| p.label()).unwrap_or("—").to_string(),
+                    platform: c.platform,
+                    day: c.day,
+                    active: c.active,
+                    version: c.version,
                 })
                 .collect(),
             objectives,

@@ -9,7 +9,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     server::{
-        get_pending_proposals, get_trail, get_workspace, ObjectiveItem, ServiceItem, TrailPage, WorkspaceView,
+        get_pending_proposals, get_trail, get_workspace, CountItem, ObjectiveItem, ServiceItem, TrailPage,
+        WorkspaceView,
     },
     BlockerCategory, ServiceValues, TrailEntry,
 };
@@ -450,7 +451,9 @@ fn WorkspaceView(w: WorkspaceView, feedback: Option<FormFeedback>, saved: bool) 
             FieldSpec::new("giorno", "Giorno del conteggio", Kind::Date, "").required(),
             FieldSpec::new("attivi", "Servizi attivi", Kind::Number, "").required(),
         ],
-        hidden: vec![],
+        // A new count: if that day already has one, someone else's (or an earlier) count is not
+        // overwritten — the page says so and the row's correction form shows it.
+        hidden: vec![("versione", "0".to_string())],
         submit: "Registra il conteggio".into(),
     };
     let blocker = FormSpec {
@@ -520,7 +523,7 @@ fn WorkspaceView(w: WorkspaceView, feedback: Option<FormFeedback>, saved: bool) 
                     </section>
                     <section id="sezione-conteggi" aria-labelledby="titolo-conteggi">
                         <h2 id="titolo-conteggi">"Conteggi dei servizi attivi"</h2>
-                        <CountsTable counts=w.counts.clone() />
+                        <CountsTable counts=w.counts.clone() action=action("conteggio") feedback=fb() />
                         <SpecForm spec=count feedback=fb() />
                     </section>
                     <section id="sezione-verifiche" aria-labelledby="titolo-verifiche">
@@ -600,8 +603,11 @@ fn ServiceEditors(
     }
 }
 
+/// The count snapshots, each with a correction form (closed, so the list stays short; a plain
+/// form, so it works without JavaScript) that sends back the version it was shown: two people
+/// correcting the same count do not overwrite each other.
 #[component]
-fn CountsTable(counts: Vec<(String, chrono::NaiveDate, i64)>) -> impl IntoView {
+fn CountsTable(counts: Vec<CountItem>, action: String, feedback: Option<FormFeedback>) -> impl IntoView {
     if counts.is_empty() {
         return view! { <p>"Nessun conteggio registrato."</p> }.into_any();
     }
@@ -614,17 +620,41 @@ fn CountsTable(counts: Vec<(String, chrono::NaiveDate, i64)>) -> impl IntoView {
                         <th scope="col">"Giorno"</th>
                         <th scope="col">"Piattaforma"</th>
                         <th scope="col" class="num">"Servizi attivi"</th>
+                        <th scope="col">"Correzione"</th>
                     </tr>
                 </thead>
                 <tbody>
                     {counts
                         .into_iter()
-                        .map(|(p, day, n)| {
+                        .map(|c| {
+                            let id = format!("conteggio-{}-{}", c.platform, c.day);
+                            let open = feedback.as_ref().is_some_and(|f| f.form == id);
+                            let spec = FormSpec {
+                                id,
+                                action: action.clone(),
+                                title: format!("Correggi il conteggio {} del {}", c.label, format::date(c.day)),
+                                fields: vec![
+                                    FieldSpec::new("attivi", "Servizi attivi", Kind::Number, &c.active.to_string())
+                                        .required(),
+                                ],
+                                hidden: vec![
+                                    ("piattaforma", c.platform.clone()),
+                                    ("giorno", c.day.to_string()),
+                                    ("versione", c.version.to_string()),
+                                ],
+                                submit: "Correggi il conteggio".into(),
+                            };
                             view! {
                                 <tr>
-                                    <td>{format::date(day)}</td>
-                                    <td>{p}</td>
-                                    <td class="num">{format::int(n)}</td>
+                                    <td>{format::date(c.day)}</td>
+                                    <td>{c.label.clone()}</td>
+                                    <td class="num">{format::int(c.active)}</td>
+                                    <td>
+                                        <details open=open>
+                                            <summary>"Correggi"</summary>
+                                            <SpecForm spec feedback=feedback.clone() />
+                                        </details>
+                                    </td>
                                 </tr>
                             }
                         })
