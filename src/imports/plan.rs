@@ -450,19 +450,22 @@ fn plan_row(
             };
             put("stato", status.code().to_string());
             put("data", date_text(get("data_adesione")));
-            let values = match validate_adhesion(&f, p.ctx) {
+            let mut values = match validate_adhesion(&f, p.ctx) {
                 Ok(v) => v,
                 Err(e) => return p.field_errors(table, row, e),
             };
             if !p.first_time(table, row, format!("adesione/{comune}"), &format!("l'adesione di {who}")) {
                 return;
             }
-            let (before, version) = p
-                .current
-                .adhesions
-                .get(&comune)
-                .cloned()
-                .unwrap_or((AdhesionValues { status: AdhesionStatus::NonAderente, date: None }, 0));
+            let (before, version) = p.current.adhesions.get(&comune).cloned().unwrap_or((
+                AdhesionValues { status: AdhesionStatus::NonAderente, date: None, renunciation: None },
+                0,
+            ));
+            // The adhesions file carries no renunciation: a recorded one stays while the comune
+            // stays supported (a renunciation needs a supported status).
+            if values.status.is_supported() {
+                values.renunciation = before.renunciation.clone();
+            }
             let outcome = if before == values {
                 Outcome::Unchanged
             } else if version == 0 {

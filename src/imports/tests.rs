@@ -36,7 +36,14 @@ fn current() -> Current {
     c.names.insert("071020".into(), "Foggia".into());
     c.adhesions.insert(
         "072006".into(),
-        (AdhesionValues { status: AdhesionStatus::Aderente, date: Some(day(2020, 10, 30)) }, 3),
+        (
+            AdhesionValues {
+                status: AdhesionStatus::Aderente,
+                date: Some(day(2020, 10, 30)),
+                renunciation: None,
+            },
+            3,
+        ),
     );
     c.pagopa.insert(
         ("072006".into(), "9/0101100IM/".into()),

@@ -114,7 +114,7 @@ pub async fn submit(
             };
             render_page_with(&state, &parts, &page, feedback, StatusCode::BAD_REQUEST).await
         }
-        Err(Refusal::Write(WriteError::Duplicate(field, message))) => {
+        Err(Refusal::Write(WriteError::Duplicate(field, message) | WriteError::Refused(field, message))) => {
             let feedback = FormFeedback {
                 form: form_id,
                 message: "Le modifiche non sono state salvate: correggi i campi indicati.".into(),

@@ -112,7 +112,7 @@ fn adhesion_blockers_and_notes() {
     let e = messages(validate_adhesion(&fields(&[("stato", "aderente")]), &ctx()).unwrap_err());
     assert_eq!(e, vec![("data".into(), "Indicare la data di adesione del comune.".into())]);
     let ok = validate_adhesion(&fields(&[("stato", "non_aderente")]), &ctx()).unwrap();
-    assert_eq!(ok, AdhesionValues { status: AdhesionStatus::NonAderente, date: None });
+    assert_eq!(ok, AdhesionValues { status: AdhesionStatus::NonAderente, date: None, renunciation: None });
     assert!(validate_adhesion(&fields(&[("stato", "forse")]), &ctx()).is_err());
 
     let b = validate_blocker(
