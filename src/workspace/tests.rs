@@ -135,6 +135,36 @@ fn adhesion_blockers_and_notes() {
 }
 
 #[test]
+fn the_adhesion_form_reads_a_dated_renunciation() {
+    let base = [("stato", "aderente"), ("data", "2020-10-30")];
+    let with = |extra: &[(&str, &str)]| {
+        let mut all = base.to_vec();
+        all.extend_from_slice(extra);
+        validate_adhesion(&fields(&all), &ctx())
+    };
+    let ok = with(&[("rinuncia", "saldo"), ("data_rinuncia", "2022-05-20")]).unwrap();
+    assert_eq!(
+        ok.renunciation,
+        Some(RenunciationFact { kind: Renunciation::Saldo, on: NaiveDate::from_ymd_opt(2022, 5, 20).unwrap() })
+    );
+    assert_eq!(with(&[("rinuncia", "nessuna")]).unwrap().renunciation, None);
+    let e = messages(with(&[("rinuncia", "contributo")]).unwrap_err());
+    assert_eq!(e, vec![("data_rinuncia".into(), "Indicare la data della rinuncia.".into())]);
+    let e = messages(with(&[("data_rinuncia", "2022-05-20")]).unwrap_err());
+    assert_eq!(e[0].0, "rinuncia");
+    assert!(with(&[("rinuncia", "tutto"), ("data_rinuncia", "2022-05-20")]).is_err());
+    // Only a supported comune renounces.
+    let e = messages(
+        validate_adhesion(
+            &fields(&[("stato", "non_aderente"), ("rinuncia", "saldo"), ("data_rinuncia", "2022-05-20")]),
+            &ctx(),
+        )
+        .unwrap_err(),
+    );
+    assert_eq!(e[0].0, "rinuncia");
+}
+
+#[test]
 fn a_service_form_says_its_platform() {
     let v = validate_service(
         &fields(&[("piattaforma", "io"), ("service_id", "01ABC"), ("nome", "TARI")]),
