@@ -118,6 +118,9 @@ pub struct Context {
     pub taxonomy: Vec<String>,
     /// The programme's objective codes.
     pub objectives: Vec<String>,
+    /// The programme's last day for renouncing the saldo ([`crate::rules::Programme::saldo_renunciation_limit`]);
+    /// the form and the import's dry run say a late one at once, the write refuses it anyway.
+    pub saldo_renunciation_limit: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -373,6 +376,11 @@ pub fn validate_adhesion(f: &Fields, ctx: &Context) -> Result<AdhesionValues, Ve
         }
         if renounced_on.is_none() && !c.errors.iter().any(|e| e.field == "data_rinuncia") {
             c.fail("data_rinuncia", "Indicare la data della rinuncia.");
+        }
+        if let Some((kind, on)) = kind.zip(renounced_on) {
+            if let Err(m) = crate::rules::check_renunciation(ctx.saldo_renunciation_limit, kind, on) {
+                c.fail("data_rinuncia", m);
+            }
         }
     } else if renounced_on.is_some() {
         c.fail(

@@ -180,6 +180,7 @@ async fn save(
         today: crate::evaluation::today(),
         taxonomy: crate::data::workspace::taxonomy_codes(&state.db).await.map_err(AppError::from)?,
         objectives: snapshot.programme.objectives.iter().map(|o| o.code.clone()).collect(),
+        saldo_renunciation_limit: snapshot.programme.saldo_renunciation_limit(),
     };
     let actor = user.email.clone();
     let db = &state.db;

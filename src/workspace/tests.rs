@@ -11,6 +11,7 @@ fn ctx() -> Context {
         today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
         taxonomy: vec!["9/0101100IM/".into(), "9/0101101IM/".into()],
         objectives: vec!["step1_pagopa".into(), "final_io".into()],
+        saldo_renunciation_limit: NaiveDate::from_ymd_opt(2022, 5, 26),
     }
 }
 
@@ -145,7 +146,10 @@ fn the_adhesion_form_reads_a_dated_renunciation() {
     let ok = with(&[("rinuncia", "saldo"), ("data_rinuncia", "2022-05-20")]).unwrap();
     assert_eq!(
         ok.renunciation,
-        Some(RenunciationFact { kind: Renunciation::Saldo, on: NaiveDate::from_ymd_opt(2022, 5, 20).unwrap() })
+        Some(RenunciationFact {
+            kind: Renunciation::Saldo,
+            on: NaiveDate::from_ymd_opt(2022, 5, 20).unwrap()
+        })
     );
     assert_eq!(with(&[("rinuncia", "nessuna")]).unwrap().renunciation, None);
     let e = messages(with(&[("rinuncia", "contributo")]).unwrap_err());
@@ -153,6 +157,11 @@ fn the_adhesion_form_reads_a_dated_renunciation() {
     let e = messages(with(&[("data_rinuncia", "2022-05-20")]).unwrap_err());
     assert_eq!(e[0].0, "rinuncia");
     assert!(with(&[("rinuncia", "tutto"), ("data_rinuncia", "2022-05-20")]).is_err());
+    // After the programme's limit the saldo is refused next to the date; the whole grant is not.
+    let e = messages(with(&[("rinuncia", "saldo"), ("data_rinuncia", "2022-05-27")]).unwrap_err());
+    assert_eq!(e[0].0, "data_rinuncia");
+    assert!(e[0].1.starts_with("La rinuncia al saldo si poteva presentare entro il 26/05/2022"), "{e:?}");
+    assert!(with(&[("rinuncia", "contributo"), ("data_rinuncia", "2022-05-27")]).is_ok());
     // Only a supported comune renounces.
     let e = messages(
         validate_adhesion(
