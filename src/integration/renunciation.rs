@@ -163,6 +163,15 @@ async fn saldo_and_whole_grant_renunciations_follow_into_every_figure() {
                 .collect();
             assert_eq!(expected.len() as i64, comuni, "{backend}: {key}");
         }
+        // The comune's page says what was renounced and from which day.
+        let page = send(&app, get(&format!("/comuni/{saldo}"), None)).await;
+        assert!(page.body.contains("Rinuncia al saldo, dal 26/05/2022"), "{backend}");
+        let page = send(&app, get(&format!("/comuni/{whole}"), None)).await;
+        assert!(
+            page.body.contains("Rinuncia all&#x27;intero contributo, dal 01/03/2023")
+                || page.body.contains("Rinuncia all'intero contributo, dal 01/03/2023"),
+            "{backend}"
+        );
         let list = send(&app, get("/comuni?traguardo=contributo_rinunciato", None)).await;
         assert_eq!(list.status, StatusCode::OK, "{backend}");
         let mut both = vec![saldo.clone(), whole.clone()];
