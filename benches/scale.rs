@@ -49,8 +49,16 @@ fn programme() -> Programme {
                 order: 1,
                 deadline: d1,
                 share_percent: 20,
+                renounce_by: None,
             },
-            Step { code: "finale".into(), name: "Finale".into(), order: 2, deadline: d2, share_percent: 80 },
+            Step {
+                code: "finale".into(),
+                name: "Finale".into(),
+                order: 2,
+                deadline: d2,
+                share_percent: 80,
+                renounce_by: Some(day(2022, 5, 26)),
+            },
         ],
         objectives: vec![
             objective("step1_pagopa", "primo_step", Platform::PagoPa, RuleKind::MinServices, 1, d1),
@@ -108,6 +116,7 @@ fn records() -> Vec<ComuneRecord> {
                         })
                         .into_iter()
                         .collect(),
+                    renunciation: None,
                 },
             }
         })

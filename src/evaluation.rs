@@ -360,6 +360,10 @@ impl Snapshot {
             s.contributo_perso += o.lost_eur;
             s.contributo_rinunciato += o.renounced_eur;
             s.contributo_possibile += o.possible_eur;
+            s.comuni_maturato += reached(Milestone::ContributoMaturato);
+            s.comuni_possibile += reached(Milestone::ContributoPossibile);
+            s.comuni_perso += reached(Milestone::ContributoPerso);
+            s.comuni_rinunciato += reached(Milestone::ContributoRinunciato);
             // Outcome steps come in programme order, like `maturato_per_step`.
             for (earned, step) in s.maturato_per_step.iter_mut().zip(&o.steps) {
                 if step.tranche == TrancheStatus::Earned {

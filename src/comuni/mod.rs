@@ -853,6 +853,9 @@ pub struct ComuneDetail {
     pub programma: String,
     pub adesione: AdhesionStatus,
     pub data_adesione: Option<NaiveDate>,
+    /// What the comune renounced ("Rinuncia al saldo", …) and on which day; public, like the
+    /// decreto di rinuncia it records.
+    pub rinuncia: Option<(String, NaiveDate)>,
     pub contributo_eur: i64,
     pub maturato_eur: i64,
     pub perso_eur: i64,

@@ -120,6 +120,7 @@ pub mod ssr {
             programma: p.name.clone(),
             adesione: r.facts.adhesion,
             data_adesione: r.facts.adhesion_date,
+            rinuncia: r.facts.renunciation.as_ref().map(|x| (x.kind.label().to_string(), x.on)),
             contributo_eur: e.outcome.grant_eur,
             maturato_eur: e.outcome.earned_eur,
             perso_eur: e.outcome.lost_eur,

@@ -556,6 +556,15 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                 <dd>{d.adesione.label()}</dd>
                 <dt>"Data di adesione"</dt>
                 <dd>{format::opt_date(d.data_adesione)}</dd>
+                {d
+                    .rinuncia
+                    .clone()
+                    .map(|(what, on)| {
+                        view! {
+                            <dt>"Rinuncia"</dt>
+                            <dd>{format!("{what}, dal {}", format::date(on))}</dd>
+                        }
+                    })}
                 <dt>"Contributo assegnato"</dt>
                 <dd>
                     {if d.contributo_eur > 0 { format::eur(d.contributo_eur) } else { "Nessuno".to_string() }}

@@ -103,6 +103,12 @@ pub struct Summary {
     pub contributo_perso: i64,
     pub contributo_rinunciato: i64,
     pub contributo_possibile: i64,
+    /// The comuni behind each grant figure (a comune with earned and lost tranches is behind
+    /// both): exactly those listed by the figure's link (`Milestone::Contributo…`).
+    pub comuni_maturato: i64,
+    pub comuni_possibile: i64,
+    pub comuni_perso: i64,
+    pub comuni_rinunciato: i64,
     /// The earned euros split by step (tranche), in step order.
     pub maturato_per_step: Vec<StepEarned>,
     pub province: Vec<ProvinceRow>,

@@ -106,10 +106,18 @@ fn figures_say_their_denominators_in_words_and_link_to_their_comuni() {
     assert_eq!(earned.value, "€ 3.900");
     assert_eq!(
         earned.denominator,
-        "su € 15.750 assegnati (24,8%): primo step 20% € 780 + obiettivi finali 80% € 3.120"
+        "da 1 comune, su € 15.750 assegnati (24,8%): primo step 20% € 780 + obiettivi finali 80% € 3.120"
     );
     let lost = card("contributo-perso");
     assert_eq!(lost.value, "€ 11.850");
+    // Each grant figure counts the comuni it names and links to them.
+    assert_eq!(lost.denominator, "di 2 comuni: traguardo non raggiunto entro la scadenza");
+    assert_eq!(lost.href, "/comuni?traguardo=contributo_perso");
+    let renounced = card("contributo-rinunciato");
+    assert_eq!(renounced.value, "€ 0");
+    assert_eq!(renounced.denominator, "da 0 comuni: rinuncia al saldo o all'intero contributo");
+    assert_eq!(renounced.href, "/comuni?traguardo=contributo_rinunciato");
+    assert_eq!(card("contributo-possibile").href, "/comuni?traguardo=contributo_possibile");
     // A filter travels with every link.
     let f = figures(&s, "provincia=LE");
     assert!(f.iter().all(|c| c.href.starts_with("/comuni?provincia=LE&traguardo=")), "{f:?}");
@@ -125,8 +133,11 @@ fn every_figure_links_to_exactly_the_comuni_it_counts() {
     assert_eq!(listed(Milestone::PrimoStep), s.primo_step);
     assert_eq!(listed(Milestone::TuttiObiettivi), s.tutti_obiettivi);
     assert_eq!(listed(Milestone::IoTramiteRegione), s.io_regione);
-    assert_eq!(listed(Milestone::ContributoMaturato), 1);
-    assert_eq!(listed(Milestone::ContributoPerso), 2);
+    assert_eq!(listed(Milestone::ContributoMaturato), s.comuni_maturato);
+    assert_eq!(listed(Milestone::ContributoPossibile), s.comuni_possibile);
+    assert_eq!(listed(Milestone::ContributoPerso), s.comuni_perso);
+    assert_eq!(listed(Milestone::ContributoRinunciato), s.comuni_rinunciato);
+    assert_eq!((s.comuni_maturato, s.comuni_perso), (1, 2));
 }
 
 #[test]

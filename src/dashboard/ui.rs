@@ -304,6 +304,8 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
     let deadline2 = s.finale_scadenza.map(format::date).unwrap_or_default();
     let as_of = s.data_riferimento.map(format::date).unwrap_or_default();
     let milestone = |m: Milestone| format!("/comuni?{}", crate::comuni::query_with_milestone(filtro, m));
+    // Italian agrees the noun with the number: 1 comune, 2 comuni.
+    let comuni = |n: i64| format!("{} {}", format::int(n), if n == 1 { "comune" } else { "comuni" });
     let of = |n: i64, whole: i64, what: &str| {
         format!("su {} {what} ({})", format::int(whole), format::percent(n, whole))
     };
@@ -392,24 +394,39 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
             title: "Contributo maturato".into(),
             value: format::eur(s.contributo_maturato),
             denominator: format!(
-                "su {} assegnati ({}): {tranches}",
+                "da {}, su {} assegnati ({}): {tranches}",
+                comuni(s.comuni_maturato),
                 format::eur(s.contributo_assegnato),
                 format::percent(s.contributo_maturato, s.contributo_assegnato)
             ),
             href: milestone(Milestone::ContributoMaturato),
         },
         Figure {
-            key: "contributo-perso",
-            title: "Contributo perso o rinunciato".into(),
-            value: format::eur(s.contributo_perso + s.contributo_rinunciato),
+            key: "contributo-possibile",
+            title: "Contributo a rischio".into(),
+            value: format::eur(s.contributo_possibile),
             denominator: format!(
-                "su {} assegnati: persi {}, rinunciati {}; ancora possibili {}",
-                format::eur(s.contributo_assegnato),
-                format::eur(s.contributo_perso),
-                format::eur(s.contributo_rinunciato),
-                format::eur(s.contributo_possibile)
+                "di {}: traguardo non ancora raggiunto, scadenza non ancora passata",
+                comuni(s.comuni_possibile)
             ),
+            href: milestone(Milestone::ContributoPossibile),
+        },
+        Figure {
+            key: "contributo-perso",
+            title: "Contributo perso".into(),
+            value: format::eur(s.contributo_perso),
+            denominator: format!("di {}: traguardo non raggiunto entro la scadenza", comuni(s.comuni_perso)),
             href: milestone(Milestone::ContributoPerso),
+        },
+        Figure {
+            key: "contributo-rinunciato",
+            title: "Contributo rinunciato".into(),
+            value: format::eur(s.contributo_rinunciato),
+            denominator: format!(
+                "da {}: rinuncia al saldo o all'intero contributo",
+                comuni(s.comuni_rinunciato)
+            ),
+            href: milestone(Milestone::ContributoRinunciato),
         },
     ]
 }

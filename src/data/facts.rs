@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 
 use super::{on_db, Db};
 use crate::rules::{
-    AdhesionStatus, ComuneFacts, EvidenceFact, IoService, OnlineService, PagoPaService, ReviewOutcome,
+    AdhesionStatus, ComuneFacts, EvidenceFact, IoService, OnlineService, PagoPaService, Renunciation,
+    RenunciationFact, ReviewOutcome,
 };
 
 /// A comune of the registry with the facts the rules read about it.
@@ -69,6 +70,8 @@ struct ComuneRow {
     popolazione: i64,
     status: Option<String>,
     adhesion_date: Option<NaiveDate>,
+    renunciation: Option<String>,
+    renunciation_date: Option<NaiveDate>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -107,7 +110,7 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
     let (comuni, memberships, pagopa, io, online, counts, blockers, evidence) = on_db!(db, pool => {
         let comuni = sqlx::query_as::<_, ComuneRow>(
             "SELECT c.codice_istat, c.denominazione, c.sigla_provincia, p.nome AS provincia, c.codice_catastale, \
-             c.codice_ipa, c.popolazione, a.status, a.adhesion_date \
+             c.codice_ipa, c.popolazione, a.status, a.adhesion_date, a.renunciation, a.renunciation_date \
              FROM comune c JOIN province p ON p.sigla = c.sigla_provincia \
              LEFT JOIN adhesion a ON a.comune = c.codice_istat AND a.programme = $1 \
              ORDER BY c.codice_istat",
@@ -232,6 +235,15 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
                 })?,
             };
             f.adhesion_date = c.adhesion_date;
+            f.renunciation = match (c.renunciation.as_deref(), c.renunciation_date) {
+                (Some(code), Some(on)) => Some(RenunciationFact {
+                    kind: Renunciation::from_code(code).ok_or_else(|| {
+                        super::programme::decode_error(format!("unknown renunciation {code}"))
+                    })?,
+                    on,
+                }),
+                _ => None,
+            };
             let counts_over_time = series.remove(&c.codice_istat).unwrap_or_default();
             let open_blockers = open_blockers.remove(&c.codice_istat).unwrap_or(0);
             Ok(ComuneRecord {

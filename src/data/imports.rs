@@ -20,7 +20,7 @@ use crate::{
         plan::{fold, Current, Op, Stored, TaxonomyEntry},
         Batch, BatchStatus, Report,
     },
-    rules::{AdhesionStatus, Platform},
+    rules::{AdhesionStatus, Platform, Renunciation, RenunciationFact},
     workspace::{AdhesionValues, IoValues, OnlineValues, PagoPaValues},
 };
 
@@ -29,6 +29,8 @@ struct AdhesionKeyed {
     comune: String,
     status: String,
     adhesion_date: Option<NaiveDate>,
+    renunciation: Option<String>,
+    renunciation_date: Option<NaiveDate>,
     version: i64,
 }
 
@@ -89,7 +91,8 @@ pub async fn current(db: &Db, programme: &str) -> Result<Current, sqlx::Error> {
         let names: Vec<(String, String)> =
             sqlx::query_as("SELECT codice_istat, denominazione FROM comune").fetch_all(pool).await?;
         let adhesions: Vec<AdhesionKeyed> = sqlx::query_as(
-            "SELECT comune, status, adhesion_date, version FROM adhesion WHERE programme = $1",
+            "SELECT comune, status, adhesion_date, renunciation, renunciation_date, version FROM adhesion \
+             WHERE programme = $1",
         )
         .bind(programme)
         .fetch_all(pool)
@@ -132,7 +135,13 @@ pub async fn current(db: &Db, programme: &str) -> Result<Current, sqlx::Error> {
                 .into_iter()
                 .filter_map(|a| {
                     let status = AdhesionStatus::from_code(&a.status)?;
-                    Some((a.comune, (AdhesionValues { status, date: a.adhesion_date }, a.version)))
+                    let renunciation = a
+                        .renunciation
+                        .as_deref()
+                        .and_then(Renunciation::from_code)
+                        .zip(a.renunciation_date)
+                        .map(|(kind, on)| RenunciationFact { kind, on });
+                    Some((a.comune, (AdhesionValues { status, date: a.adhesion_date, renunciation }, a.version)))
                 })
                 .collect(),
             pagopa: pagopa

@@ -23,6 +23,7 @@ struct StepRow {
     step_order: i64,
     deadline: NaiveDate,
     share_percent: i64,
+    renounce_by: Option<NaiveDate>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -60,7 +61,7 @@ pub async fn load(db: &Db, code: &str) -> Result<Option<Programme>, sqlx::Error>
             return Ok(None);
         };
         let steps = sqlx::query_as::<_, StepRow>(
-            "SELECT code, name, step_order, deadline, share_percent FROM programme_step \
+            "SELECT code, name, step_order, deadline, share_percent, renounce_by FROM programme_step \
              WHERE programme = $1 ORDER BY step_order",
         )
         .bind(code)
@@ -114,6 +115,7 @@ pub async fn load(db: &Db, code: &str) -> Result<Option<Programme>, sqlx::Error>
                     order: s.step_order,
                     deadline: s.deadline,
                     share_percent: s.share_percent,
+                    renounce_by: s.renounce_by,
                 })
                 .collect(),
             objectives,

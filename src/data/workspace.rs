@@ -30,6 +30,10 @@ pub enum WriteError {
     /// A record with the same key exists: `(field, Italian message)`.
     #[error("duplicate: {1}")]
     Duplicate(&'static str, String),
+    /// The programme's rules do not allow the change (a saldo renounced after its limit):
+    /// `(field, Italian message)`; nothing was written.
+    #[error("refused: {1}")]
+    Refused(&'static str, String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -47,6 +51,9 @@ fn yes_no(b: bool) -> Option<String> {
 pub struct AdhesionRow {
     pub status: String,
     pub adhesion_date: Option<NaiveDate>,
+    /// `saldo` or `contributo`, with `renunciation_date`; public (a decreto di rinuncia is).
+    pub renunciation: Option<String>,
+    pub renunciation_date: Option<NaiveDate>,
     pub version: i64,
 }
 
@@ -159,7 +166,8 @@ const PROPOSAL_COLUMNS: &str =
 pub async fn comune_records(db: &Db, programme: &str, comune: &str) -> Result<ComuneRecords, sqlx::Error> {
     on_db!(db, pool => {
         let adhesion = sqlx::query_as::<_, AdhesionRow>(
-            "SELECT status, adhesion_date, version FROM adhesion WHERE programme = $1 AND comune = $2",
+            "SELECT status, adhesion_date, renunciation, renunciation_date, version FROM adhesion \
+             WHERE programme = $1 AND comune = $2",
         )
         .bind(programme)
         .bind(comune)
@@ -438,7 +446,8 @@ macro_rules! impl_ops {
                 reason: Option<String>,
             ) -> Result<(), WriteError> {
                 let now = sqlx::query_as::<_, AdhesionRow>(
-                    "SELECT status, adhesion_date, version FROM adhesion WHERE programme = $1 AND comune = $2",
+                    "SELECT status, adhesion_date, renunciation, renunciation_date, version FROM adhesion \
+                     WHERE programme = $1 AND comune = $2",
                 )
                 .bind(programme)
                 .bind(comune)
@@ -447,29 +456,54 @@ macro_rules! impl_ops {
                 if now.as_ref().map_or(0, |r| r.version) != expected_version {
                     return Err(WriteError::Conflict);
                 }
+                if let Some(r) = &v.renunciation {
+                    if !v.status.is_supported() {
+                        return Err(WriteError::Refused(
+                            "rinuncia",
+                            "Solo un comune aderente (anche in ritardo) può rinunciare al contributo.".into(),
+                        ));
+                    }
+                    // The limit is the programme's data (`programme_step.renounce_by`), read in
+                    // the same transaction as the write.
+                    let limits: Vec<Option<NaiveDate>> = sqlx::query_scalar(
+                        "SELECT renounce_by FROM programme_step WHERE programme = $1",
+                    )
+                    .bind(programme)
+                    .fetch_all(&mut *self)
+                    .await?;
+                    let limit = limits.into_iter().flatten().min();
+                    if let Err(m) = crate::rules::check_renunciation(limit, r.kind, r.on) {
+                        return Err(WriteError::Refused("data_rinuncia", m));
+                    }
+                }
                 let before_status = now.as_ref().map(|r| r.status.clone()).unwrap_or_else(|| {
                     AdhesionStatus::NonAderente.code().to_string()
                 });
                 match &now {
                     None => {
                         sqlx::query(
-                            "INSERT INTO adhesion (programme, comune, status, adhesion_date, version) \
-                             VALUES ($1, $2, $3, $4, 1)",
+                            "INSERT INTO adhesion (programme, comune, status, adhesion_date, renunciation, \
+                             renunciation_date, version) VALUES ($1, $2, $3, $4, $5, $6, 1)",
                         )
                         .bind(programme)
                         .bind(comune)
                         .bind(v.status.code())
                         .bind(v.date)
+                        .bind(v.renunciation.as_ref().map(|r| r.kind.code()))
+                        .bind(v.renunciation.as_ref().map(|r| r.on))
                         .execute(&mut *self)
                         .await?;
                     }
                     Some(_) => {
                         sqlx::query(
-                            "UPDATE adhesion SET status = $1, adhesion_date = $2, version = version + 1 \
-                             WHERE programme = $3 AND comune = $4 AND version = $5",
+                            "UPDATE adhesion SET status = $1, adhesion_date = $2, renunciation = $3, \
+                             renunciation_date = $4, version = version + 1 \
+                             WHERE programme = $5 AND comune = $6 AND version = $7",
                         )
                         .bind(v.status.code())
                         .bind(v.date)
+                        .bind(v.renunciation.as_ref().map(|r| r.kind.code()))
+                        .bind(v.renunciation.as_ref().map(|r| r.on))
                         .bind(programme)
                         .bind(comune)
                         .bind(expected_version)
@@ -487,6 +521,16 @@ macro_rules! impl_ops {
                 e.changes = diff(vec![
                     ("stato", Some(before_status), Some(v.status.code().to_string())),
                     ("data", now.as_ref().and_then(|r| d(r.adhesion_date)), d(v.date)),
+                    (
+                        "rinuncia",
+                        now.as_ref().and_then(|r| r.renunciation.clone()),
+                        v.renunciation.as_ref().map(|r| r.kind.code().to_string()),
+                    ),
+                    (
+                        "data_rinuncia",
+                        now.as_ref().and_then(|r| d(r.renunciation_date)),
+                        v.renunciation.as_ref().and_then(|r| d(Some(r.on))),
+                    ),
                 ]);
                 e.reason = reason;
                 self.append(&e).await?;

@@ -18,6 +18,7 @@ fn programme() -> Programme {
                 order: 1,
                 deadline: ymd(2021, 2, 28),
                 share_percent: 20,
+                renounce_by: None,
             },
             Step {
                 code: "finale".into(),
@@ -25,6 +26,7 @@ fn programme() -> Programme {
                 order: 2,
                 deadline: ymd(2021, 12, 31),
                 share_percent: 80,
+                renounce_by: Some(ymd(2022, 5, 26)),
             },
         ],
         objectives: vec![],

@@ -104,7 +104,7 @@ pub async fn review(State(state): State<AppState>, UrlPath(id): UrlPath<i64>, re
             )
             .await
         }
-        Err(WriteError::Duplicate(field, message)) => {
+        Err(WriteError::Duplicate(field, message) | WriteError::Refused(field, message)) => {
             refuse(
                 vec![FieldError { field: field.into(), message }],
                 "L'esame non è stato salvato.".into(),

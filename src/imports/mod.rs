@@ -184,6 +184,13 @@ pub const KINDS: [KindSpec; 5] = [
                 "aderente",
             ),
             col("data_adesione", false, "Data di adesione, obbligatoria per chi aderisce (gg/mm/aaaa).", "30/10/2020"),
+            col(
+                "rinuncia",
+                false,
+                "saldo, contributo (l'intero contributo) o vuoto; senza la colonna resta la rinuncia registrata.",
+                "",
+            ),
+            col("data_rinuncia", false, "Data della rinuncia, obbligatoria con la rinuncia (gg/mm/aaaa).", ""),
         ],
         key: "comune",
     },

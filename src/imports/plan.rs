@@ -452,19 +452,28 @@ fn plan_row(
             };
             put("stato", status.code().to_string());
             put("data", date_text(get("data_adesione")));
-            let values = match validate_adhesion(&f, p.ctx) {
+            // The renunciation columns are optional: a file without them keeps what is recorded.
+            let renunciation_columns = t.column("rinuncia").is_some();
+            if renunciation_columns {
+                put("rinuncia", get("rinuncia").trim().to_lowercase());
+                put("data_rinuncia", date_text(get("data_rinuncia")));
+            }
+            let mut values = match validate_adhesion(&f, p.ctx) {
                 Ok(v) => v,
                 Err(e) => return p.field_errors(table, row, e),
             };
             if !p.first_time(table, row, format!("adesione/{comune}"), &format!("l'adesione di {who}")) {
                 return;
             }
-            let (before, version) = p
-                .current
-                .adhesions
-                .get(&comune)
-                .cloned()
-                .unwrap_or((AdhesionValues { status: AdhesionStatus::NonAderente, date: None }, 0));
+            let (before, version) = p.current.adhesions.get(&comune).cloned().unwrap_or((
+                AdhesionValues { status: AdhesionStatus::NonAderente, date: None, renunciation: None },
+                0,
+            ));
+            // The adhesions file carries no renunciation: a recorded one stays while the comune
+            // stays supported (a renunciation needs a supported status).
+            if !renunciation_columns && values.status.is_supported() {
+                values.renunciation = before.renunciation.clone();
+            }
             let outcome = if before == values {
                 Outcome::Unchanged
             } else if version == 0 {
@@ -484,6 +493,16 @@ fn plan_row(
                         Some(values.status.label().to_string()),
                     ),
                     ("data", d(before.date), d(values.date)),
+                    (
+                        "rinuncia",
+                        before.renunciation.as_ref().map(|r| r.kind.label().to_string()),
+                        values.renunciation.as_ref().map(|r| r.kind.label().to_string()),
+                    ),
+                    (
+                        "data_rinuncia",
+                        d(before.renunciation.as_ref().map(|r| r.on)),
+                        d(values.renunciation.as_ref().map(|r| r.on)),
+                    ),
                 ]),
             };
             let op = (outcome != Outcome::Unchanged).then_some(Op::Adhesion { comune, values, version });

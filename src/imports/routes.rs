@@ -219,7 +219,9 @@ pub async fn confirm(State(state): State<AppState>, UrlPath(id): UrlPath<i64>, r
                 .to_string();
             refusal(&state, &parts, &page, m, StatusCode::CONFLICT).await
         }
-        Err(WriteError::Duplicate(_, m)) => refusal(&state, &parts, &page, m, StatusCode::CONFLICT).await,
+        Err(WriteError::Duplicate(_, m) | WriteError::Refused(_, m)) => {
+            refusal(&state, &parts, &page, m, StatusCode::CONFLICT).await
+        }
         Err(WriteError::Db(e)) => AppError::from(e).into_response(),
     }
 }

@@ -59,6 +59,7 @@ pub mod ssr {
             today: crate::evaluation::today(),
             taxonomy: crate::data::workspace::taxonomy_codes(db).await?,
             objectives: programme.objectives.iter().map(|o| o.code.clone()).collect(),
+            saldo_renunciation_limit: programme.saldo_renunciation_limit(),
         })
     }
 

@@ -10,7 +10,7 @@ use super::{
     Kind, Outcome,
 };
 use crate::{
-    rules::{AdhesionStatus, Platform},
+    rules::{AdhesionStatus, Platform, Renunciation, RenunciationFact},
     workspace::{AdhesionValues, Context, PagoPaValues},
 };
 
@@ -25,6 +25,7 @@ fn ctx() -> Context {
         today: day(2026, 11, 27),
         taxonomy: vec!["9/0101100IM/".into(), "9/0301109SP/".into()],
         objectives: vec![],
+        saldo_renunciation_limit: Some(day(2022, 5, 26)),
     }
 }
 
@@ -36,7 +37,14 @@ fn current() -> Current {
     c.names.insert("071020".into(), "Foggia".into());
     c.adhesions.insert(
         "072006".into(),
-        (AdhesionValues { status: AdhesionStatus::Aderente, date: Some(day(2020, 10, 30)) }, 3),
+        (
+            AdhesionValues {
+                status: AdhesionStatus::Aderente,
+                date: Some(day(2020, 10, 30)),
+                renunciation: None,
+            },
+            3,
+        ),
     );
     c.pagopa.insert(
         ("072006".into(), "9/0101100IM/".into()),
@@ -179,6 +187,36 @@ fn adhesions_added_changed_and_unchanged() {
         matches!(&p.ops[0], Op::Adhesion { version: 3, .. }),
         "the version read is the one checked at commit"
     );
+}
+
+#[test]
+fn adhesions_carry_a_dated_renunciation_and_a_late_saldo_is_a_problem() {
+    let p = dry("codice_istat;adesione;data_adesione;rinuncia;data_rinuncia\n72006;aderente;30/10/2020;saldo;20/05/2022\n");
+    assert!(p.report.problems.is_empty(), "{:#?}", p.report.problems);
+    assert_eq!(p.report.changed, 1);
+    match &p.ops[0] {
+        Op::Adhesion { values, version: 3, .. } => assert_eq!(
+            values.renunciation,
+            Some(RenunciationFact { kind: Renunciation::Saldo, on: day(2022, 5, 20) })
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(p.report.changes[0].details.contains("Rinuncia al saldo"), "{}", p.report.changes[0].details);
+
+    let problem = only_problem(
+        "codice_istat;adesione;data_adesione;rinuncia;data_rinuncia\n72006;aderente;30/10/2020;saldo;27/05/2022\n",
+    );
+    assert_eq!(problem.column, "data_rinuncia");
+    assert!(problem.message.contains("entro il 26/05/2022"), "{}", problem.message);
+
+    // Without the columns a recorded renunciation stays: nothing to change.
+    let mut current = current();
+    let recorded = Some(RenunciationFact { kind: Renunciation::Contributo, on: day(2023, 1, 10) });
+    current.adhesions.get_mut("072006").unwrap().0.renunciation = recorded.clone();
+    let (_, tables) = read("prova.csv", b"codice_istat;adesione;data_adesione\n72006;aderente;30/10/2020\n")
+        .expect("readable");
+    let p = plan(&tables, &current, &ctx());
+    assert_eq!((p.report.changed, p.report.unchanged), (0, 1));
 }
 
 #[test]

@@ -286,6 +286,7 @@ async fn a_record_changed_after_the_dry_run_stops_the_whole_import() {
         let values = crate::workspace::AdhesionValues {
             status: crate::rules::AdhesionStatus::AderenteInRitardo,
             date: chrono::NaiveDate::from_ymd_opt(2020, 11, 2),
+            renunciation: None,
         };
         let version = imports::current(&t.db, FONDO_INNOVAZIONE).await.unwrap().adhesions["072006"].1;
         let mut current = imports::current(&t.db, FONDO_INNOVAZIONE).await.unwrap();

@@ -21,6 +21,7 @@ mod limits;
 mod list_exports;
 mod oidc;
 mod opendata;
+mod renunciation;
 mod report;
 mod scadenze;
 mod server_fn_args;

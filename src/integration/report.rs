@@ -100,7 +100,7 @@ async fn the_report_has_the_dashboards_figures_and_is_a_tagged_pdf() {
             // The headline figures of the dashboard for the same filter, as its cards say them.
             let d = dashboard(&app, q).await;
             let cards = figures(&d.summary, &d.filtro);
-            assert_eq!(cards.len(), 10, "{ctx}");
+            assert_eq!(cards.len(), 12, "{ctx}");
             for card in &cards {
                 for part in [&card.title, &card.value, &card.denominator] {
                     assert!(text.contains(&squeeze(part)), "{ctx}: «{part}» missing from the PDF");

@@ -43,6 +43,10 @@ pub struct Step {
     pub deadline: NaiveDate,
     /// Percentage of the grant paid when the step is reached by its deadline.
     pub share_percent: i64,
+    /// The last day a comune may renounce this step's tranche alone (a [`Renunciation::Saldo`]);
+    /// `None`: the tranche can only go with the whole grant. Fondo Innovazione: the final
+    /// step (saldo, 80%), by 26/05/2022 (the Region's letter to the mayors of May 2022).
+    pub renounce_by: Option<NaiveDate>,
 }
 
 /// A grant band: `min_population` inclusive, `max_population` exclusive (`None` = no upper
@@ -96,6 +100,16 @@ pub struct ComuneFacts {
     /// The evidence uploaded for each objective that has any: how many versions, and the
     /// Region's latest review of the latest version.
     pub evidence: Vec<EvidenceFact>,
+    /// What the comune renounced and on which day; read only for supported comuni, and only from
+    /// its day on (evaluated before that day, the grant is whole).
+    pub renunciation: Option<RenunciationFact>,
+}
+
+/// A dated renunciation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenunciationFact {
+    pub kind: Renunciation,
+    pub on: NaiveDate,
 }
 
 /// Evidence of one objective of one comune, as the rules read it.
@@ -204,9 +218,47 @@ impl Programme {
         self.steps.iter().max_by_key(|s| s.order)
     }
 
+    /// The last day a saldo renunciation is accepted: the earliest `renounce_by` of the steps
+    /// that have one. `None` when the programme has no step that can be renounced alone.
+    pub fn saldo_renunciation_limit(&self) -> Option<NaiveDate> {
+        self.steps.iter().filter_map(|s| s.renounce_by).min()
+    }
+
+    /// Whether a renunciation of `kind` dated `on` is admissible under this programme: see
+    /// [`check_renunciation`].
+    pub fn check_renunciation(&self, kind: Renunciation, on: NaiveDate) -> Result<(), String> {
+        check_renunciation(self.saldo_renunciation_limit(), kind, on)
+    }
+
     /// Whether `day` falls inside the project (start and end included).
     pub fn during(&self, day: NaiveDate) -> bool {
         day >= self.start && day <= self.end
+    }
+}
+
+/// Whether a renunciation of `kind` dated `on` is admissible, with the Italian reason when it is
+/// not. The whole grant can be renounced on any day; the saldo only up to `saldo_limit`
+/// ([`Programme::saldo_renunciation_limit`], a row of `programme_step`, not a constant here), and
+/// not at all when the programme has no such limit.
+pub fn check_renunciation(
+    saldo_limit: Option<NaiveDate>,
+    kind: Renunciation,
+    on: NaiveDate,
+) -> Result<(), String> {
+    match kind {
+        Renunciation::Contributo => Ok(()),
+        Renunciation::Saldo => match saldo_limit {
+            None => Err("Il programma non prevede la rinuncia al solo saldo: \
+                         si può rinunciare soltanto all'intero contributo."
+                .to_string()),
+            Some(limit) if on > limit => Err(format!(
+                "La rinuncia al saldo si poteva presentare entro il {}: la data indicata, {}, è successiva. \
+                 Resta possibile la rinuncia all'intero contributo.",
+                limit.format("%d/%m/%Y"),
+                on.format("%d/%m/%Y")
+            )),
+            Some(_) => Ok(()),
+        },
     }
 }
 
@@ -357,8 +409,11 @@ pub fn verified(reached: bool, latest_review: Option<ReviewOutcome>) -> bool {
 ///
 /// Only supported comuni (`aderente`, `aderente_in_ritardo`) reach steps and earn tranches;
 /// objectives are still measured for the others, so a comune page can show where it stands.
-/// A comune that renounced (`rinuncia`) has every tranche marked renounced: payments are not
-/// recorded yet, so a tranche paid before the renunciation cannot be told apart.
+/// A comune whose adhesion is `rinuncia` (it withdrew its adhesion) has every tranche marked
+/// renounced: payments are not recorded yet, so a tranche paid before cannot be told apart.
+/// A supported comune with a dated [`RenunciationFact`] keeps its steps (reached, on time: facts
+/// of their deadlines) and, from the renunciation's day, has the renounced tranches marked
+/// renounced: the saldo ([`Step::renounce_by`] steps) or all of them.
 ///
 /// An objective counts as reached from the first day its rule held: a service switched off later
 /// does not undo it. The sources do not say whether the fund re-checked the state on the
@@ -387,9 +442,17 @@ pub fn evaluate(programme: &Programme, facts: &ComuneFacts, as_of: NaiveDate) ->
         };
         let on_time = reached_on.is_some_and(|d| d <= step.deadline);
         let tranche_eur = (grant_eur * step.share_percent + 50) / 100;
+        let renounced = supported
+            && facts.renunciation.as_ref().is_some_and(|r| {
+                r.on <= as_of
+                    && match r.kind {
+                        Renunciation::Contributo => true,
+                        Renunciation::Saldo => step.renounce_by.is_some(),
+                    }
+            });
         let tranche = if !granted {
             TrancheStatus::NotApplicable
-        } else if facts.adhesion == AdhesionStatus::Rinuncia {
+        } else if facts.adhesion == AdhesionStatus::Rinuncia || renounced {
             TrancheStatus::Renounced
         } else if on_time {
             TrancheStatus::Earned

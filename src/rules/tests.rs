@@ -19,6 +19,8 @@ fn long_after() -> NaiveDate {
 
 const STEP1_DEADLINE: &str = "2021-02-28";
 const FINAL_DEADLINE: &str = "2021-12-31";
+/// The Region's limit for renouncing the saldo (letter to the mayors, May 2022).
+const SALDO_RENUNCIATION_LIMIT: &str = "2022-05-26";
 
 #[allow(clippy::too_many_arguments)]
 fn objective(
@@ -64,6 +66,7 @@ pub(crate) fn fondo_innovazione() -> Programme {
                 order: 1,
                 deadline: day(STEP1_DEADLINE),
                 share_percent: 20,
+                renounce_by: None,
             },
             Step {
                 code: "finale".to_string(),
@@ -71,6 +74,7 @@ pub(crate) fn fondo_innovazione() -> Programme {
                 order: 2,
                 deadline: day(FINAL_DEADLINE),
                 share_percent: 80,
+                renounce_by: Some(day(SALDO_RENUNCIATION_LIMIT)),
             },
         ],
         objectives: vec![
@@ -986,6 +990,94 @@ fn rinuncia_renounces_the_whole_grant() {
     assert_eq!(outcome.lost_eur, 0);
     assert_eq!(outcome.possible_eur, 0);
     assert!(!outcome.all_objectives_on_time);
+}
+
+fn renouncing(kind: Renunciation, on: &str, facts: ComuneFacts) -> ComuneFacts {
+    ComuneFacts { renunciation: Some(RenunciationFact { kind, on: day(on) }), ..facts }
+}
+
+#[test]
+fn saldo_renunciation_keeps_step_1_and_renounces_only_the_final_tranche() {
+    let programme = fondo_innovazione();
+    // Step 1 on time, the final SPID/CIE objective never reached: the comune renounces the saldo.
+    let mut base = ComuneFacts { population: 12000, ..full_success() };
+    base.online[1].cie_since = None;
+    let facts = renouncing(Renunciation::Saldo, "2022-05-20", base.clone());
+    let outcome = evaluate(&programme, &facts, long_after());
+
+    // Still supported, and step 1 by its deadline still counts the comune.
+    assert!(outcome.supported);
+    let step1 = step(&outcome, "primo_step");
+    assert_eq!(step1.reached_on, Some(day("2021-02-10")));
+    assert!(step1.on_time);
+    assert_eq!(step1.tranche, TrancheStatus::Earned);
+    assert_eq!(step(&outcome, "finale").tranche, TrancheStatus::Renounced);
+    assert_eq!(outcome.grant_eur, 7950);
+    assert_eq!(outcome.earned_eur, 1590);
+    assert_eq!(outcome.renounced_eur, 6360);
+    assert_eq!(outcome.lost_eur, 0);
+    assert_eq!(outcome.possible_eur, 0);
+
+    // Dated: the day before the renunciation, the saldo was lost, not renounced.
+    let before = evaluate(&programme, &facts, day("2022-05-19"));
+    assert_eq!(step(&before, "finale").tranche, TrancheStatus::Lost);
+    assert_eq!((before.earned_eur, before.lost_eur, before.renounced_eur), (1590, 6360, 0));
+    assert_eq!(before, evaluate(&programme, &base, day("2022-05-19")));
+}
+
+#[test]
+fn whole_grant_renunciation_renounces_every_tranche_but_keeps_the_steps_reached() {
+    let programme = fondo_innovazione();
+    let base = ComuneFacts { population: 12000, ..full_success() };
+    let facts = renouncing(Renunciation::Contributo, "2022-09-01", base.clone());
+    let outcome = evaluate(&programme, &facts, long_after().max(day("2022-09-01")));
+
+    assert!(outcome.supported);
+    assert!(step(&outcome, "primo_step").on_time, "step 1 by its deadline still counts");
+    assert!(outcome.all_objectives_on_time, "a fact of 31/12/2021");
+    assert!(outcome.steps.iter().all(|s| s.tranche == TrancheStatus::Renounced));
+    assert_eq!(outcome.renounced_eur, 7950);
+    assert_eq!(outcome.earned_eur + outcome.lost_eur + outcome.possible_eur, 0);
+
+    // Evaluated before its day, the grant is whole.
+    let before = evaluate(&programme, &facts, day("2022-08-31"));
+    assert_eq!(before, evaluate(&programme, &base, day("2022-08-31")));
+    assert_eq!(before.earned_eur, 7950);
+}
+
+#[test]
+fn a_renunciation_counts_only_for_a_supported_comune() {
+    let programme = fondo_innovazione();
+    let facts = renouncing(
+        Renunciation::Saldo,
+        "2022-05-01",
+        ComuneFacts { adhesion: AdhesionStatus::NonAderente, adhesion_date: None, ..full_success() },
+    );
+    let outcome = evaluate(&programme, &facts, long_after());
+    assert_eq!(outcome.renounced_eur, 0);
+    assert!(outcome.steps.iter().all(|s| s.tranche == TrancheStatus::NotApplicable));
+}
+
+#[test]
+fn saldo_renunciation_is_admissible_up_to_the_programme_limit_only() {
+    let programme = fondo_innovazione();
+    assert_eq!(programme.saldo_renunciation_limit(), Some(day(SALDO_RENUNCIATION_LIMIT)));
+    assert_eq!(programme.check_renunciation(Renunciation::Saldo, day("2022-05-26")), Ok(()));
+    let late = programme.check_renunciation(Renunciation::Saldo, day("2022-05-27")).unwrap_err();
+    assert_eq!(
+        late,
+        "La rinuncia al saldo si poteva presentare entro il 26/05/2022: la data indicata, 27/05/2022, è \
+         successiva. Resta possibile la rinuncia all'intero contributo."
+    );
+    // The whole grant can be renounced on any day.
+    assert_eq!(programme.check_renunciation(Renunciation::Contributo, day("2023-01-10")), Ok(()));
+    // A programme whose steps have no limit has no saldo renunciation at all.
+    let mut no_limit = programme.clone();
+    no_limit.steps.iter_mut().for_each(|s| s.renounce_by = None);
+    assert!(no_limit.check_renunciation(Renunciation::Saldo, day("2021-01-10")).is_err());
+    assert_eq!(Renunciation::from_code("saldo"), Some(Renunciation::Saldo));
+    assert_eq!(Renunciation::from_code("contributo"), Some(Renunciation::Contributo));
+    assert_eq!(Renunciation::from_code("rinuncia"), None);
 }
 
 #[test]

@@ -82,6 +82,40 @@ impl AdhesionStatus {
     }
 }
 
+/// What a supported comune gave up of its grant. Separate from [`AdhesionStatus`]: a comune that
+/// renounces stays `aderente` (or `aderente_in_ritardo`), so what it reached by each deadline
+/// still counts in the figures; only the euros follow the renunciation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Renunciation {
+    /// The tranches of the steps the programme lets a comune renounce alone ([`crate::rules::Step::renounce_by`]):
+    /// Fondo Innovazione's saldo (80%), by 26/05/2022; the 20% earned with step 1 stays earned.
+    Saldo,
+    /// The whole grant, every tranche.
+    Contributo,
+}
+
+impl Renunciation {
+    pub const ALL: [Renunciation; 2] = [Renunciation::Saldo, Renunciation::Contributo];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Renunciation::Saldo => "saldo",
+            Renunciation::Contributo => "contributo",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Renunciation::Saldo => "Rinuncia al saldo",
+            Renunciation::Contributo => "Rinuncia all'intero contributo",
+        }
+    }
+}
+
 /// How an objective is measured. Stored as a code in the `objective` table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RuleKind {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     auth::FieldError,
-    rules::{AdhesionStatus, Platform},
+    rules::{AdhesionStatus, Platform, Renunciation, RenunciationFact},
 };
 
 #[cfg(feature = "ssr")]
@@ -118,12 +118,19 @@ pub struct Context {
     pub taxonomy: Vec<String>,
     /// The programme's objective codes.
     pub objectives: Vec<String>,
+    /// The programme's last day for renouncing the saldo ([`crate::rules::Programme::saldo_renunciation_limit`]);
+    /// the form and the import's dry run say a late one at once, the write refuses it anyway.
+    pub saldo_renunciation_limit: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdhesionValues {
     pub status: AdhesionStatus,
     pub date: Option<NaiveDate>,
+    /// What the comune renounced and when; only for a supported status. Whether a saldo
+    /// renunciation is still admissible on its day is the programme's rule, checked where it is
+    /// written ([`crate::data::workspace::Ops::set_adhesion_in`]) so forms and imports agree.
+    pub renunciation: Option<RenunciationFact>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -344,10 +351,51 @@ pub fn validate_adhesion(f: &Fields, ctx: &Context) -> Result<AdhesionValues, Ve
     {
         c.fail("data", "Indicare la data di adesione del comune.");
     }
+    // "" or "nessuna": no renunciation.
+    let kind = match text(f, "rinuncia") {
+        "" | "nessuna" => None,
+        code => {
+            let kind = Renunciation::from_code(code);
+            if kind.is_none() {
+                c.fail(
+                    "rinuncia",
+                    "Scegliere dall'elenco: nessuna, rinuncia al saldo o all'intero contributo.",
+                );
+            }
+            kind
+        }
+    };
+    let renounced_on = date_field(&mut c, f, "data_rinuncia", ctx);
+    if kind.is_some() {
+        if status.is_some_and(|s| !s.is_supported()) {
+            c.fail(
+                "rinuncia",
+                "Solo un comune aderente (anche in ritardo) può rinunciare al contributo: \
+                 indicare lo stato di adesione del comune.",
+            );
+        }
+        if renounced_on.is_none() && !c.errors.iter().any(|e| e.field == "data_rinuncia") {
+            c.fail("data_rinuncia", "Indicare la data della rinuncia.");
+        }
+        if let Some((kind, on)) = kind.zip(renounced_on) {
+            if let Err(m) = crate::rules::check_renunciation(ctx.saldo_renunciation_limit, kind, on) {
+                c.fail("data_rinuncia", m);
+            }
+        }
+    } else if renounced_on.is_some() {
+        c.fail(
+            "rinuncia",
+            "Indicare a che cosa il comune ha rinunciato, o lasciare vuota la data della rinuncia.",
+        );
+    }
     if text(f, "motivo").chars().count() > 500 {
         c.fail("motivo", "Testo troppo lungo: al massimo 500 caratteri.");
     }
-    c.finish(|| AdhesionValues { status: status.expect("checked"), date })
+    c.finish(|| AdhesionValues {
+        status: status.expect("checked"),
+        date,
+        renunciation: kind.zip(renounced_on).map(|(kind, on)| RenunciationFact { kind, on }),
+    })
 }
 
 /// A pagoPA taxonomy code as people type it: upper case, without spaces.

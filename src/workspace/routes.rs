@@ -114,7 +114,7 @@ pub async fn submit(
             };
             render_page_with(&state, &parts, &page, feedback, StatusCode::BAD_REQUEST).await
         }
-        Err(Refusal::Write(WriteError::Duplicate(field, message))) => {
+        Err(Refusal::Write(WriteError::Duplicate(field, message) | WriteError::Refused(field, message))) => {
             let feedback = FormFeedback {
                 form: form_id,
                 message: "Le modifiche non sono state salvate: correggi i campi indicati.".into(),
@@ -180,6 +180,7 @@ async fn save(
         today: crate::evaluation::today(),
         taxonomy: crate::data::workspace::taxonomy_codes(&state.db).await.map_err(AppError::from)?,
         objectives: snapshot.programme.objectives.iter().map(|o| o.code.clone()).collect(),
+        saldo_renunciation_limit: snapshot.programme.saldo_renunciation_limit(),
     };
     let actor = user.email.clone();
     let db = &state.db;

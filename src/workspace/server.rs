@@ -75,6 +75,11 @@ pub struct WorkspaceView {
     pub adhesion_status: String,
     pub adhesion_date: Option<NaiveDate>,
     pub adhesion_version: i64,
+    /// `saldo`, `contributo` or empty (no renunciation), and its day.
+    pub renunciation: String,
+    pub renunciation_date: Option<NaiveDate>,
+    /// The programme's last day for renouncing the saldo, for the form's hint.
+    pub saldo_renunciation_limit: Option<NaiveDate>,
     pub pagopa: Vec<ServiceItem>,
     pub io: Vec<ServiceItem>,
     pub online: Vec<ServiceItem>,
@@ -197,6 +202,9 @@ pub mod ssr {
                 .unwrap_or_else(|| crate::rules::AdhesionStatus::NonAderente.code().into()),
             adhesion_date: r.adhesion.as_ref().and_then(|a| a.adhesion_date),
             adhesion_version: r.adhesion.as_ref().map_or(0, |a| a.version),
+            renunciation: r.adhesion.as_ref().and_then(|a| a.renunciation.clone()).unwrap_or_default(),
+            renunciation_date: r.adhesion.as_ref().and_then(|a| a.renunciation_date),
+            saldo_renunciation_limit: p.saldo_renunciation_limit(),
             pagopa: r
                 .pagopa
                 .into_iter()

@@ -11,6 +11,7 @@ fn ctx() -> Context {
         today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
         taxonomy: vec!["9/0101100IM/".into(), "9/0101101IM/".into()],
         objectives: vec!["step1_pagopa".into(), "final_io".into()],
+        saldo_renunciation_limit: NaiveDate::from_ymd_opt(2022, 5, 26),
     }
 }
 
@@ -112,7 +113,7 @@ fn adhesion_blockers_and_notes() {
     let e = messages(validate_adhesion(&fields(&[("stato", "aderente")]), &ctx()).unwrap_err());
     assert_eq!(e, vec![("data".into(), "Indicare la data di adesione del comune.".into())]);
     let ok = validate_adhesion(&fields(&[("stato", "non_aderente")]), &ctx()).unwrap();
-    assert_eq!(ok, AdhesionValues { status: AdhesionStatus::NonAderente, date: None });
+    assert_eq!(ok, AdhesionValues { status: AdhesionStatus::NonAderente, date: None, renunciation: None });
     assert!(validate_adhesion(&fields(&[("stato", "forse")]), &ctx()).is_err());
 
     let b = validate_blocker(
@@ -132,6 +133,44 @@ fn adhesion_blockers_and_notes() {
     assert!(validate_note(&fields(&[("testo", "   ")])).is_err());
     let long = "x".repeat(4001);
     assert!(validate_note(&fields(&[("testo", &long)])).is_err());
+}
+
+#[test]
+fn the_adhesion_form_reads_a_dated_renunciation() {
+    let base = [("stato", "aderente"), ("data", "2020-10-30")];
+    let with = |extra: &[(&str, &str)]| {
+        let mut all = base.to_vec();
+        all.extend_from_slice(extra);
+        validate_adhesion(&fields(&all), &ctx())
+    };
+    let ok = with(&[("rinuncia", "saldo"), ("data_rinuncia", "2022-05-20")]).unwrap();
+    assert_eq!(
+        ok.renunciation,
+        Some(RenunciationFact {
+            kind: Renunciation::Saldo,
+            on: NaiveDate::from_ymd_opt(2022, 5, 20).unwrap()
+        })
+    );
+    assert_eq!(with(&[("rinuncia", "nessuna")]).unwrap().renunciation, None);
+    let e = messages(with(&[("rinuncia", "contributo")]).unwrap_err());
+    assert_eq!(e, vec![("data_rinuncia".into(), "Indicare la data della rinuncia.".into())]);
+    let e = messages(with(&[("data_rinuncia", "2022-05-20")]).unwrap_err());
+    assert_eq!(e[0].0, "rinuncia");
+    assert!(with(&[("rinuncia", "tutto"), ("data_rinuncia", "2022-05-20")]).is_err());
+    // After the programme's limit the saldo is refused next to the date; the whole grant is not.
+    let e = messages(with(&[("rinuncia", "saldo"), ("data_rinuncia", "2022-05-27")]).unwrap_err());
+    assert_eq!(e[0].0, "data_rinuncia");
+    assert!(e[0].1.starts_with("La rinuncia al saldo si poteva presentare entro il 26/05/2022"), "{e:?}");
+    assert!(with(&[("rinuncia", "contributo"), ("data_rinuncia", "2022-05-27")]).is_ok());
+    // Only a supported comune renounces.
+    let e = messages(
+        validate_adhesion(
+            &fields(&[("stato", "non_aderente"), ("rinuncia", "saldo"), ("data_rinuncia", "2022-05-20")]),
+            &ctx(),
+        )
+        .unwrap_err(),
+    );
+    assert_eq!(e[0].0, "rinuncia");
 }
 
 #[test]

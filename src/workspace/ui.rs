@@ -22,7 +22,7 @@ use crate::{
         FormFeedback,
     },
     format,
-    rules::{AdhesionStatus, Platform},
+    rules::{AdhesionStatus, Platform, Renunciation},
 };
 
 /// The kind of an input.
@@ -408,6 +408,26 @@ fn WorkspaceView(w: WorkspaceView, feedback: Option<FormFeedback>, saved: bool) 
             .required(),
             FieldSpec::new("data", "Data di adesione", Kind::Date, iso(w.adhesion_date))
                 .hint("Obbligatoria per i comuni aderenti."),
+            FieldSpec::new(
+                "rinuncia",
+                "Rinuncia",
+                Kind::Select(
+                    std::iter::once(("nessuna".to_string(), "Nessuna rinuncia".to_string()))
+                        .chain(Renunciation::ALL.iter().map(|r| (r.code().to_string(), r.label().to_string())))
+                        .collect(),
+                ),
+                if w.renunciation.is_empty() { "nessuna".to_string() } else { w.renunciation.clone() },
+            )
+            .hint(&match w.saldo_renunciation_limit {
+                Some(limit) => format!(
+                    "Solo per i comuni aderenti. La rinuncia al saldo è ammessa entro il {}; quella all'intero \
+                     contributo in ogni momento.",
+                    crate::format::date(limit)
+                ),
+                None => "Solo per i comuni aderenti.".to_string(),
+            }),
+            FieldSpec::new("data_rinuncia", "Data della rinuncia", Kind::Date, iso(w.renunciation_date))
+                .hint("Obbligatoria se il comune ha rinunciato."),
             FieldSpec::new("motivo", "Motivo della modifica (facoltativo)", Kind::Text, ""),
         ],
         hidden: vec![("versione", w.adhesion_version.to_string())],
