@@ -147,3 +147,68 @@ async fn services_dated_2023_do_not_change_what_2021_decided() {
         t.drop_db().await;
     }
 }
+
+/// The one write path (workspace, imports, accepted proposals) dates what it records: a service
+/// marked applicable counts from the day it is marked so, and keeps that day while it stays
+/// applicable; a new online service counts from the day it is recorded.
+#[tokio::test]
+async fn writes_record_the_day_a_service_becomes_applicable_or_goes_online() {
+    use crate::{
+        data::workspace::write_tx,
+        workspace::{OnlineValues, PagoPaValues, ServiceValues},
+    };
+    const COMUNE: &str = "072006";
+    const ACTOR: &str = "regione@test.invalid";
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let values = |applicable: bool| {
+            ServiceValues::PagoPa(PagoPaValues {
+                taxonomy_code: "9/0101101IM/".into(),
+                applicable,
+                active_since: None,
+                deactivated_on: None,
+                on_mypay: false,
+            })
+        };
+        let state = |id: i64| {
+            let db = t.db.clone();
+            async move {
+                on_db!(&db, pool => sqlx::query_as::<_, (Option<NaiveDate>, i64)>(
+                    "SELECT applicable_since, version FROM pagopa_service WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_one(pool)
+                .await)
+                .unwrap()
+            }
+        };
+        let id = write_tx!(&t.db, tx => tx.add_service_in(ACTOR, COMUNE, &values(true), None).await?).unwrap();
+        assert_eq!(state(id).await.0, Some(today()), "{backend}: applicable from the day recorded");
+
+        // Kept while it stays applicable (an older day stays).
+        on_db!(&t.db, pool => sqlx::query("UPDATE pagopa_service SET applicable_since = $1 WHERE id = $2")
+            .bind(ymd(2021, 1, 4)).bind(id).execute(pool).await).unwrap();
+        let version = state(id).await.1;
+        write_tx!(&t.db, tx => tx.update_service_in(ACTOR, COMUNE, id, version, &values(true), None).await?).unwrap();
+        assert_eq!(state(id).await.0, Some(ymd(2021, 1, 4)), "{backend}: kept");
+        // Not applicable: no day; applicable again: from the day it is marked so.
+        let version = state(id).await.1;
+        write_tx!(&t.db, tx => tx.update_service_in(ACTOR, COMUNE, id, version, &values(false), None).await?).unwrap();
+        assert_eq!(state(id).await.0, None, "{backend}: not applicable");
+        let version = state(id).await.1;
+        write_tx!(&t.db, tx => tx.update_service_in(ACTOR, COMUNE, id, version, &values(true), None).await?).unwrap();
+        assert_eq!(state(id).await.0, Some(today()), "{backend}: applicable again today");
+
+        let online = ServiceValues::Online(OnlineValues { name: "Servizio".into(), spid_since: None, cie_since: None });
+        let oid = write_tx!(&t.db, tx => tx.add_service_in(ACTOR, COMUNE, &online, None).await?).unwrap();
+        let since: Option<NaiveDate> = on_db!(&t.db, pool => sqlx::query_scalar(
+            "SELECT online_since FROM online_service WHERE id = $1",
+        )
+        .bind(oid)
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+        assert_eq!(since, Some(today()), "{backend}: online from the day recorded");
+        t.drop_db().await;
+    }
+}
