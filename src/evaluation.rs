@@ -55,11 +55,13 @@ impl ServiceCounts {
         for s in &facts.pagopa {
             let is_active = active(s.active_since, s.deactivated_on);
             let in_project = is_active && s.active_since.is_some_and(|d| programme.during(d));
-            c.pagopa_applicable += i64::from(s.applicable);
+            // Applicable as of the snapshot's day, as the rules read it.
+            let applicable = s.applicable_on(as_of);
+            c.pagopa_applicable += i64::from(applicable);
             c.pagopa_active += i64::from(is_active);
             c.pagopa_activated_in_project += i64::from(in_project);
             c.mypay_active += i64::from(is_active && s.on_mypay);
-            c.mypay_applicable += i64::from(s.applicable && s.on_mypay);
+            c.mypay_applicable += i64::from(applicable && s.on_mypay);
             c.mypay_activated_in_project += i64::from(in_project && s.on_mypay);
         }
         c.io_active = facts.io.iter().filter(|s| active(s.published_since, s.withdrawn_on)).count() as i64;

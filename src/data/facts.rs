@@ -86,9 +86,12 @@ struct MembershipRow {
 struct PagoPaRow {
     comune: String,
     applicable: bool,
+    applicable_since: Option<NaiveDate>,
     active_since: Option<NaiveDate>,
     deactivated_on: Option<NaiveDate>,
     on_mypay: bool,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -101,6 +104,7 @@ struct IoRow {
 #[derive(sqlx::FromRow)]
 struct OnlineRow {
     comune: String,
+    online_since: Option<NaiveDate>,
     spid_since: Option<NaiveDate>,
     cie_since: Option<NaiveDate>,
 }
@@ -124,14 +128,15 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
         .fetch_all(pool)
         .await?;
         let pagopa = sqlx::query_as::<_, PagoPaRow>(
-            "SELECT comune, applicable, active_since, deactivated_on, on_mypay FROM pagopa_service",
+            "SELECT s.comune, s.applicable, s.applicable_since, s.active_since, s.deactivated_on, s.on_mypay, \
+             t.valid_from, t.valid_to FROM pagopa_service s JOIN taxonomy_entry t ON t.code = s.taxonomy_code",
         )
         .fetch_all(pool)
         .await?;
         let io = sqlx::query_as::<_, IoRow>("SELECT comune, published_since, withdrawn_on FROM io_service")
             .fetch_all(pool)
             .await?;
-        let online = sqlx::query_as::<_, OnlineRow>("SELECT comune, spid_since, cie_since FROM online_service")
+        let online = sqlx::query_as::<_, OnlineRow>("SELECT comune, online_since, spid_since, cie_since FROM online_service")
             .fetch_all(pool)
             .await?;
         let counts = sqlx::query_as::<_, CountRow>(
@@ -195,9 +200,12 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
     for s in pagopa {
         facts.entry(s.comune).or_default().pagopa.push(PagoPaService {
             applicable: s.applicable,
+            applicable_since: s.applicable_since,
             active_since: s.active_since,
             deactivated_on: s.deactivated_on,
             on_mypay: s.on_mypay,
+            code_valid_from: s.valid_from,
+            code_valid_to: s.valid_to,
         });
     }
     for s in io {
@@ -208,11 +216,11 @@ pub async fn load_all(db: &Db, programme: &str) -> Result<Vec<ComuneRecord>, sql
             .push(IoService { published_since: s.published_since, withdrawn_on: s.withdrawn_on });
     }
     for s in online {
-        facts
-            .entry(s.comune)
-            .or_default()
-            .online
-            .push(OnlineService { spid_since: s.spid_since, cie_since: s.cie_since });
+        facts.entry(s.comune).or_default().online.push(OnlineService {
+            online_since: s.online_since,
+            spid_since: s.spid_since,
+            cie_since: s.cie_since,
+        });
     }
 
     for e in evidence {

@@ -560,12 +560,13 @@ macro_rules! impl_ops {
                             ));
                         }
                         sqlx::query_scalar(
-                            "INSERT INTO pagopa_service (comune, taxonomy_code, applicable, active_since, deactivated_on, \
-                             on_mypay) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                            "INSERT INTO pagopa_service (comune, taxonomy_code, applicable, applicable_since, active_since, \
+                             deactivated_on, on_mypay) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                         )
                         .bind(comune)
                         .bind(&p.taxonomy_code)
                         .bind(p.applicable)
+                        .bind(p.applicable.then(recorded_on))
                         .bind(p.active_since)
                         .bind(p.deactivated_on)
                         .bind(p.on_mypay)
@@ -599,11 +600,12 @@ macro_rules! impl_ops {
                     }
                     ServiceValues::Online(o) => {
                         sqlx::query_scalar(
-                            "INSERT INTO online_service (comune, name, spid_since, cie_since) VALUES ($1, $2, $3, $4) \
-                             RETURNING id",
+                            "INSERT INTO online_service (comune, name, online_since, spid_since, cie_since) \
+                             VALUES ($1, $2, $3, $4, $5) RETURNING id",
                         )
                         .bind(comune)
                         .bind(&o.name)
+                        .bind(recorded_on())
                         .bind(o.spid_since)
                         .bind(o.cie_since)
                         .fetch_one(&mut *self)
@@ -697,7 +699,9 @@ macro_rules! impl_ops {
                 match v {
                     ServiceValues::PagoPa(p) => {
                         sqlx::query(
+                            // Applicable from the day it is recorded so; kept while it stays so.
                             "UPDATE pagopa_service SET applicable = $1, active_since = $2, deactivated_on = $3, on_mypay = $4, \
+                             applicable_since = CASE WHEN NOT $1 THEN NULL WHEN applicable THEN applicable_since ELSE $7 END, \
                              version = version + 1 WHERE id = $5 AND version = $6",
                         )
                         .bind(p.applicable)
@@ -706,6 +710,7 @@ macro_rules! impl_ops {
                         .bind(p.on_mypay)
                         .bind(id)
                         .bind(expected_version)
+                        .bind(recorded_on())
                         .execute(&mut *self)
                         .await?;
                     }
@@ -1038,4 +1043,12 @@ pub fn outcome(code: &str) -> Option<Outcome> {
 /// A platform code of the database, decoded.
 pub fn platform(code: &str) -> Option<Platform> {
     Platform::from_code(code)
+}
+
+/// The day a write records a fact on (today, local time, as `evaluation::today`): a service
+/// marked applicable, or a new online service, counts in the rules from this day on, so an entry
+/// made in 2023 cannot change what a 2021 deadline saw. A service's own dates (activation, SPID)
+/// still date it earlier when they say so.
+fn recorded_on() -> NaiveDate {
+    chrono::Local::now().date_naive()
 }

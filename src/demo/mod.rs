@@ -463,7 +463,7 @@ pub async fn load(db: &Db) -> anyhow::Result<DemoReport> {
         .await?
         .context("the Fondo Innovazione programme is missing: migrations did not run")?;
     let data = generate(&crate::data::registry::rows(), &programme);
-    write(db, &programme.code, &data).await.context("writing the demo dataset failed")?;
+    write(db, &programme.code, programme.start, &data).await.context("writing the demo dataset failed")?;
     Ok(DemoReport {
         backend: db.backend(),
         adhesions: data.adhesions.len(),
@@ -477,7 +477,21 @@ pub async fn load(db: &Db) -> anyhow::Result<DemoReport> {
 /// Rows per INSERT: far below SQLite's and PostgreSQL's limits on bound parameters.
 const CHUNK: usize = 1_000;
 
-async fn write(db: &Db, programme: &str, data: &DemoData) -> Result<(), sqlx::Error> {
+/// `known_since`: the programme's first day. The demo describes 2020-21, so a comune's services
+/// are recorded (applicable, online) from then, or from the comune's first activation on the
+/// platform if earlier: the backfill of migration `…_fact_days.sql`, so a demo loaded today and
+/// one migrated from before agree.
+async fn write(db: &Db, programme: &str, known_since: NaiveDate, data: &DemoData) -> Result<(), sqlx::Error> {
+    let mut pagopa_known: BTreeMap<&str, NaiveDate> = BTreeMap::new();
+    for s in &data.pagopa {
+        let first = pagopa_known.entry(s.comune.as_str()).or_insert(known_since);
+        *first = s.active_since.map_or(*first, |a| a.min(*first));
+    }
+    let mut online_known: BTreeMap<&str, NaiveDate> = BTreeMap::new();
+    for s in &data.online {
+        let first = online_known.entry(s.comune.as_str()).or_insert(known_since);
+        *first = [s.spid_since, s.cie_since].into_iter().flatten().fold(*first, NaiveDate::min);
+    }
     on_db!(db, pool => {
         let mut tx = pool.begin().await?;
         // First the write lock (the data_version bump), last the trail entry: see data::audit.
@@ -517,10 +531,16 @@ async fn write(db: &Db, programme: &str, data: &DemoData) -> Result<(), sqlx::Er
         }
         for chunk in data.pagopa.chunks(CHUNK) {
             let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO pagopa_service (comune, taxonomy_code, applicable, active_since, on_mypay) ",
+                "INSERT INTO pagopa_service (comune, taxonomy_code, applicable, applicable_since, active_since, on_mypay) ",
             );
             qb.push_values(chunk, |mut b, s| {
-                b.push_bind(&s.comune).push_bind(&s.code).push_bind(s.applicable).push_bind(s.active_since).push_bind(true);
+                let applicable_since = s.applicable.then(|| pagopa_known[s.comune.as_str()]);
+                b.push_bind(&s.comune)
+                    .push_bind(&s.code)
+                    .push_bind(s.applicable)
+                    .push_bind(applicable_since)
+                    .push_bind(s.active_since)
+                    .push_bind(true);
             });
             qb.build().execute(&mut *tx).await?;
         }
@@ -532,9 +552,15 @@ async fn write(db: &Db, programme: &str, data: &DemoData) -> Result<(), sqlx::Er
             qb.build().execute(&mut *tx).await?;
         }
         for chunk in data.online.chunks(CHUNK) {
-            let mut qb = sqlx::QueryBuilder::new("INSERT INTO online_service (comune, name, spid_since, cie_since) ");
+            let mut qb =
+                sqlx::QueryBuilder::new("INSERT INTO online_service (comune, name, online_since, spid_since, cie_since) ");
             qb.push_values(chunk, |mut b, s| {
-                b.push_bind(&s.comune).push_bind(&s.name).push_bind(s.spid_since).push_bind(s.cie_since);
+                let online_since = online_known[s.comune.as_str()];
+                b.push_bind(&s.comune)
+                    .push_bind(&s.name)
+                    .push_bind(online_since)
+                    .push_bind(s.spid_since)
+                    .push_bind(s.cie_since);
             });
             qb.build().execute(&mut *tx).await?;
         }

@@ -5,6 +5,7 @@
 //! at the end. When `CI` is set a missing server fails the tests; elsewhere the PostgreSQL half
 //! is skipped with a printed line.
 
+mod as_of;
 mod audit;
 mod auth;
 mod authorization;

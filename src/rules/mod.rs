@@ -127,10 +127,51 @@ pub struct PagoPaService {
     /// False for collection services the comune does not run (e.g. imposta di soggiorno where it
     /// is not levied): they are left out of every pagoPA rule, numerator and denominator.
     pub applicable: bool,
+    /// The day the service was recorded as applicable (`None`: applicable since always, as for
+    /// rows recorded before the day was kept). An active service is applicable at least from its
+    /// activation: see [`PagoPaService::applicable_on`].
+    pub applicable_since: Option<NaiveDate>,
     pub active_since: Option<NaiveDate>,
     pub deactivated_on: Option<NaiveDate>,
     /// Runs on the Region's MyPay platform. The rules ignore it; the figures count it.
     pub on_mypay: bool,
+    /// The validity of the service's taxonomy code (`taxonomy_entry.valid_from`/`valid_to`,
+    /// both days included; `None`: open). A code not valid on a day is no collection service
+    /// on that day.
+    pub code_valid_from: Option<NaiveDate>,
+    pub code_valid_to: Option<NaiveDate>,
+}
+
+impl PagoPaService {
+    /// Whether the service is in the comune's pagoPA rules on `day` (the 70% denominator and
+    /// the services step 1 counts): applicable, recorded as such by then (or active by then),
+    /// and its taxonomy code valid that day. A service recorded as applicable in 2023 is not
+    /// in a 2021 denominator.
+    pub fn applicable_on(&self, day: NaiveDate) -> bool {
+        let since = self.applicable_since.map(|a| self.active_since.map_or(a, |s| s.min(a)));
+        self.applicable
+            && since.is_none_or(|s| s <= day)
+            && self.code_valid_from.is_none_or(|f| f <= day)
+            && self.code_valid_to.is_none_or(|t| day <= t)
+    }
+
+    /// Applicable and active on `day`: the numerator of the pagoPA rules.
+    pub fn counts_active_on(&self, day: NaiveDate) -> bool {
+        self.applicable_on(day) && on_at(self.active_since, self.deactivated_on, day)
+    }
+
+    /// The days on which the service enters or leaves the pagoPA rules.
+    fn event_days(&self) -> impl Iterator<Item = NaiveDate> {
+        [
+            self.applicable_since,
+            self.active_since,
+            self.deactivated_on,
+            self.code_valid_from,
+            self.code_valid_to.and_then(|t| t.succ_opt()),
+        ]
+        .into_iter()
+        .flatten()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -141,8 +182,23 @@ pub struct IoService {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnlineService {
+    /// The day the service was recorded (`None`: since always, as for rows recorded before the
+    /// day was kept). It enters the SPID/CIE denominator from then, or from its SPID/CIE day if
+    /// earlier: see [`OnlineService::online_on`].
+    pub online_since: Option<NaiveDate>,
     pub spid_since: Option<NaiveDate>,
     pub cie_since: Option<NaiveDate>,
+}
+
+impl OnlineService {
+    /// Whether the service existed on `day`, for the "every online service" rule: a service put
+    /// online in 2023 is not in a 2021 denominator.
+    pub fn online_on(&self, day: NaiveDate) -> bool {
+        let since = self
+            .online_since
+            .map(|o| [Some(o), self.spid_since, self.cie_since].into_iter().flatten().min().unwrap_or(o));
+        since.is_none_or(|s| s <= day)
+    }
 }
 
 /// The result of one objective for one comune.
@@ -302,7 +358,7 @@ fn measure(objective: &Objective, facts: &ComuneFacts, day: NaiveDate) -> Progre
                 Platform::PagoPa => facts
                     .pagopa
                     .iter()
-                    .filter(|s| s.applicable && on_at(s.active_since, s.deactivated_on, day))
+                    .filter(|s| s.counts_active_on(day))
                     .filter(|s| counts(s.active_since))
                     .count(),
                 Platform::AppIo => facts
@@ -328,10 +384,10 @@ fn measure(objective: &Objective, facts: &ComuneFacts, day: NaiveDate) -> Progre
             }
         }
         RuleKind::ShareOfApplicable => {
-            let applicable: Vec<&PagoPaService> = facts.pagopa.iter().filter(|s| s.applicable).collect();
-            let active =
-                applicable.iter().filter(|s| on_at(s.active_since, s.deactivated_on, day)).count() as i64;
-            let total = applicable.len() as i64;
+            // Numerator and denominator as they stood on `day`: services recorded as applicable
+            // later, or whose taxonomy code was not valid then, are in neither.
+            let total = facts.pagopa.iter().filter(|s| s.applicable_on(day)).count() as i64;
+            let active = facts.pagopa.iter().filter(|s| s.counts_active_on(day)).count() as i64;
             // Integer arithmetic: exactly 70% holds, 69.99% does not.
             let holds = adhesion_ok && total > 0 && active * 100 >= objective.threshold * total;
             Progress {
@@ -342,9 +398,10 @@ fn measure(objective: &Objective, facts: &ComuneFacts, day: NaiveDate) -> Progre
             }
         }
         RuleKind::AllServicesSpidAndCie => {
-            let total = facts.online.len() as i64;
-            let both = facts
-                .online
+            // "Every online service" means every service online on `day`, not every one known today.
+            let online: Vec<&OnlineService> = facts.online.iter().filter(|s| s.online_on(day)).collect();
+            let total = online.len() as i64;
+            let both = online
                 .iter()
                 .filter(|s| s.spid_since.is_some_and(|d| d <= day) && s.cie_since.is_some_and(|d| d <= day))
                 .count() as i64;
@@ -359,13 +416,17 @@ fn measure(objective: &Objective, facts: &ComuneFacts, day: NaiveDate) -> Progre
 }
 
 /// The days on which an objective's rule can switch from false to true: the rule only reads
-/// activation and adhesion events, so the first such day on which it holds is the day reached.
+/// dated events (activation, applicability, a taxonomy code's validity, a service going online,
+/// adhesion), so the first such day on which it holds is the day reached. Every fact is read as
+/// it stood on the day measured, so rows dated after that day cannot move it.
 fn candidate_days(objective: &Objective, facts: &ComuneFacts) -> Vec<NaiveDate> {
     let mut days: Vec<NaiveDate> = match objective.platform {
-        Platform::PagoPa => facts.pagopa.iter().filter_map(|s| s.active_since).collect(),
-        Platform::AppIo => facts.io.iter().filter_map(|s| s.published_since).collect(),
+        Platform::PagoPa => facts.pagopa.iter().flat_map(PagoPaService::event_days).collect(),
+        Platform::AppIo => {
+            facts.io.iter().flat_map(|s| [s.published_since, s.withdrawn_on]).flatten().collect()
+        }
         Platform::SpidCie => {
-            facts.online.iter().flat_map(|s| [s.spid_since, s.cie_since]).flatten().collect()
+            facts.online.iter().flat_map(|s| [s.online_since, s.spid_since, s.cie_since]).flatten().collect()
         }
     };
     days.extend(match objective.platform {

@@ -22,131 +22,48 @@ const FINAL_DEADLINE: &str = "2021-12-31";
 /// The Region's limit for renouncing the saldo (letter to the mayors, May 2022).
 const SALDO_RENUNCIATION_LIMIT: &str = "2022-05-26";
 
-#[allow(clippy::too_many_arguments)]
-fn objective(
-    code: &str,
-    step: &str,
-    platform: Platform,
-    rule: RuleKind,
-    threshold: i64,
-    threshold_if_already_on: Option<i64>,
-    new_since: Option<&str>,
-    requires_platform_adhesion: bool,
-    deadline: &str,
-    confirmed_by_source: bool,
-) -> Objective {
-    Objective {
-        code: code.to_string(),
-        step: step.to_string(),
-        platform,
-        rule,
-        threshold,
-        threshold_if_already_on,
-        new_since: new_since.map(day),
-        requires_platform_adhesion,
-        deadline: day(deadline),
-        description: format!("{code} (test)"),
-        confirmed_by_source,
-    }
-}
-
-/// The Fondo Innovazione 2020-21 with the rows of the database migration.
+/// The Fondo Innovazione 2020-21 as the migrations insert it: the rules' tests run on the very
+/// programme rows the application uses (`migrations/*/…_fondo_innovazione.sql`), so the rules and
+/// the seed data cannot drift apart. The rows are read the way the application reads them: a
+/// fresh SQLite database, migrated, loaded by `data::programme::load` (no SQL parsing of our
+/// own). It is built once per test binary, on a thread of its own so that async tests may call
+/// it too.
 pub(crate) fn fondo_innovazione() -> Programme {
-    use Platform::*;
-    use RuleKind::*;
-    Programme {
-        code: "fondo-innovazione-2020".to_string(),
-        name: "Fondo Innovazione 2020-2021".to_string(),
-        start: day("2020-12-15"),
-        end: day("2021-12-31"),
-        steps: vec![
-            Step {
-                code: "primo_step".to_string(),
-                name: "Primo step".to_string(),
-                order: 1,
-                deadline: day(STEP1_DEADLINE),
-                share_percent: 20,
-                renounce_by: None,
-            },
-            Step {
-                code: "finale".to_string(),
-                name: "Obiettivi finali".to_string(),
-                order: 2,
-                deadline: day(FINAL_DEADLINE),
-                share_percent: 80,
-                renounce_by: Some(day(SALDO_RENUNCIATION_LIMIT)),
-            },
-        ],
-        objectives: vec![
-            objective(
-                "step1_pagopa",
-                "primo_step",
-                PagoPa,
-                MinServices,
-                1,
-                Some(2),
-                Some("2020-12-15"),
-                true,
-                STEP1_DEADLINE,
-                true,
-            ),
-            objective(
-                "step1_io",
-                "primo_step",
-                AppIo,
-                MinServices,
-                1,
-                None,
-                None,
-                true,
-                STEP1_DEADLINE,
-                true,
-            ),
-            objective(
-                "step1_spid",
-                "primo_step",
-                SpidCie,
-                MinServices,
-                1,
-                None,
-                None,
-                false,
-                STEP1_DEADLINE,
-                true,
-            ),
-            objective(
-                "final_pagopa",
-                "finale",
-                PagoPa,
-                ShareOfApplicable,
-                70,
-                None,
-                None,
-                true,
-                FINAL_DEADLINE,
-                true,
-            ),
-            objective("final_io", "finale", AppIo, MinServices, 10, None, None, true, FINAL_DEADLINE, true),
-            objective(
-                "final_spid_cie",
-                "finale",
-                SpidCie,
-                AllServicesSpidAndCie,
-                100,
-                None,
-                None,
-                false,
-                FINAL_DEADLINE,
-                false,
-            ),
-        ],
-        bands: vec![
-            FundingBand { min_population: 0, max_population: Some(5000), amount_eur: 3900 },
-            FundingBand { min_population: 5000, max_population: Some(40000), amount_eur: 7950 },
-            FundingBand { min_population: 40000, max_population: Some(200000), amount_eur: 11850 },
-            FundingBand { min_population: 200000, max_population: None, amount_eur: 50000 },
-        ],
-    }
+    static PROGRAMME: std::sync::OnceLock<Programme> = std::sync::OnceLock::new();
+    PROGRAMME
+        .get_or_init(|| {
+            std::thread::spawn(|| {
+                let runtime =
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+                runtime.block_on(async {
+                    let path = std::env::temp_dir().join(format!(
+                        "traguardi_rules_programme_{}_{}.sqlite",
+                        std::process::id(),
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_nanos())
+                            .unwrap_or(0)
+                    ));
+                    let db = crate::data::Db::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .expect("open a SQLite database for the programme rows");
+                    db.migrate().await.expect("migrate");
+                    let programme =
+                        crate::data::programme::load(&db, crate::data::programme::FONDO_INNOVAZIONE)
+                            .await
+                            .expect("load the programme")
+                            .expect("the migrations insert the Fondo Innovazione");
+                    drop(db);
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                    }
+                    programme
+                })
+            })
+            .join()
+            .expect("loading the programme rows")
+        })
+        .clone()
 }
 
 /// One objective of the programme, by code.
@@ -199,7 +116,7 @@ fn io_daily(first: &str, n: u64) -> Vec<IoService> {
 }
 
 fn online(spid: Option<&str>, cie: Option<&str>) -> OnlineService {
-    OnlineService { spid_since: spid.map(day), cie_since: cie.map(day) }
+    OnlineService { online_since: None, spid_since: spid.map(day), cie_since: cie.map(day) }
 }
 
 /// A supported comune of 3,000 residents that joined pagoPA and App IO in January 2021, with no
@@ -1149,4 +1066,135 @@ fn taxonomy_codes_are_checked_by_shape() {
     ] {
         assert!(!is_taxonomy_code(bad), "{bad}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts as of a day (issue 16): each rule reads the facts as they stood on the day it measures.
+// ---------------------------------------------------------------------------------------------
+
+/// An applicable collection service recorded as applicable on `recorded` and never activated.
+fn pagopa_recorded(recorded: &str) -> PagoPaService {
+    PagoPaService { applicable_since: Some(day(recorded)), ..pagopa_inactive() }
+}
+
+/// An online service put online on `recorded`, with SPID and CIE from the given days.
+fn online_recorded(recorded: &str, spid: Option<&str>, cie: Option<&str>) -> OnlineService {
+    OnlineService { online_since: Some(day(recorded)), ..online(spid, cie) }
+}
+
+#[test]
+fn services_recorded_after_the_deadline_leave_the_2021_outcome_unchanged() {
+    let before = evaluate(&fondo_innovazione(), &full_success(), day("2026-12-02"));
+    let mut later = full_success();
+    // Ten applicable services recorded in 2023 (the share would be 7 of 20 today), one of them
+    // activated in 2023; two online services of 2023, one without SPID/CIE, one with both.
+    later.pagopa.extend((0..9).map(|_| pagopa_recorded("2023-03-01")));
+    later
+        .pagopa
+        .push(PagoPaService { active_since: Some(day("2023-05-02")), ..pagopa_recorded("2023-03-01") });
+    later.online.push(online_recorded("2023-02-01", None, None));
+    later.online.push(online_recorded("2023-04-01", Some("2023-06-01"), Some("2023-06-01")));
+    let after = evaluate(&fondo_innovazione(), &later, day("2026-12-02"));
+
+    for (b, a) in before.objectives.iter().zip(&after.objectives) {
+        assert_eq!((&a.code, a.reached_on, a.on_time), (&b.code, b.reached_on, b.on_time));
+    }
+    assert_eq!(after.steps, before.steps);
+    assert_eq!(
+        (after.earned_eur, after.lost_eur, after.all_objectives_on, after.all_objectives_on_time),
+        (before.earned_eur, before.lost_eur, before.all_objectives_on, before.all_objectives_on_time)
+    );
+    assert_eq!(step(&after, "finale").tranche, TrancheStatus::Earned);
+    // Today the comune is measured on today's facts: 8 of 20, and one online service without
+    // SPID/CIE.
+    let today_pagopa = objective_outcome(&after, "final_pagopa");
+    assert_eq!(today_pagopa.progress.unit, ProgressUnit::ApplicableServices { total: 20 });
+    assert_eq!(today_pagopa.progress.value, 8);
+    assert!(!today_pagopa.progress.holds);
+    assert!(!objective_outcome(&after, "final_spid_cie").progress.holds);
+}
+
+#[test]
+fn final_pagopa_denominator_counts_a_service_from_the_day_it_was_recorded_applicable() {
+    // 7 of 10 on 2021-01-26; an eleventh applicable service recorded on 2021-06-01 takes the
+    // share to 7 of 11 from that day.
+    let mut facts = full_success();
+    facts.pagopa.push(pagopa_recorded("2021-06-01"));
+    assert!(check("final_pagopa", &facts, "2021-05-31").progress.holds);
+    let june = check("final_pagopa", &facts, "2021-06-01");
+    assert_eq!(
+        (june.progress.value, june.progress.unit.clone()),
+        (7, ProgressUnit::ApplicableServices { total: 11 })
+    );
+    assert!(!june.progress.holds);
+    // Reached on 2021-01-26, before the new service was recorded: that day does not move.
+    assert_eq!(june.reached_on, Some(day("2021-01-26")));
+}
+
+#[test]
+fn an_active_service_is_applicable_from_its_activation_even_if_recorded_later() {
+    // Recorded in 2023 with an activation in 2021: the activation dates it, numerator and
+    // denominator alike.
+    let mut facts = aderente();
+    facts
+        .pagopa
+        .push(PagoPaService { active_since: Some(day("2021-01-20")), ..pagopa_recorded("2023-01-10") });
+    assert_eq!(check("step1_pagopa", &facts, "2026-01-01").reached_on, Some(day("2021-01-20")));
+    assert_eq!(check("final_pagopa", &facts, "2026-01-01").reached_on, Some(day("2021-01-20")));
+}
+
+#[test]
+fn a_taxonomy_code_counts_only_while_it_is_valid() {
+    // 7 active of 10; three inactive ones whose code became valid on 2021-06-01 only: 7 of 7
+    // until then. A code withdrawn (valid to 2021-08-31) leaves the denominator the next day.
+    let mut facts = aderente();
+    facts.pagopa = pagopa_daily("2021-01-20", 7);
+    let later_code = PagoPaService { code_valid_from: Some(day("2021-06-01")), ..pagopa_inactive() };
+    facts.pagopa.extend([later_code.clone(), later_code.clone(), later_code]);
+    assert_eq!(
+        check("final_pagopa", &facts, "2021-05-31").progress.unit,
+        ProgressUnit::ApplicableServices { total: 7 }
+    );
+    assert_eq!(
+        check("final_pagopa", &facts, "2021-06-01").progress.unit,
+        ProgressUnit::ApplicableServices { total: 10 }
+    );
+
+    let mut short = aderente();
+    short.pagopa = pagopa_daily("2021-01-20", 6); // 6 of 9 (66%) until a code is withdrawn
+    short.pagopa.push(pagopa_inactive());
+    short.pagopa.push(pagopa_inactive());
+    short.pagopa.push(PagoPaService { code_valid_to: Some(day("2021-08-31")), ..pagopa_inactive() });
+    assert!(!check("final_pagopa", &short, "2021-08-31").progress.holds);
+    // 6 of 8 = 75% from 2021-09-01: the withdrawal day is a day the rule can switch on.
+    assert_eq!(check("final_pagopa", &short, "2021-12-31").reached_on, Some(day("2021-09-01")));
+}
+
+#[test]
+fn final_spid_cie_counts_an_online_service_from_the_day_it_went_online() {
+    // Every service had SPID and CIE on 2021-11-30; a service without them put online on
+    // 2022-02-01 does not undo 2021, but today the rule does not hold.
+    let mut facts = full_success();
+    facts.online.push(online_recorded("2022-02-01", None, None));
+    let outcome = check("final_spid_cie", &facts, "2026-01-01");
+    assert_eq!(outcome.reached_on, Some(day("2021-11-30")));
+    assert!(outcome.on_time);
+    assert!(!outcome.progress.holds);
+    assert!(check("final_spid_cie", &facts, "2022-01-31").progress.holds);
+    // A service with an earlier SPID day than its recorded day counts from the SPID day.
+    let early = online_recorded("2023-01-01", Some("2021-03-01"), None);
+    assert!(early.online_on(day("2021-03-01")) && !early.online_on(day("2021-02-28")));
+}
+
+#[test]
+fn the_programme_comes_from_the_migration_rows() {
+    // The hand copy this replaced could drift from the seed; these are the rows' own values.
+    let p = fondo_innovazione();
+    assert_eq!(p.code, crate::data::programme::FONDO_INNOVAZIONE);
+    assert_eq!((p.start, p.end), (day("2020-12-15"), day(FINAL_DEADLINE)));
+    let steps: Vec<_> = p.steps.iter().map(|s| (s.code.as_str(), s.deadline, s.share_percent)).collect();
+    assert_eq!(steps, [("primo_step", day(STEP1_DEADLINE), 20), ("finale", day(FINAL_DEADLINE), 80)]);
+    assert_eq!(p.objectives.len(), 6);
+    assert!(p.objectives.iter().all(|o| o.description.starts_with(char::is_uppercase)));
+    assert!(!rule("final_spid_cie").confirmed_by_source);
 }
