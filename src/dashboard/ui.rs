@@ -299,7 +299,6 @@ pub struct Figure {
 
 /// The headline figures of `s`; links keep the filter `filtro` and add the figure's milestone.
 pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
-    let tot = s.totale_comuni;
     let deadline1 = s.primo_step_scadenza.map(format::date).unwrap_or_default();
     let deadline2 = s.finale_scadenza.map(format::date).unwrap_or_default();
     let as_of = s.data_riferimento.map(format::date).unwrap_or_default();

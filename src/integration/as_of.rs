@@ -182,24 +182,33 @@ async fn writes_record_the_day_a_service_becomes_applicable_or_goes_online() {
                 .unwrap()
             }
         };
-        let id = write_tx!(&t.db, tx => tx.add_service_in(ACTOR, COMUNE, &values(true), None).await?).unwrap();
+        let id =
+            write_tx!(&t.db, tx => tx.add_service_in(ACTOR, COMUNE, &values(true), None).await?).unwrap();
         assert_eq!(state(id).await.0, Some(today()), "{backend}: applicable from the day recorded");
 
         // Kept while it stays applicable (an older day stays).
         on_db!(&t.db, pool => sqlx::query("UPDATE pagopa_service SET applicable_since = $1 WHERE id = $2")
-            .bind(ymd(2021, 1, 4)).bind(id).execute(pool).await).unwrap();
+            .bind(ymd(2021, 1, 4)).bind(id).execute(pool).await.map(|_| ()))
+        .unwrap();
         let version = state(id).await.1;
-        write_tx!(&t.db, tx => tx.update_service_in(ACTOR, COMUNE, id, version, &values(true), None).await?).unwrap();
+        write_tx!(&t.db, tx => tx.update_service_in(ACTOR, COMUNE, id, version, &values(true), None).await?)
+            .unwrap();
         assert_eq!(state(id).await.0, Some(ymd(2021, 1, 4)), "{backend}: kept");
         // Not applicable: no day; applicable again: from the day it is marked so.
         let version = state(id).await.1;
-        write_tx!(&t.db, tx => tx.update_service_in(ACTOR, COMUNE, id, version, &values(false), None).await?).unwrap();
+        write_tx!(&t.db, tx => tx.update_service_in(ACTOR, COMUNE, id, version, &values(false), None).await?)
+            .unwrap();
         assert_eq!(state(id).await.0, None, "{backend}: not applicable");
         let version = state(id).await.1;
-        write_tx!(&t.db, tx => tx.update_service_in(ACTOR, COMUNE, id, version, &values(true), None).await?).unwrap();
+        write_tx!(&t.db, tx => tx.update_service_in(ACTOR, COMUNE, id, version, &values(true), None).await?)
+            .unwrap();
         assert_eq!(state(id).await.0, Some(today()), "{backend}: applicable again today");
 
-        let online = ServiceValues::Online(OnlineValues { name: "Servizio".into(), spid_since: None, cie_since: None });
+        let online = ServiceValues::Online(OnlineValues {
+            name: "Servizio".into(),
+            spid_since: None,
+            cie_since: None,
+        });
         let oid = write_tx!(&t.db, tx => tx.add_service_in(ACTOR, COMUNE, &online, None).await?).unwrap();
         let since: Option<NaiveDate> = on_db!(&t.db, pool => sqlx::query_scalar(
             "SELECT online_since FROM online_service WHERE id = $1",

@@ -354,7 +354,8 @@ async fn a_count_of_one_platform_on_its_own_day_leaves_no_dent() {
             .await
             .unwrap();
         let own = &snap.find(&comune).unwrap().record.counts_over_time;
-        let (last, new) = (own[own.len() - 2], own[own.len() - 1]);
+        let at = own.iter().position(|p| p.day == day).expect("the comune has a point on the new day");
+        let (last, new) = (own[at - 1], own[at]);
         assert_eq!((new.day, new.io), (day, 99), "{backend}");
         assert_eq!(new.pagopa, last.pagopa, "{backend}: the comune's pagoPA is carried, not zero");
         let series = snap.series(&crate::comuni::ValidFilter::default());
