@@ -97,14 +97,22 @@ fn records() -> Vec<ComuneRecord> {
                     pagopa: (0..40)
                         .map(|k| PagoPaService {
                             applicable: k < 37,
+                            // Dated like the real rows, so the bench pays for the day checks.
+                            applicable_since: (k < 37).then(|| day(2020, 12, 15)),
                             active_since: if k % 5 == 4 { None } else { at(k) },
                             deactivated_on: None,
                             on_mypay: true,
+                            code_valid_from: None,
+                            code_valid_to: None,
                         })
                         .collect(),
                     io: (0..15).map(|k| IoService { published_since: at(k), withdrawn_on: None }).collect(),
                     online: (0..4)
-                        .map(|k| OnlineService { spid_since: at(k), cie_since: at(k + 9) })
+                        .map(|k| OnlineService {
+                            online_since: Some(day(2020, 12, 15)),
+                            spid_since: at(k),
+                            cie_since: at(k + 9),
+                        })
                         .collect(),
                     // Half the comuni have evidence for the first-step pagoPA objective, most
                     // of it reviewed positive.

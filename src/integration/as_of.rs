@@ -136,6 +136,7 @@ async fn services_dated_2023_do_not_change_what_2021_decided() {
         assert_eq!(csv_row(&after_2022, &codice), csv_row(&before_2022, &codice), "{backend}");
         let (rb, ra) = (csv_row(&before, &codice), csv_row(&after, &codice));
         assert_eq!(ra[..13], rb[..13], "{backend}: {codice}");
+        assert_eq!(ra[19], rb[19], "{backend}: obiettivi_finali_entro_scadenza");
         let n = |r: &[String], i: usize| r[i].parse::<i64>().unwrap();
         assert_eq!(n(&ra, 13), n(&rb, 13) + 1, "{backend}: servizi_pagopa_attivi");
         assert_eq!(n(&ra, 14), n(&rb, 14) + added, "{backend}: servizi_pagopa_applicabili");

@@ -654,7 +654,7 @@ fn CountsTable(counts: Vec<CountItem>, action: String, feedback: Option<FormFeed
                                 action: action.clone(),
                                 title: format!("Correggi il conteggio {} del {}", c.label, format::date(c.day)),
                                 fields: vec![
-                                    FieldSpec::new("attivi", "Servizi attivi", Kind::Number, &c.active.to_string())
+                                    FieldSpec::new("attivi", "Servizi attivi", Kind::Number, c.active.to_string())
                                         .required(),
                                 ],
                                 hidden: vec![
