@@ -100,16 +100,20 @@ pub fn compare(s: &Summary) -> Vec<Line> {
         line(
             "Servizi di incasso attivi su MyPay",
             "oltre 3.500",
-            s.mypay_attivi.to_string(),
-            "servizi attivi oggi".to_string(),
-            s.mypay_attivi >= 3_500,
+            s.mypay_attivi_fine_progetto.to_string(),
+            format!(
+                "su {} servizi applicabili registrati su MyPay, al {}",
+                s.mypay_applicabili_fine_progetto,
+                s.fine_progetto.map(format::date).unwrap_or_default()
+            ),
+            s.mypay_attivi_fine_progetto >= 3_500,
         ),
         line(
             "  di cui attivati durante il progetto",
             "2.200",
-            s.mypay_nel_progetto.to_string(),
-            format!("su {} servizi attivi su MyPay", s.mypay_attivi),
-            (2_200..2_250).contains(&s.mypay_nel_progetto),
+            s.mypay_nel_progetto_fine_progetto.to_string(),
+            format!("su {} servizi attivi su MyPay alla stessa data", s.mypay_attivi_fine_progetto),
+            (2_200..2_250).contains(&s.mypay_nel_progetto_fine_progetto),
         ),
         line(
             "Comuni su App IO tramite la Regione",

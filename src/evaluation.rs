@@ -32,6 +32,9 @@ pub struct Evaluated {
     pub record: ComuneRecord,
     pub outcome: ComuneOutcome,
     pub counts: ServiceCounts,
+    /// The same counts on the project's last day (or on the snapshot's day, if earlier): the
+    /// MyPay figures the press release reports are of 31/12/2021, not of today.
+    pub counts_at_end: ServiceCounts,
 }
 
 /// Service counts of one comune on the snapshot's day (the CSV columns and the MyPay figures).
@@ -60,9 +63,14 @@ impl ServiceCounts {
             c.pagopa_applicable += i64::from(applicable);
             c.pagopa_active += i64::from(is_active);
             c.pagopa_activated_in_project += i64::from(in_project);
-            c.mypay_active += i64::from(is_active && s.on_mypay);
-            c.mypay_applicable += i64::from(applicable && s.on_mypay);
-            c.mypay_activated_in_project += i64::from(in_project && s.on_mypay);
+            // The three MyPay counts are of one population, the applicable services on MyPay:
+            // the active ones are a part of the applicable ones, those activated during the
+            // project a part of the active ones (an active service marked not applicable is in
+            // none of them).
+            let on_mypay = applicable && s.on_mypay;
+            c.mypay_active += i64::from(is_active && on_mypay);
+            c.mypay_applicable += i64::from(on_mypay);
+            c.mypay_activated_in_project += i64::from(in_project && on_mypay);
         }
         c.io_active = facts.io.iter().filter(|s| active(s.published_since, s.withdrawn_on)).count() as i64;
         c.online_spid_or_cie = facts
@@ -111,6 +119,7 @@ impl Snapshot {
             .map(|record| Evaluated {
                 outcome: rules::evaluate(&programme, &record.facts, as_of),
                 counts: ServiceCounts::of(&programme, &record.facts, as_of),
+                counts_at_end: ServiceCounts::of(&programme, &record.facts, as_of.min(programme.end)),
                 record,
             })
             .collect();
@@ -301,6 +310,7 @@ impl Snapshot {
         let mut s = Summary {
             programma: self.programme.name.clone(),
             data_riferimento: Some(self.as_of),
+            fine_progetto: Some(self.as_of.min(self.programme.end)),
             primo_step_scadenza: self.programme.first_step().map(|s| s.deadline),
             finale_scadenza: self.programme.last_step().map(|s| s.deadline),
             maturato_per_step: self
@@ -356,6 +366,10 @@ impl Snapshot {
             s.mypay_attivi += c.mypay_active;
             s.mypay_applicabili += c.mypay_applicable;
             s.mypay_nel_progetto += c.mypay_activated_in_project;
+            let end = &e.counts_at_end;
+            s.mypay_attivi_fine_progetto += end.mypay_active;
+            s.mypay_applicabili_fine_progetto += end.mypay_applicable;
+            s.mypay_nel_progetto_fine_progetto += end.mypay_activated_in_project;
             s.io_regione += reached(Milestone::IoTramiteRegione);
             s.contributo_assegnato += o.grant_eur;
             s.contributo_maturato += o.earned_eur;

@@ -97,6 +97,15 @@ pub struct Summary {
     /// Applicable collection services registered on MyPay: the denominator of `mypay_attivi`.
     pub mypay_applicabili: i64,
     pub mypay_nel_progetto: i64,
+    /// The day of the `*_fine_progetto` figures: the project's last day (31/12/2021 for the
+    /// Fondo Innovazione, the day the press release reports), or `data_riferimento` if earlier.
+    pub fine_progetto: Option<NaiveDate>,
+    /// The three MyPay figures on `fine_progetto` (public, like every aggregate of the
+    /// dashboard): what the press release's «oltre 3.500» and «2.200» count. The fields
+    /// without the suffix are the same figures today.
+    pub mypay_attivi_fine_progetto: i64,
+    pub mypay_applicabili_fine_progetto: i64,
+    pub mypay_nel_progetto_fine_progetto: i64,
     pub io_regione: i64,
     pub contributo_assegnato: i64,
     pub contributo_maturato: i64,

@@ -255,3 +255,69 @@ fn card_links_merge_the_milestone_of_the_filter() {
     let both = filter.with_milestone(Milestone::TuttiObiettivi);
     assert_eq!(snap.list(&both).len() as i64, s.tutti_obiettivi);
 }
+
+/// The MyPay figures count one population (the applicable services on MyPay) and are given at
+/// the end of the project, as the press release reports them, and today, each labelled.
+#[test]
+fn mypay_figures_count_one_population_at_the_end_of_the_project_and_today() {
+    use crate::rules::PagoPaService;
+    let service = |applicable: bool, since: Option<&str>, until: Option<&str>| PagoPaService {
+        applicable,
+        active_since: since.map(day),
+        deactivated_on: until.map(day),
+        on_mypay: true,
+        ..Default::default()
+    };
+    let mut facts = aderente();
+    facts.pagopa = vec![
+        service(true, Some("2021-01-10"), None),  // active then and now
+        service(true, Some("2022-03-01"), None),  // activated after the project
+        service(false, Some("2021-02-01"), None), // active but not applicable: in no figure
+        service(true, None, None),                // applicable, never active
+        service(true, Some("2021-03-01"), Some("2022-01-15")), // active then, switched off since
+        PagoPaService { on_mypay: false, ..service(true, Some("2021-01-10"), None) }, // not on MyPay
+    ];
+    let snap = Snapshot::evaluate(
+        fondo_innovazione(),
+        vec![record("075001", "LE", facts, vec![])],
+        day("2022-06-30"),
+        1,
+        false,
+    );
+    let s = snap.summary(&ValidFilter::default());
+    assert_eq!(s.fine_progetto, Some(day("2021-12-31")));
+    assert_eq!(
+        (s.mypay_attivi_fine_progetto, s.mypay_applicabili_fine_progetto, s.mypay_nel_progetto_fine_progetto),
+        (2, 4, 2)
+    );
+    assert_eq!((s.mypay_attivi, s.mypay_applicabili, s.mypay_nel_progetto), (2, 4, 1));
+
+    let f = figures(&s, "");
+    let card = |key: &str| f.iter().find(|c| c.key == key).unwrap().clone();
+    let active = card("mypay-attivi");
+    assert_eq!(active.title, "Servizi di incasso pagoPA attivi su MyPay al 31/12/2021");
+    assert_eq!(active.value, "2");
+    assert_eq!(
+        active.denominator,
+        "su 4 servizi applicabili registrati su MyPay (50,0%); oggi (30/06/2022) 2 su 4 (50,0%)"
+    );
+    let in_project = card("mypay-nel-progetto");
+    assert_eq!(in_project.value, "2");
+    assert_eq!(
+        in_project.denominator,
+        "su 2 servizi attivi su MyPay (100,0%); oggi (30/06/2022) 1 su 2 (50,0%)"
+    );
+
+    // Before the end of the project, the "end" figures are of the snapshot's day, and say so.
+    let facts = snap.comuni[0].record.facts.clone();
+    let early = Snapshot::evaluate(
+        fondo_innovazione(),
+        vec![record("075001", "LE", facts, vec![])],
+        day("2021-06-30"),
+        1,
+        false,
+    );
+    let s = early.summary(&ValidFilter::default());
+    assert_eq!(s.fine_progetto, Some(day("2021-06-30")));
+    assert_eq!((s.mypay_attivi_fine_progetto, s.mypay_attivi), (2, 2));
+}

@@ -302,6 +302,11 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
     let deadline1 = s.primo_step_scadenza.map(format::date).unwrap_or_default();
     let deadline2 = s.finale_scadenza.map(format::date).unwrap_or_default();
     let as_of = s.data_riferimento.map(format::date).unwrap_or_default();
+    let end = s.fine_progetto.map(format::date).unwrap_or_default();
+    // Today's MyPay figure beside the end-of-project one, its whole said again.
+    let today = |n: i64, whole: i64| {
+        format!("oggi ({as_of}) {} su {} ({})", format::int(n), format::int(whole), format::percent(n, whole))
+    };
     let milestone = |m: Milestone| format!("/comuni?{}", crate::comuni::query_with_milestone(filtro, m));
     // Italian agrees the noun with the number: 1 comune, 2 comuni.
     let comuni = |n: i64| format!("{} {}", format::int(n), if n == 1 { "comune" } else { "comuni" });
@@ -353,21 +358,31 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
         },
         Figure {
             key: "mypay-attivi",
-            title: "Servizi di incasso pagoPA attivi su MyPay".into(),
-            value: format::int(s.mypay_attivi),
+            title: format!("Servizi di incasso pagoPA attivi su MyPay al {end}"),
+            value: format::int(s.mypay_attivi_fine_progetto),
             denominator: format!(
-                "{}, attivi al {as_of}",
-                of(s.mypay_attivi, s.mypay_applicabili, "servizi applicabili registrati su MyPay")
+                "{}; {}",
+                of(
+                    s.mypay_attivi_fine_progetto,
+                    s.mypay_applicabili_fine_progetto,
+                    "servizi applicabili registrati su MyPay"
+                ),
+                today(s.mypay_attivi, s.mypay_applicabili)
             ),
             href: milestone(Milestone::MyPay),
         },
         Figure {
             key: "mypay-nel-progetto",
-            title: "Servizi attivati su MyPay durante il progetto".into(),
-            value: format::int(s.mypay_nel_progetto),
+            title: format!("Servizi attivati su MyPay durante il progetto, attivi al {end}"),
+            value: format::int(s.mypay_nel_progetto_fine_progetto),
             denominator: format!(
-                "{}, attivati dal 15/12/2020 in poi",
-                of(s.mypay_nel_progetto, s.mypay_attivi, "servizi attivi su MyPay")
+                "{}; {}",
+                of(
+                    s.mypay_nel_progetto_fine_progetto,
+                    s.mypay_attivi_fine_progetto,
+                    "servizi attivi su MyPay"
+                ),
+                today(s.mypay_nel_progetto, s.mypay_attivi)
             ),
             href: milestone(Milestone::MyPayNelProgetto),
         },
