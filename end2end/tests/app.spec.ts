@@ -197,7 +197,7 @@ test.describe("CSV export", () => {
     "data_adesione,contributo_eur,primo_step,primo_step_entro_scadenza,data_primo_step," +
     "obiettivi_finali,data_obiettivi_finali,servizi_pagopa_attivi," +
     "servizi_pagopa_applicabili,servizi_pagopa_attivati_nel_progetto,servizi_io_attivi," +
-    "io_tramite_regione,servizi_spid_cie,obiettivi_finali_entro_scadenza";
+    "io_tramite_regione,servizi_spid_cie,obiettivi_finali_entro_scadenza,rinuncia,data_rinuncia";
 
   /** Minimal RFC 4180 parser: quoted fields may hold commas, quotes and newlines. */
   function parseCsv(text: string): string[][] {

@@ -22,7 +22,7 @@ use crate::{
     state::AppState,
 };
 
-pub const HEADER: [&str; 20] = [
+pub const HEADER: [&str; 22] = [
     "codice_istat",
     "denominazione",
     "sigla_provincia",
@@ -45,6 +45,10 @@ pub const HEADER: [&str; 20] = [
     // Added after the first version (columns are only ever added at the end): the headline
     // "every objective by the final deadline", which `obiettivi_finali` (any date) cannot give.
     "obiettivi_finali_entro_scadenza",
+    // What the comune renounced (`saldo`, `contributo` or empty) and from which day: public like
+    // the grant it changes.
+    "rinuncia",
+    "data_rinuncia",
 ];
 
 /// How a CSV is written: the open-data contract, or for Excel with Italian settings.
@@ -466,6 +470,8 @@ fn csv_chunk<'a>(
             yes_no(r.facts.io_via_region),
             c.online_spid_or_cie.to_string(),
             if_supported(yes_no(o.all_objectives_on_time)),
+            r.facts.renunciation.as_ref().map(|x| x.kind.code()).unwrap_or_default().to_string(),
+            date(r.facts.renunciation.as_ref().map(|x| x.on)),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))

@@ -152,6 +152,8 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
                 Cell::Bool(Some(r.facts.io_via_region)),
                 Cell::Integer(c.online_spid_or_cie),
                 Cell::Bool(if_supported(o.all_objectives_on_time)),
+                r.facts.renunciation.as_ref().map_or(Cell::Bool(None), |x| Cell::Text(x.kind.code())),
+                Cell::Date(r.facts.renunciation.as_ref().map(|x| x.on)),
             ]
         }),
     )?;

@@ -172,6 +172,24 @@ async fn saldo_and_whole_grant_renunciations_follow_into_every_figure() {
                 || page.body.contains("Rinuncia all'intero contributo, dal 01/03/2023"),
             "{backend}"
         );
+        // Open data: the CSV's last two columns and the API's adhesion say it too.
+        let csv = send(&app, get("/export/comuni.csv", None)).await.body;
+        let rows: Vec<csv::StringRecord> =
+            csv::Reader::from_reader(csv.as_bytes()).records().map(Result::unwrap).collect();
+        let tail = |c: &str| {
+            let row = rows.iter().find(|r| &r[0] == c).unwrap();
+            (row[row.len() - 2].to_string(), row[row.len() - 1].to_string())
+        };
+        assert_eq!(tail(&saldo), ("saldo".into(), "2022-05-26".into()), "{backend}");
+        assert_eq!(tail(&whole), ("contributo".into(), "2023-03-01".into()), "{backend}");
+        assert_eq!(tail(&on_time[2]), (String::new(), String::new()), "{backend}");
+        let api: serde_json::Value =
+            serde_json::from_str(&send(&app, get(&format!("/api/v1/comuni/{saldo}"), None)).await.body)
+                .unwrap();
+        assert_eq!(api["comune"]["adesione"]["rinuncia"], "saldo", "{backend}");
+        assert_eq!(api["comune"]["adesione"]["data_rinuncia"], "2022-05-26", "{backend}");
+        assert_eq!(api["comune"]["adesione"]["contributo_rinunciato_eur"], tranche(&saldo, 1), "{backend}");
+
         let list = send(&app, get("/comuni?traguardo=contributo_rinunciato", None)).await;
         assert_eq!(list.status, StatusCode::OK, "{backend}");
         let mut both = vec![saldo.clone(), whole.clone()];

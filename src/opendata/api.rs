@@ -189,6 +189,12 @@ pub struct Adesione {
     pub contributo_maturato_eur: i64,
     pub contributo_perso_eur: i64,
     pub contributo_possibile_eur: i64,
+    pub contributo_rinunciato_eur: i64,
+    /// What the comune renounced: `saldo` (the final tranche) or `contributo` (the whole
+    /// grant); absent when nothing.
+    pub rinuncia: Option<String>,
+    /// The day of the renunciation.
+    pub data_rinuncia: Option<NaiveDate>,
 }
 
 /// Where a comune stands on a step or an objective.
@@ -316,6 +322,9 @@ pub fn comune(snapshot: &Snapshot, e: &Evaluated) -> Comune {
             contributo_maturato_eur: o.earned_eur,
             contributo_perso_eur: o.lost_eur,
             contributo_possibile_eur: o.possible_eur,
+            contributo_rinunciato_eur: o.renounced_eur,
+            rinuncia: r.facts.renunciation.as_ref().map(|x| x.kind.code().to_string()),
+            data_rinuncia: r.facts.renunciation.as_ref().map(|x| x.on),
         },
         traguardi,
         obiettivi,
