@@ -34,10 +34,12 @@ const IO_LINE: RGBColor = IN_RITARDO;
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 /// Stacked horizontal bars: for each province, adherents on time, late and not adhering, against
-/// the province's total comuni.
+/// the province's total comuni. Each count is written inside its segment when it fits, and all
+/// three always in words under the bar, so a segment too thin for its number (or empty) is read
+/// there: every number of the table beside the chart is in the chart.
 pub fn adhesion_by_province(rows: &[ProvinceRow]) -> Result<String, String> {
     let width = 760u32;
-    let height = 90 + 46 * rows.len() as u32;
+    let height = 90 + 64 * rows.len() as u32;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
@@ -66,8 +68,9 @@ pub fn adhesion_by_province(rows: &[ProvinceRow]) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
 
         for (i, row) in rows.iter().enumerate() {
-            let y0 = n - i as f64 - 0.85;
-            let y1 = n - i as f64 - 0.15;
+            // The bar in the upper part of the row, its counts in words below it.
+            let y0 = n - i as f64 - 0.6;
+            let y1 = n - i as f64 - 0.1;
             let segments = [
                 (row.aderenti, ADERENTI, WHITE),
                 (row.in_ritardo, IN_RITARDO, WHITE),
@@ -107,6 +110,14 @@ pub fn adhesion_by_province(rows: &[ProvinceRow]) -> Result<String, String> {
                 TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
             root.draw(&Text::new(format!("{} comuni", row.totale), (pe + 6, py), total.color(&TEXT)))
                 .map_err(|e| e.to_string())?;
+            let (_, below) = chart.backend_coord(&(0.0, n - i as f64 - 0.8));
+            let words = format!(
+                "{} aderenti, {} in ritardo, {} non aderenti",
+                row.aderenti, row.in_ritardo, row.non_aderenti
+            );
+            let small =
+                TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+            root.draw(&Text::new(words, (px, below), small.color(&TEXT))).map_err(|e| e.to_string())?;
         }
 
         // Legend in words along the top.

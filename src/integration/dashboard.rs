@@ -369,3 +369,60 @@ async fn a_count_of_one_platform_on_its_own_day_leaves_no_dent() {
         t.drop_db().await;
     }
 }
+
+/// The text of every `<td class="num">` of the chart `name`'s table in a dashboard page, and
+/// the chart's SVG as the page embeds it.
+fn chart_and_table(html: &str, name: &str) -> (String, Vec<String>) {
+    let at = html.find(&format!("data-grafico=\"{name}\"")).unwrap_or_else(|| panic!("chart {name}"));
+    let figure = &html[at..at + html[at..].find("</figure>").expect("the figure ends")];
+    let svg_at = figure.find("<svg").expect("an inline SVG");
+    let svg = &figure[svg_at..svg_at + figure[svg_at..].find("</svg>").expect("the SVG ends")];
+    let table = &figure[figure.find("<table").expect("a table")..];
+    let cells = table
+        .split("<td class=\"num\">")
+        .skip(1)
+        .map(|c| {
+            c[..c.find("</td>").unwrap()]
+                .replace("<!-- -->", "")
+                .replace("&amp;", "&")
+                .replace("&#x27;", "'")
+                .trim()
+                .to_string()
+        })
+        .collect();
+    (svg.to_string(), cells)
+}
+
+/// Every number of every chart's table can be read in the chart beside it (a label by its bar,
+/// segment or marker, or in the legend), for every province, adhesion state, population band,
+/// platform and milestone filter, and without filter.
+#[tokio::test]
+async fn every_number_of_a_chart_table_is_written_in_its_chart() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let (app, _) = app(&t).await;
+        let mut filters: Vec<String> = vec![String::new()];
+        filters.extend(PROVINCE.iter().map(|(sigla, _)| format!("provincia={sigla}")));
+        filters.extend(crate::rules::AdhesionStatus::ALL.iter().map(|a| format!("adesione={}", a.code())));
+        filters
+            .extend(["0-5000", "5000-40000", "40000-200000", "200000-"].map(|b| format!("popolazione={b}")));
+        filters.extend(["pagopa", "io", "spid_cie"].map(|p| format!("piattaforma={p}")));
+        filters.extend(crate::comuni::Milestone::ALL.iter().map(|m| format!("traguardo={}", m.code())));
+        let mut checked = 0;
+        for q in &filters {
+            let html = get(&app, &with_query("/", q)).await;
+            for name in ["adesione", "obiettivi", "servizi", "contributo"] {
+                let (svg, cells) = chart_and_table(&html, name);
+                for cell in cells.iter().filter(|c| c.chars().any(|ch| ch.is_ascii_digit())) {
+                    assert!(
+                        crate::dashboard::chart::svg_shows(&svg, cell),
+                        "{backend} ?{q}: the chart {name} does not show «{cell}» of its table"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1_000, "{backend}: only {checked} numbers checked");
+        t.drop_db().await;
+    }
+}
