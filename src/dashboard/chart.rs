@@ -60,7 +60,15 @@ pub fn adhesion_by_province(rows: &[ProvinceRow]) -> Result<String, String> {
             .disable_y_mesh()
             .y_labels(0)
             .x_desc("Numero di comuni")
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            // Whole comuni only: on a short axis (two comuni) plotters puts ticks at fractions,
+            // which rounded would read "0 0 1 1 2".
+            .x_label_formatter(&|v| {
+                if (v - v.round()).abs() < 1e-9 {
+                    format!("{v:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .axis_desc_style(("sans-serif", 15).into_font().color(&TEXT))
             .label_style(("sans-serif", 14).into_font().color(&TEXT))
             .light_line_style(WHITE)
@@ -108,7 +116,8 @@ pub fn adhesion_by_province(rows: &[ProvinceRow]) -> Result<String, String> {
             let (pe, _) = chart.backend_coord(&(row.totale as f64, 0.0));
             let total =
                 TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-            root.draw(&Text::new(format!("{} comuni", row.totale), (pe + 6, py), total.color(&TEXT)))
+            let comuni = if row.totale == 1 { "comune" } else { "comuni" };
+            root.draw(&Text::new(format!("{} {comuni}", row.totale), (pe + 6, py), total.color(&TEXT)))
                 .map_err(|e| e.to_string())?;
             let (_, below) = chart.backend_coord(&(0.0, n - i as f64 - 0.8));
             let words = format!(
