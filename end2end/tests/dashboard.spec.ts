@@ -135,6 +135,17 @@ test.describe("dashboard filters", () => {
       expect(response.status(), name).toBe(200);
       expect(response.headers()["content-type"]).toContain("image/svg+xml");
     }
+    // The series' points as data: its table and its CSV (linked under the table) hold the same
+    // points, every one.
+    const servizi = page.locator('figure[data-grafico="servizi"]');
+    const csvHref = await servizi.locator('a[href^="/grafici/servizi.csv"]').getAttribute("href");
+    const csv = await request.get(csvHref!);
+    expect(csv.status()).toBe(200);
+    expect(csv.headers()["content-type"]).toBe("text/csv; charset=utf-8");
+    const lines = (await csv.text()).trim().split(/\r?\n/);
+    expect(lines[0]).toBe("giorno,servizi_pagopa_attivi,servizi_io_attivi");
+    expect(lines.length - 1).toBeGreaterThanOrEqual(20);
+    await expect(servizi.locator("details table tbody tr")).toHaveCount(lines.length - 1);
     await expect(page.getByText("ISTAT, Openpolis")).toBeVisible();
   });
 });

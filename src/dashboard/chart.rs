@@ -231,20 +231,16 @@ pub fn objectives_by_province(rows: &[ProvinceRow]) -> Result<String, String> {
 /// Every objective reached: hatched, so it differs from the solid step-1 bar also without colour.
 const TUTTI_OBIETTIVI: Fill = Fill::Hatched { ground: PALE_GREEN, lines: SUCCESS };
 
-/// The points of the series that the table beside [`services_over_time`] lists, and that the
-/// chart labels with their values: for each deadline the last point on or before it (if any),
-/// plus the last point; no day twice, in day order.
+/// The points of the series, each day once (the last one given counts), in day order: the
+/// table beside [`services_over_time`] lists every one, the chart labels every one with its
+/// values and date, and `/grafici/servizi.csv` holds them.
 pub fn series_table(series: &ServicesSeries) -> Vec<SeriesPoint> {
-    let points = sorted_points(series);
-    let mut table: Vec<SeriesPoint> = series
-        .deadlines
-        .iter()
-        .filter_map(|(_, deadline)| points.iter().rev().find(|p| p.day <= *deadline).cloned())
-        .chain(points.last().cloned())
-        .collect();
-    table.sort_by_key(|p| p.day);
-    table.dedup_by_key(|p| p.day);
-    table
+    let mut points = sorted_points(series);
+    // `dedup_by_key` keeps the first of a run: reverse so the last given is the one kept.
+    points.reverse();
+    points.dedup_by_key(|p| p.day);
+    points.reverse();
+    points
 }
 
 /// The series' points by day (a stable sort: equal days keep their order, the last one counts).
@@ -256,8 +252,10 @@ fn sorted_points(series: &ServicesSeries) -> Vec<SeriesPoint> {
 
 /// Lines over time: active pagoPA services (solid blue, circles) and services on App IO (dashed
 /// orange, triangles), a dashed vertical line at each deadline labelled with its name and date,
-/// each line's last value at its end (`pagoPA: 1.234`, `App IO: 567`), and the values of the
-/// [`series_table`] points next to their markers with their dates under the axis.
+/// each line's last value at its end (`pagoPA: 1.234`, `App IO: 567`), and every point's values
+/// above its markers and its date under the axis, turned upright so that a monthly series over
+/// two years (twenty points) has room for all of them: every number of the table is in the
+/// chart.
 pub fn services_over_time(series: &ServicesSeries) -> Result<String, String> {
     if series.points.is_empty() {
         return message_svg(
@@ -273,9 +271,10 @@ pub fn services_over_time(series: &ServicesSeries) -> Result<String, String> {
     let end = deadlines.chain([last.day]).max().unwrap_or(last.day);
     let day = |d: NaiveDate| (d - start).num_days() as f64;
     let span = day(end).max(1.0);
-    let top = points.iter().map(|p| p.pagopa.max(p.io)).max().unwrap_or(0).max(4) as f64 * 1.3;
+    // Head room for the upright labels above the highest point.
+    let top = points.iter().map(|p| p.pagopa.max(p.io)).max().unwrap_or(0).max(4) as f64 * 1.45;
 
-    let (width, height) = (760u32, 420u32);
+    let (width, height) = (760u32, 460u32);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
@@ -285,7 +284,7 @@ pub fn services_over_time(series: &ServicesSeries) -> Result<String, String> {
             .margin_right(130)
             .margin_left(12)
             .margin_bottom(8)
-            .x_label_area_size(64)
+            .x_label_area_size(86)
             .y_label_area_size(70)
             .build_cartesian_2d(0f64..span, 0f64..top)
             .map_err(|e| e.to_string())?;
@@ -345,24 +344,21 @@ pub fn services_over_time(series: &ServicesSeries) -> Result<String, String> {
                 IO_LINE.stroke_width(3),
             ))
             .map_err(|e| e.to_string())?;
-        let marked = if points.len() <= 40 { &points } else { &table };
         chart
-            .draw_series(marked.iter().map(|p| Circle::new(at(p, p.pagopa), 4, PRIMARY.filled())))
+            .draw_series(table.iter().map(|p| Circle::new(at(p, p.pagopa), 4, PRIMARY.filled())))
             .map_err(|e| e.to_string())?;
         chart
-            .draw_series(marked.iter().map(|p| TriangleMarker::new(at(p, p.io), 6, IO_LINE.filled())))
+            .draw_series(table.iter().map(|p| TriangleMarker::new(at(p, p.io), 6, IO_LINE.filled())))
             .map_err(|e| e.to_string())?;
 
-        // The values of the table's points, on a white plate: the higher line's above it, the
-        // lower's below.
+        // Every point's values but the last (written at the lines' end), upright on a white
+        // plate above its marker: pagoPA's just left of the point, App IO's just right of it, so
+        // the two never cover each other and neighbouring points (a month apart) have room.
         for p in &table[..table.len() - 1] {
             let (px, pa_y) = chart.backend_coord(&at(p, p.pagopa));
             let (_, io_y) = chart.backend_coord(&at(p, p.io));
-            let below = |y: i32| (y + 13).min(plot_bottom - 8);
-            let (pa_y, io_y) =
-                if p.pagopa >= p.io { (pa_y - 13, below(io_y)) } else { (below(pa_y), io_y - 13) };
-            plated_text(&root, &format::int(p.pagopa), (px, pa_y), PRIMARY)?;
-            plated_text(&root, &format::int(p.io), (px, io_y), IO_LINE)?;
+            upright_text(&root, &format::int(p.pagopa), (px - 7, pa_y - 8), PRIMARY)?;
+            upright_text(&root, &format::int(p.io), (px + 7, io_y - 8), IO_LINE)?;
         }
         // The last values at the lines' end, kept apart when close.
         let (px, mut pa_y) = chart.backend_coord(&at(last, last.pagopa));
@@ -375,22 +371,19 @@ pub fn services_over_time(series: &ServicesSeries) -> Result<String, String> {
         text(&root, &pagopa_end, (px + 10, pa_y), 14, HPos::Left, PRIMARY)?;
         text(&root, &format!("App IO: {}", format::int(last.io)), (px + 10, io_y), 14, HPos::Left, IO_LINE)?;
 
-        // The dates under the axis: the first point's and the table's, staggered when close.
-        let mut days: Vec<NaiveDate> = table.iter().map(|p| p.day).chain([first.day]).collect();
-        days.sort();
-        days.dedup();
-        let mut ends = Vec::new();
-        for d in days {
-            let (px, _) = chart.backend_coord(&(day(d), 0.0));
-            let label = format::date(d);
-            let w = text_width(&label, 14);
-            let row = stagger(&mut ends, px - w / 2, px + w / 2, 2);
-            let y = plot_bottom + 6 + 16 * row as i32;
-            root.draw(&PathElement::new(vec![(px, plot_bottom), (px, y - 1)], TEXT.stroke_width(1)))
+        // Every point's date under the axis, upright, reading upwards.
+        for p in &table {
+            let (px, _) = chart.backend_coord(&(day(p.day), 0.0));
+            root.draw(&PathElement::new(
+                vec![(px, plot_bottom), (px, plot_bottom + 5)],
+                TEXT.stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?;
+            let style = TextStyle::from(("sans-serif", 12).into_font())
+                .transform(FontTransform::Rotate270)
+                .pos(Pos::new(HPos::Right, VPos::Center));
+            root.draw(&Text::new(format::date(p.day), (px, plot_bottom + 8), style.color(&TEXT)))
                 .map_err(|e| e.to_string())?;
-            let style =
-                TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-            root.draw(&Text::new(label, (px, y), style.color(&TEXT))).map_err(|e| e.to_string())?;
         }
 
         // Legend in words along the top, each with its line style and marker.
@@ -593,6 +586,19 @@ fn plated_text(root: &Area, content: &str, at: (i32, i32), color: RGBColor) -> R
     let plate = [(at.0 - w / 2 - 3, at.1 - 9), (at.0 + w / 2 + 3, at.1 + 9)];
     root.draw(&Rectangle::new(plate, WHITE.filled())).map_err(|e| e.to_string())?;
     text(root, content, at, 14, HPos::Center, color)
+}
+
+/// A 12 px text turned upright, reading upwards from `bottom`, over a white plate: the series'
+/// point values, so that points a month apart each have room for two.
+fn upright_text(root: &Area, content: &str, bottom: (i32, i32), color: RGBColor) -> Result<(), String> {
+    let (x, y) = bottom;
+    let h = text_width(content, 12);
+    root.draw(&Rectangle::new([(x - 7, y - h - 3), (x + 7, y + 2)], WHITE.filled()))
+        .map_err(|e| e.to_string())?;
+    let style = TextStyle::from(("sans-serif", 12).into_font())
+        .transform(FontTransform::Rotate270)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    root.draw(&Text::new(content.to_string(), (x, y), style.color(&color))).map_err(|e| e.to_string())
 }
 
 /// A generous estimate of a text's width in pixels (the SVG has no font metrics): half the font
@@ -805,20 +811,19 @@ mod tests {
     }
 
     #[test]
-    fn series_table_takes_the_last_point_by_each_deadline_and_the_last() {
+    fn series_table_holds_every_point_once_in_day_order() {
         let table = series_table(&series());
-        let days: Vec<_> = table.iter().map(|p| p.day).collect();
-        assert_eq!(days, [day(2021, 2, 26), day(2021, 12, 31), day(2022, 3, 1)]);
-        assert_eq!((table[0].pagopa, table[0].io), (1103, 511));
+        assert_eq!(table, series().points);
 
-        // A deadline before every point picks none; the last point is not listed twice; the
-        // points' order in the input does not matter.
+        // The input's order does not matter; a day given twice is listed once, with the last
+        // values given for it.
         let mut s = series();
-        s.points.truncate(5);
         s.points.reverse();
-        s.deadlines.insert(0, ("Adesione".into(), day(2020, 6, 30)));
-        let days: Vec<_> = series_table(&s).iter().map(|p| p.day).collect();
-        assert_eq!(days, [day(2021, 2, 26), day(2021, 9, 30)]);
+        s.points.push(SeriesPoint { day: day(2021, 3, 2), pagopa: 1151, io: 531 });
+        let table = series_table(&s);
+        assert_eq!(table.len(), 7);
+        assert!(table.windows(2).all(|w| w[0].day < w[1].day));
+        assert_eq!(table[3], SeriesPoint { day: day(2021, 3, 2), pagopa: 1151, io: 531 });
 
         assert!(series_table(&ServicesSeries::default()).is_empty());
     }
@@ -833,7 +838,7 @@ mod tests {
              programma"
         );
         let table = series_table(&series);
-        assert_eq!(table.len(), 3);
+        assert_eq!(table.len(), 7);
         for p in &table {
             for value in [date(p.day), int(p.pagopa), int(p.io)] {
                 assert!(svg_shows(&svg, &value), "{}: missing {value}", date(p.day));
@@ -847,13 +852,12 @@ mod tests {
             "26/02/2021",
             "1.103",
             "511",
+            "977",
             "Servizi pagoPA attivi",
             "Servizi su App IO",
         ] {
             assert!(svg.contains(&format!("\n{text}\n")), "missing {text}");
         }
-        // Points outside the table are drawn, not labelled.
-        assert!(!svg_shows(&svg, "977"));
     }
 
     #[test]

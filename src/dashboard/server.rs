@@ -54,7 +54,9 @@ pub async fn get_graphics(#[server(default)] filter: ComuniFilter) -> Result<Gra
 
 /// `GET /grafici/{name}.svg?filters` or `.png`: one picture as a file to download, with the
 /// data's day in its name. The PNG is drawn from the same SVG (off the async runtime, a few at
-/// a time: past the queue, 503).
+/// a time: past the queue, 503). `GET /grafici/servizi.csv?filters`: the points of the
+/// services-over-time chart, every one (`giorno,servizi_pagopa_attivi,servizi_io_attivi`):
+/// public aggregates, like the chart.
 #[cfg(feature = "ssr")]
 pub async fn download_svg(
     axum::extract::State(state): axum::extract::State<crate::state::AppState>,
@@ -66,10 +68,44 @@ pub async fn download_svg(
 
     let unknown = || {
         AppError::not_found(format!(
-            "Grafico sconosciuto: «{file}». Grafici disponibili: {}, anche in PNG.",
+            "Grafico sconosciuto: «{file}». Grafici disponibili: {}, anche in PNG; i dati di servizi.svg anche in CSV (servizi.csv).",
             super::GRAPHICS_NAMES.map(|n| format!("{n}.svg")).join(", ")
         ))
     };
+    if file == "servizi.csv" {
+        let viewer = crate::auth::session::viewer_of(&extensions);
+        let filter = filter.validate_for(viewer.as_ref())?;
+        let snapshot = state.snapshot().await?;
+        let points = super::chart::series_table(&snapshot.series(&filter));
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let rows = std::iter::once([
+            "giorno".to_string(),
+            "servizi_pagopa_attivi".into(),
+            "servizi_io_attivi".into(),
+        ])
+        .chain(
+            points
+                .iter()
+                .map(|p| [p.day.format("%Y-%m-%d").to_string(), p.pagopa.to_string(), p.io.to_string()]),
+        );
+        for row in rows {
+            w.write_record(row).map_err(|_| AppError::Internal)?;
+        }
+        let body = w.into_inner().map_err(|_| AppError::Internal)?;
+        let filename = format!(
+            "traguardi-servizi-{}{}.csv",
+            if snapshot.demo { "dati-dimostrativi-" } else { "" },
+            snapshot.as_of.format("%Y-%m-%d")
+        );
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            ],
+            body,
+        )
+            .into_response());
+    }
     let (name, png) = match (file.strip_suffix(".svg"), file.strip_suffix(".png")) {
         (Some(n), _) => (n, false),
         (_, Some(n)) => (n, true),

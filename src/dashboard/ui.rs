@@ -168,6 +168,8 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
         }
     };
     let [d_adesione, d_obiettivi, d_servizi, d_contributo, d_mappa] = super::GRAPHICS_NAMES.map(download);
+    // The series' points as data (`/grafici/servizi.csv`), with the same filter.
+    let csv_servizi = d_servizi.replacen(".svg", ".csv", 1);
     let figures = figures(&s, &filtro);
     let applied = describe_filter(&filter.get_untracked(), &fasce_popolazione);
     let (rows_a, rows_o, rows_c) = (s.province.clone(), s.province.clone(), s.province.clone());
@@ -259,7 +261,7 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
                 svg=graphics.servizi
                 download=d_servizi
             >
-                <SeriesTable points=servizi />
+                <SeriesTable points=servizi csv=csv_servizi />
             </ChartFigure>
             <ChartFigure
                 id="contributo"
@@ -650,7 +652,7 @@ fn ObjectivesTable(rows: Vec<ProvinceRow>) -> impl IntoView {
 }
 
 #[component]
-fn SeriesTable(points: Vec<SeriesPoint>) -> impl IntoView {
+fn SeriesTable(points: Vec<SeriesPoint>, csv: String) -> impl IntoView {
     let rows = points
         .into_iter()
         .map(|p| TableRow {
@@ -660,7 +662,14 @@ fn SeriesTable(points: Vec<SeriesPoint>) -> impl IntoView {
         })
         .collect();
     let columns = &["Data del conteggio", "Servizi pagoPA attivi", "Servizi su App IO"];
-    view! { <DataTable caption="Servizi attivi alle scadenze e all'ultimo conteggio" columns rows /> }
+    view! {
+        <DataTable caption="Servizi attivi a ogni conteggio" columns rows />
+        <p>
+            <a href=csv download="">
+                "Scarica i dati del grafico «Servizi attivi nel tempo» (CSV)"
+            </a>
+        </p>
+    }
 }
 
 #[component]

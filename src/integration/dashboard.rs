@@ -431,3 +431,55 @@ async fn every_number_of_a_chart_table_is_written_in_its_chart() {
         t.drop_db().await;
     }
 }
+
+/// The services-over-time chart holds every point of the series: its table (what the page and
+/// `/api/cruscotto` carry) and `/grafici/servizi.csv` list all of them, the same under a filter.
+#[tokio::test]
+async fn the_series_table_and_its_csv_hold_every_point() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let (app, state) = app(&t).await;
+        let snapshot = state.snapshot().await.unwrap();
+        for q in ["", "provincia=LE", "adesione=aderente_in_ritardo&piattaforma=io"] {
+            let ctx = format!("{backend} ?{q}");
+            let d = dashboard(&app, q).await;
+            let uri: axum::http::Uri = with_query("/", q).parse().unwrap();
+            let axum::extract::Query(filter) =
+                axum::extract::Query::<crate::comuni::ComuniFilter>::try_from_uri(&uri).unwrap();
+            let filter = filter.validate().unwrap();
+            let mut days: Vec<chrono::NaiveDate> =
+                snapshot.series(&filter).points.iter().map(|p| p.day).collect();
+            days.dedup();
+            // The demo counts every month end from 30/11/2020 to 30/06/2022.
+            assert!(days.len() >= 20, "{ctx}: {} days", days.len());
+            assert_eq!(d.servizi.iter().map(|p| p.day).collect::<Vec<_>>(), days, "{ctx}: the table");
+
+            let request = Request::get(with_query("/grafici/servizi.csv", q)).body(Body::empty()).unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{ctx}");
+            assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8", "{ctx}");
+            assert!(
+                response.headers()["content-disposition"].to_str().unwrap().contains("traguardi-servizi-"),
+                "{ctx}"
+            );
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            let mut reader = csv::Reader::from_reader(body.as_ref());
+            assert_eq!(
+                reader.headers().unwrap().iter().collect::<Vec<_>>(),
+                ["giorno", "servizi_pagopa_attivi", "servizi_io_attivi"],
+                "{ctx}"
+            );
+            let rows: Vec<(String, i64, i64)> = reader
+                .records()
+                .map(|r| {
+                    let r = r.unwrap();
+                    (r[0].to_string(), r[1].parse().unwrap(), r[2].parse().unwrap())
+                })
+                .collect();
+            let expected: Vec<(String, i64, i64)> =
+                d.servizi.iter().map(|p| (p.day.format("%Y-%m-%d").to_string(), p.pagopa, p.io)).collect();
+            assert_eq!(rows, expected, "{ctx}: the CSV");
+        }
+        t.drop_db().await;
+    }
+}
