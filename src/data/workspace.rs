@@ -559,6 +559,18 @@ macro_rules! impl_ops {
                                 format!("Il comune ha già un servizio pagoPA con il codice {}: modificare quello.", p.taxonomy_code),
                             ));
                         }
+                        // The code as the taxonomy holds it now, in this transaction: one withdrawn
+                        // since the form was filled in (or since a proposal was made) is refused
+                        // here, the one write path of the workspace, imports and proposals.
+                        let validity: Option<(Option<NaiveDate>, Option<NaiveDate>)> = sqlx::query_as(
+                            "SELECT valid_from, valid_to FROM taxonomy_entry WHERE code = $1",
+                        )
+                        .bind(&p.taxonomy_code)
+                        .fetch_optional(&mut *self)
+                        .await?;
+                        if let Err(m) = taxonomy_code_usable(&p.taxonomy_code, validity, recorded_on()) {
+                            return Err(WriteError::Refused("codice", m));
+                        }
                         sqlx::query_scalar(
                             "INSERT INTO pagopa_service (comune, taxonomy_code, applicable, applicable_since, active_since, \
                              deactivated_on, on_mypay) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -999,9 +1011,23 @@ macro_rules! impl_ops {
                 e.reason = reason.clone();
                 self.append(&e).await?;
                 if accept {
+                    // Acceptance validates the proposal again against today's data: a duplicate, or
+                    // a taxonomy code withdrawn since the comune proposed it, is refused on the
+                    // decision's own form and nothing is written (the transaction rolls back).
                     let values = now.values().ok_or(WriteError::NotFound)?;
-                    self.add_service_in(actor, comune, &values, Some(format!("Proposta n. {id} del comune accettata")))
-                        .await?;
+                    let added = self
+                        .add_service_in(actor, comune, &values, Some(format!("Proposta n. {id} del comune accettata")))
+                        .await;
+                    match added {
+                        Ok(_) => {}
+                        Err(WriteError::Refused(_, m) | WriteError::Duplicate(_, m)) => {
+                            return Err(WriteError::Refused(
+                                "esito",
+                                format!("La proposta non può essere accettata: {m} Si può respingere indicando il motivo."),
+                            ));
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
                 Ok(())
             }
@@ -1043,6 +1069,25 @@ pub fn outcome(code: &str) -> Option<Outcome> {
 /// A platform code of the database, decoded.
 pub fn platform(code: &str) -> Option<Platform> {
     Platform::from_code(code)
+}
+
+/// Whether a new service may carry the taxonomy code `code` on `today`, given the code's validity
+/// in the taxonomy (`valid_from`, `valid_to`; `None`: not in it); the Italian reason when not. A
+/// code withdrawn before today is refused; existing services keep their code (an update never
+/// changes it), so a withdrawn code can still be switched off.
+fn taxonomy_code_usable(
+    code: &str,
+    validity: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
+    today: NaiveDate,
+) -> Result<(), String> {
+    match validity {
+        None => Err(format!("Il codice {code} non è nella tassonomia pagoPA: importare prima la tassonomia ufficiale.")),
+        Some((_, Some(to))) if to < today => Err(format!(
+            "Il codice {code} è stato ritirato dalla tassonomia pagoPA il {}: non si può registrare un nuovo servizio con questo codice.",
+            to.format("%d/%m/%Y")
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// The day a write records a fact on (today, local time, as `evaluation::today`): a service

@@ -383,6 +383,75 @@ async fn a_comune_proposes_and_the_region_decides() {
     }
 }
 
+/// A taxonomy code withdrawn after the comune proposed a service with it: the Region's acceptance
+/// is refused on the decision's form with the Italian reason (never a 500), nothing is written and
+/// the proposal stays pending; adding such a service directly is refused the same way.
+#[tokio::test]
+async fn a_taxonomy_code_withdrawn_before_the_decision_is_refused_in_italian() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app(&t).await;
+        let comune = sign_in(&app, COMUNE_A).await;
+        let regione = sign_in(&app, REGIONE).await;
+        const CODE: &str = "9/0999901ZZ/";
+        on_db!(&t.db, pool => sqlx::query(
+            "INSERT INTO taxonomy_entry (code, description, origin) VALUES ($1, 'Servizio in ritiro', 'ufficiale')",
+        )
+        .bind(CODE)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        let fields = "piattaforma=pagopa&codice=9%2F0999901ZZ%2F&applicabile=on&attivo_dal=2021-05-03";
+        let r = post(&app, &comune, "proposta", fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", &r.body[..r.body.len().min(500)]);
+        let (id, version): (i64, i64) = on_db!(&t.db, pool => sqlx::query_as("SELECT id, version FROM service_proposal")
+            .fetch_one(pool).await.unwrap());
+
+        // The official taxonomy withdraws the code before the Region decides.
+        on_db!(&t.db, pool => sqlx::query("UPDATE taxonomy_entry SET valid_to = '2022-12-31' WHERE code = $1")
+            .bind(CODE)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        let before = fingerprint(&t.db).await;
+        // As the page's form sends it: with its id, so the refusal finds its place.
+        let r = post(
+            &app,
+            &regione,
+            "proposta-decisione",
+            &format!("modulo=proposta-{id}&id={id}&versione={version}&esito=accetta"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(
+            r.body.contains("La proposta non può essere accettata: Il codice 9/0999901ZZ/ è stato ritirato dalla tassonomia pagoPA il 31/12/2022"),
+            "{backend}: {}",
+            r.body.find("ritirato").map_or("no «ritirato» in the page", |at| &r.body[at.saturating_sub(300)..at + 200])
+        );
+        assert_eq!(fingerprint(&t.db).await, before, "{backend}: nothing written");
+        let status: String = on_db!(&t.db, pool => sqlx::query_scalar("SELECT status FROM service_proposal WHERE id = $1")
+            .bind(id).fetch_one(pool).await.unwrap());
+        assert_eq!(status, "in_attesa", "{backend}: still to decide");
+
+        // The Region's own form refuses the code too; rejecting the proposal still works.
+        let r = post(&app, &regione, "servizio", &format!("modulo=nuovo-pagopa&{fields}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(r.body.contains("è stato ritirato dalla tassonomia pagoPA il 31/12/2022"), "{backend}");
+        assert_eq!(fingerprint(&t.db).await, before, "{backend}: nothing written");
+        let r = post(
+            &app,
+            &regione,
+            "proposta-decisione",
+            &format!("id={id}&versione={version}&esito=respingi&motivo=Codice+ritirato"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}");
+        t.drop_db().await;
+    }
+}
+
 #[tokio::test]
 async fn tampering_with_the_trail_in_the_database_is_found() {
     for t in TestDb::all().await {
