@@ -137,11 +137,22 @@ pub struct ProposalRow {
     pub decided_by: Option<String>,
     pub reason: Option<String>,
     pub version: i64,
+    /// The existing service the proposal changes; `None`: a new service.
+    pub service_id: Option<i64>,
 }
 
 impl ProposalRow {
     pub fn values(&self) -> Option<ServiceValues> {
         serde_json::from_str(&self.payload).ok()
+    }
+
+    /// The proposal in words: the service as proposed, said to be a change when it is one.
+    pub fn description(&self) -> String {
+        let service = self.values().map(|v| v.describe()).unwrap_or_default();
+        match self.service_id {
+            Some(_) => format!("Modifica del servizio {service}"),
+            None => service,
+        }
     }
 }
 
@@ -161,7 +172,7 @@ pub struct ComuneRecords {
 }
 
 const PROPOSAL_COLUMNS: &str =
-    "id, comune, platform, payload, status, proposed_by, proposed_at, decided_by, reason, version";
+    "id, comune, platform, payload, status, proposed_by, proposed_at, decided_by, reason, version, service_id";
 
 pub async fn comune_records(db: &Db, programme: &str, comune: &str) -> Result<ComuneRecords, sqlx::Error> {
     on_db!(db, pool => {
@@ -339,7 +350,23 @@ pub trait Ops {
         day: NaiveDate,
     ) -> Result<(), WriteError>;
     async fn add_note_in(&mut self, actor: &str, comune: &str, body: &str) -> Result<i64, WriteError>;
-    async fn propose_in(&mut self, actor: &str, comune: &str, v: &ServiceValues) -> Result<i64, WriteError>;
+    /// A comune's proposal: a new service (`target` `None`) or a change of its existing service
+    /// `target`, whose key (taxonomy code, Service ID) must stay the same.
+    async fn propose_in(
+        &mut self,
+        actor: &str,
+        comune: &str,
+        v: &ServiceValues,
+        target: Option<i64>,
+    ) -> Result<i64, WriteError>;
+    /// The key (taxonomy code, Service ID; empty for SPID/CIE services) and version of the
+    /// comune's service `id` on `platform`, if it exists.
+    async fn existing_service_in(
+        &mut self,
+        comune: &str,
+        platform: Platform,
+        id: i64,
+    ) -> Result<Option<(String, i64)>, WriteError>;
     async fn decide_in(
         &mut self,
         actor: &str,
@@ -951,23 +978,48 @@ macro_rules! impl_ops {
                 Ok(id)
             }
 
-            async fn propose_in(&mut self, actor: &str, comune: &str, v: &ServiceValues) -> Result<i64, WriteError> {
+            async fn existing_service_in(
+                &mut self,
+                comune: &str,
+                platform: Platform,
+                id: i64,
+            ) -> Result<Option<(String, i64)>, WriteError> {
+                let sql = match platform {
+                    Platform::PagoPa => "SELECT taxonomy_code, version FROM pagopa_service WHERE id = $1 AND comune = $2",
+                    Platform::AppIo => "SELECT service_id, version FROM io_service WHERE id = $1 AND comune = $2",
+                    Platform::SpidCie => "SELECT '' AS k, version FROM online_service WHERE id = $1 AND comune = $2",
+                };
+                Ok(sqlx::query_as::<_, (String, i64)>(sql).bind(id).bind(comune).fetch_optional(&mut *self).await?)
+            }
+
+            async fn propose_in(
+                &mut self,
+                actor: &str,
+                comune: &str,
+                v: &ServiceValues,
+                target: Option<i64>,
+            ) -> Result<i64, WriteError> {
+                if let Some(target) = target {
+                    check_change_key(v, self.existing_service_in(comune, v.platform(), target).await?)?;
+                }
                 let payload = serde_json::to_string(v).expect("plain values serialise");
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO service_proposal (comune, platform, payload, status, proposed_by, proposed_at) \
-                     VALUES ($1, $2, $3, 'in_attesa', $4, $5) RETURNING id",
+                    "INSERT INTO service_proposal (comune, platform, payload, status, proposed_by, proposed_at, service_id) \
+                     VALUES ($1, $2, $3, 'in_attesa', $4, $5, $6) RETURNING id",
                 )
                 .bind(comune)
                 .bind(v.platform().code())
                 .bind(&payload)
                 .bind(actor)
                 .bind(super::audit::now_rfc3339())
+                .bind(target)
                 .fetch_one(&mut *self)
                 .await?;
                 let mut e = entry(actor, comune, "service_proposal", format!("{comune}/{id}"), Action::Create);
                 e.changes = diff(vec![
                     ("stato", None, Some("in_attesa".to_string())),
                     ("servizio", None, Some(v.describe())),
+                    ("modifica_del_servizio", None, target.map(|t| t.to_string())),
                 ]);
                 self.append(&e).await?;
                 Ok(id)
@@ -1015,9 +1067,37 @@ macro_rules! impl_ops {
                     // a taxonomy code withdrawn since the comune proposed it, is refused on the
                     // decision's own form and nothing is written (the transaction rolls back).
                     let values = now.values().ok_or(WriteError::NotFound)?;
-                    let added = self
-                        .add_service_in(actor, comune, &values, Some(format!("Proposta n. {id} del comune accettata")))
-                        .await;
+                    let why = Some(format!("Proposta n. {id} del comune accettata"));
+                    let added = match now.service_id {
+                        None => self.add_service_in(actor, comune, &values, why).await.map(|_| ()),
+                        Some(target) => {
+                            // A change: the service must still exist with the same key; it is
+                            // written over its current version (the Region decides on what it sees
+                            // now), and a pagoPA service that stays active needs a code still in
+                            // the taxonomy.
+                            let current = self.existing_service_in(comune, values.platform(), target).await?;
+                            let version = current.as_ref().map(|(_, v)| *v);
+                            match (check_change_key(&values, current), version) {
+                                (Err(e), _) => Err(e),
+                                (Ok(()), None) => Err(WriteError::NotFound),
+                                (Ok(()), Some(version)) => {
+                                    if let ServiceValues::PagoPa(p) = &values {
+                                        if p.deactivated_on.is_none() {
+                                            let validity: Option<(Option<NaiveDate>, Option<NaiveDate>)> = sqlx::query_as(
+                                                "SELECT valid_from, valid_to FROM taxonomy_entry WHERE code = $1",
+                                            )
+                                            .bind(&p.taxonomy_code)
+                                            .fetch_optional(&mut *self)
+                                            .await?;
+                                            taxonomy_code_usable(&p.taxonomy_code, validity, recorded_on())
+                                                .map_err(|m| WriteError::Refused("codice", m))?;
+                                        }
+                                    }
+                                    self.update_service_in(actor, comune, target, version, &values, why).await
+                                }
+                            }
+                        }
+                    };
                     match added {
                         Ok(_) => {}
                         Err(WriteError::Refused(_, m) | WriteError::Duplicate(_, m)) => {
@@ -1069,6 +1149,29 @@ pub fn outcome(code: &str) -> Option<Outcome> {
 /// A platform code of the database, decoded.
 pub fn platform(code: &str) -> Option<Platform> {
     Platform::from_code(code)
+}
+
+/// A proposed change keeps the service's key: the service `current` (key, version) must exist
+/// and carry the key of `v` (a new key is a new service, proposed as such).
+fn check_change_key(v: &ServiceValues, current: Option<(String, i64)>) -> Result<(), WriteError> {
+    let Some((key, _)) = current else {
+        return Err(WriteError::Refused(
+            "id",
+            "Il servizio da modificare non esiste più: proporlo come nuovo servizio.".to_string(),
+        ));
+    };
+    let (field, proposed) = match v {
+        ServiceValues::PagoPa(p) => ("codice", p.taxonomy_code.as_str()),
+        ServiceValues::Io(i) => ("service_id", i.service_id.as_str()),
+        ServiceValues::Online(_) => return Ok(()),
+    };
+    if proposed != key {
+        return Err(WriteError::Refused(
+            field,
+            format!("Il codice di un servizio esistente non cambia ({key}): per un codice diverso proporre un nuovo servizio."),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a new service may carry the taxonomy code `code` on `today`, given the code's validity

@@ -245,7 +245,7 @@ async fn proposte(
                 Value::text(p.comune.clone()),
                 Value::text(name),
                 Value::text(platform),
-                Value::text(p.values().map(|v| v.describe()).unwrap_or_default()),
+                Value::text(p.description()),
                 Value::text(p.proposed_by.clone()),
                 time(&p.proposed_at),
             ]

@@ -383,6 +383,82 @@ async fn a_comune_proposes_and_the_region_decides() {
     }
 }
 
+/// A comune proposes a change of one of its services (the day an App IO service was withdrawn);
+/// the Region accepts it and the service changes, written over its current version. A change
+/// that would alter the service's key is refused in Italian.
+#[tokio::test]
+async fn a_comune_proposes_a_change_of_an_existing_service() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app(&t).await;
+        let comune = sign_in(&app, COMUNE_A).await;
+        let regione = sign_in(&app, REGIONE).await;
+        let base = "piattaforma=io&service_id=01CHG&pubblicato_dal=2021-03-01";
+        let r = post(&app, &regione, "servizio", &format!("{base}&nome=Mensa")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}");
+        let (sid, version): (i64, i64) = on_db!(&t.db, pool => sqlx::query_as(
+            "SELECT id, version FROM io_service WHERE service_id = '01CHG'"
+        ).fetch_one(pool).await.unwrap());
+
+        // The comune's page offers a change form for each of its services.
+        let page = send(&app, get(&format!("/comuni/{CODICE_A}/gestione"), Some(&comune))).await;
+        assert!(page.body.contains(&format!("id=\"modifica-io-{sid}\"")), "{backend}");
+        assert!(page.body.contains("Proponi la modifica"), "{backend}");
+
+        // A different Service ID is a new service, not a change.
+        let change = |fields: &str| format!("modulo=modifica-io-{sid}&id={sid}&versione={version}&{fields}");
+        let before = fingerprint(&t.db).await;
+        let r =
+            post(&app, &comune, "proposta", &change("piattaforma=io&service_id=01OTHER&nome=Mensa")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(r.body.contains("Il codice di un servizio esistente non cambia (01CHG)"), "{backend}");
+        assert_eq!(fingerprint(&t.db).await, before, "{backend}: nothing written");
+
+        let r =
+            post(&app, &comune, "proposta", &change(&format!("{base}&nome=Mensa&ritirato_il=2022-01-31")))
+                .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", &r.body[..r.body.len().min(500)]);
+        let (pid, pversion): (i64, i64) = on_db!(&t.db, pool => sqlx::query_as(
+            "SELECT id, version FROM service_proposal WHERE service_id = $1"
+        ).bind(sid).fetch_one(pool).await.unwrap());
+        let pending = send(&app, get("/proposte", Some(&regione))).await;
+        assert!(pending.body.contains("Modifica del servizio App IO 01CHG"), "{backend}: listed as a change");
+
+        // The Region edits the service meanwhile; the acceptance writes over the current version.
+        let r = post(
+            &app,
+            &regione,
+            "servizio",
+            &format!("id={sid}&versione={version}&{base}&nome=Mensa+scolastica"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}");
+        let r = post(
+            &app,
+            &regione,
+            "proposta-decisione",
+            &format!("modulo=proposta-{pid}&id={pid}&versione={pversion}&esito=accetta"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", &r.body[..r.body.len().min(500)]);
+        let (name, withdrawn, now): (String, Option<chrono::NaiveDate>, i64) = on_db!(&t.db, pool => sqlx::query_as(
+            "SELECT name, withdrawn_on, version FROM io_service WHERE id = $1"
+        ).bind(sid).fetch_one(pool).await.unwrap());
+        assert_eq!(withdrawn, chrono::NaiveDate::from_ymd_opt(2022, 1, 31), "{backend}: the change is made");
+        assert_eq!(
+            (name.as_str(), now),
+            ("Mensa", version + 2),
+            "{backend}: the proposal's values, one more version"
+        );
+        let services: i64 = on_db!(&t.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM io_service WHERE service_id = '01CHG'"
+        ).fetch_one(pool).await.unwrap());
+        assert_eq!(services, 1, "{backend}: changed, not added");
+        assert_eq!(audit::verify(&t.db).await.unwrap().broken, None, "{backend}");
+        t.drop_db().await;
+    }
+}
+
 /// A taxonomy code withdrawn after the comune proposed a service with it: the Region's acceptance
 /// is refused on the decision's form with the Italian reason (never a 500), nothing is written and
 /// the proposal stays pending; adding such a service directly is refused the same way.

@@ -234,7 +234,12 @@ async fn save(
         }
         "proposta" => {
             let v = validate_service(f, &ctx)?;
-            write_tx!(db, tx => tx.propose_in(&actor, codice, &v).await?)?;
+            // With `id`, a change of that existing service; without, a new service.
+            let target = match f.get("id").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                None => None,
+                Some(_) => Some(id_field(f, "id")?),
+            };
+            write_tx!(db, tx => tx.propose_in(&actor, codice, &v, target).await?)?;
         }
         "proposta-decisione" => {
             let (accept, why) = validate_decision(f)?;

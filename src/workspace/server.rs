@@ -275,7 +275,7 @@ pub mod ssr {
                 .map(|p| ProposalItem {
                     id: p.id,
                     version: p.version,
-                    description: p.values().map(|v| v.describe()).unwrap_or_default(),
+                    description: p.description(),
                     status: match p.status.as_str() {
                         "in_attesa" => "In attesa della Regione",
                         "accettata" => "Accettata",
@@ -343,7 +343,7 @@ pub mod ssr {
                     .find(&p.comune)
                     .map(|e| e.record.denominazione.clone())
                     .unwrap_or_default(),
-                description: p.values().map(|v| v.describe()).unwrap_or_default(),
+                description: p.description(),
                 proposed_at: when(&p.proposed_at),
                 codice_istat: p.comune,
                 proposed_by: p.proposed_by,

@@ -535,9 +535,9 @@ fn WorkspaceView(w: WorkspaceView, feedback: Option<FormFeedback>, saved: bool) 
                     </section>
                     <section id="sezione-servizi" aria-labelledby="titolo-servizi">
                         <h2 id="titolo-servizi">"Servizi"</h2>
-                        <ServiceEditors items=w.pagopa.clone() platform=Platform::PagoPa action=action("servizio") feedback=fb() />
-                        <ServiceEditors items=w.io.clone() platform=Platform::AppIo action=action("servizio") feedback=fb() />
-                        <ServiceEditors items=w.online.clone() platform=Platform::SpidCie action=action("servizio") feedback=fb() />
+                        <ServiceEditors items=w.pagopa.clone() platform=Platform::PagoPa action=action("servizio") feedback=fb() propose=false />
+                        <ServiceEditors items=w.io.clone() platform=Platform::AppIo action=action("servizio") feedback=fb() propose=false />
+                        <ServiceEditors items=w.online.clone() platform=Platform::SpidCie action=action("servizio") feedback=fb() propose=false />
                         <h3>"Aggiungi un servizio"</h3>
                         {new_services.into_iter().map(|spec| view! { <SpecForm spec feedback=fb() /> }).collect_view()}
                     </section>
@@ -577,21 +577,33 @@ fn WorkspaceView(w: WorkspaceView, feedback: Option<FormFeedback>, saved: bool) 
                             "Proponi un servizio attivato dal comune: la Regione lo verifica e lo accetta o lo respinge con un motivo."
                         </p>
                         {proposals.into_iter().map(|spec| view! { <SpecForm spec feedback=fb() /> }).collect_view()}
+                        <h3>"Proponi una modifica a un servizio registrato"</h3>
+                        <p>
+                            "Ad esempio la data di disattivazione o di pubblicazione: il codice del servizio non cambia. La Regione la verifica come ogni proposta."
+                        </p>
+                        <ServiceEditors items=w.pagopa.clone() platform=Platform::PagoPa action=action("proposta") feedback=fb() propose=true />
+                        <ServiceEditors items=w.io.clone() platform=Platform::AppIo action=action("proposta") feedback=fb() propose=true />
+                        <ServiceEditors items=w.online.clone() platform=Platform::SpidCie action=action("proposta") feedback=fb() propose=true />
                     }
                 })}
         </section>
     }
 }
 
-/// The services of one platform, each with its edit form in a disclosure.
+/// The services of one platform, each with its edit form in a disclosure: the Region's edit, or
+/// (`propose`) a comune's proposal of a change, posted to the proposal action with the service's
+/// id.
 #[component]
 fn ServiceEditors(
     items: Vec<ServiceItem>,
     platform: Platform,
     action: String,
     feedback: Option<FormFeedback>,
+    propose: bool,
 ) -> impl IntoView {
     let heading = format!("{} ({})", platform.label(), items.len());
+    let (prefix, submit) =
+        if propose { ("modifica", "Proponi la modifica") } else { ("servizio", "Salva le modifiche") };
     view! {
         <h3>{heading}</h3>
         {if items.is_empty() {
@@ -602,10 +614,15 @@ fn ServiceEditors(
                     {items
                         .into_iter()
                         .map(|item| {
-                            let id = format!("servizio-{}-{}", platform.code(), item.id);
+                            let id = format!("{prefix}-{}-{}", platform.code(), item.id);
                             let open = feedback.as_ref().is_some_and(|f| f.form == id);
                             let summary = format!("{} — {}", item.values.describe(), item.label);
-                            let spec = service_form(id, action.clone(), platform, Some(&item), "Salva le modifiche");
+                            let mut spec = service_form(id, action.clone(), platform, Some(&item), submit);
+                            if propose {
+                                // A proposal carries no reason of its own (the comune explains in
+                                // the proposal's fields), like a proposal of a new service.
+                                spec.fields.retain(|f| f.name != "motivo");
+                            }
                             view! {
                                 <li>
                                     <details open=open>
