@@ -29,6 +29,11 @@ pub struct CheckOutcome {
 }
 
 /// "su 140 comuni aderenti, nei termini o in ritardo": the dashboard's words for the same whole.
+/// A count with its share of its whole: «130 (50,6%)».
+fn counted(sh: Share) -> String {
+    format!("{} ({})", sh.count, format::percent(sh.count, sh.whole))
+}
+
 fn of(sh: Share) -> String {
     format!("su {} {}", sh.whole, sh.whole_words)
 }
@@ -82,7 +87,7 @@ pub fn compare(s: &Summary) -> Vec<Line> {
             line(
                 "Primo step raggiunto",
                 "oltre il 50% dei comuni",
-                format!("{} ({})", sh.count, format::percent(sh.count, sh.whole)),
+                counted(sh),
                 of(sh),
                 sh.count * 2 > sh.whole,
             )
@@ -92,7 +97,7 @@ pub fn compare(s: &Summary) -> Vec<Line> {
             line(
                 "Tutti gli obiettivi raggiunti",
                 "poco più dell'85%",
-                format!("{} ({})", sh.count, format::percent(sh.count, sh.whole)),
+                counted(sh),
                 of(sh),
                 sh.count * 100 > 85 * sh.whole && sh.count * 100 < 90 * sh.whole,
             )

@@ -29,6 +29,11 @@ pub fn int(n: i64) -> String {
     out
 }
 
+/// A number of comuni in words, the noun agreeing with it: `1 comune`, `1.234 comuni`.
+pub fn comuni(n: i64) -> String {
+    format!("{} {}", int(n), if n == 1 { "comune" } else { "comuni" })
+}
+
 /// Euros without cents: `11850` → `€ 11.850`.
 pub fn eur(n: i64) -> String {
     format!("€ {}", int(n))
@@ -64,6 +69,10 @@ mod tests {
         assert_eq!(int(3_900_852), "3.900.852");
         assert_eq!(int(-1200), "-1.200");
         assert_eq!(eur(11850), "€ 11.850");
+        assert_eq!(
+            (comuni(1), comuni(0), comuni(7896)),
+            ("1 comune".into(), "0 comuni".into(), "7.896 comuni".into())
+        );
         assert_eq!(date(NaiveDate::from_ymd_opt(2021, 2, 28).unwrap()), "28/02/2021");
         assert_eq!(opt_date(None), "–");
         assert_eq!(percent(130, 257), "50,6%");

@@ -116,8 +116,7 @@ pub fn adhesion_by_province(rows: &[ProvinceRow]) -> Result<String, String> {
             let (pe, _) = chart.backend_coord(&(row.totale as f64, 0.0));
             let total =
                 TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-            let comuni = if row.totale == 1 { "comune" } else { "comuni" };
-            root.draw(&Text::new(format!("{} {comuni}", row.totale), (pe + 6, py), total.color(&TEXT)))
+            root.draw(&Text::new(format::comuni(row.totale), (pe + 6, py), total.color(&TEXT)))
                 .map_err(|e| e.to_string())?;
             let (_, below) = chart.backend_coord(&(0.0, n - i as f64 - 0.8));
             let words = format!(
@@ -235,18 +234,13 @@ const TUTTI_OBIETTIVI: Fill = Fill::Hatched { ground: PALE_GREEN, lines: SUCCESS
 /// table beside [`services_over_time`] lists every one, the chart labels every one with its
 /// values and date, and `/grafici/servizi.csv` holds them.
 pub fn series_table(series: &ServicesSeries) -> Vec<SeriesPoint> {
-    let mut points = sorted_points(series);
-    // `dedup_by_key` keeps the first of a run: reverse so the last given is the one kept.
+    let mut points = series.points.clone();
+    // A stable sort keeps equal days in the order given; `dedup_by_key` keeps the first of a
+    // run, so reverse around it for the last given to be the one kept.
+    points.sort_by_key(|p| p.day);
     points.reverse();
     points.dedup_by_key(|p| p.day);
     points.reverse();
-    points
-}
-
-/// The series' points by day (a stable sort: equal days keep their order, the last one counts).
-fn sorted_points(series: &ServicesSeries) -> Vec<SeriesPoint> {
-    let mut points = series.points.clone();
-    points.sort_by_key(|p| p.day);
     points
 }
 
@@ -263,8 +257,7 @@ pub fn services_over_time(series: &ServicesSeries) -> Result<String, String> {
             "Servizi attivi nel tempo: nessun dato di conteggio disponibile",
         );
     }
-    let points = sorted_points(series);
-    let table = series_table(series);
+    let points = series_table(series);
     let (first, last) = (&points[0], &points[points.len() - 1]);
     let deadlines = series.deadlines.iter().map(|(_, d)| *d);
     let start = deadlines.clone().chain([first.day]).min().unwrap_or(first.day);
@@ -330,8 +323,7 @@ pub fn services_over_time(series: &ServicesSeries) -> Result<String, String> {
             text(&root, &label, (x, plot_top + 10 + 18 * row as i32), 14, anchor, TEXT)?;
         }
 
-        // The two lines, their markers (at every point when they are few, else at the labelled
-        // points only).
+        // The two lines and a marker at every point.
         let at = |p: &SeriesPoint, v: i64| (day(p.day), v as f64);
         chart
             .draw_series(LineSeries::new(points.iter().map(|p| at(p, p.pagopa)), PRIMARY.stroke_width(3)))
@@ -345,16 +337,16 @@ pub fn services_over_time(series: &ServicesSeries) -> Result<String, String> {
             ))
             .map_err(|e| e.to_string())?;
         chart
-            .draw_series(table.iter().map(|p| Circle::new(at(p, p.pagopa), 4, PRIMARY.filled())))
+            .draw_series(points.iter().map(|p| Circle::new(at(p, p.pagopa), 4, PRIMARY.filled())))
             .map_err(|e| e.to_string())?;
         chart
-            .draw_series(table.iter().map(|p| TriangleMarker::new(at(p, p.io), 6, IO_LINE.filled())))
+            .draw_series(points.iter().map(|p| TriangleMarker::new(at(p, p.io), 6, IO_LINE.filled())))
             .map_err(|e| e.to_string())?;
 
         // Every point's values but the last (written at the lines' end), upright on a white
         // plate above its marker: pagoPA's just left of the point, App IO's just right of it, so
         // the two never cover each other and neighbouring points (a month apart) have room.
-        for p in &table[..table.len() - 1] {
+        for p in &points[..points.len() - 1] {
             let (px, pa_y) = chart.backend_coord(&at(p, p.pagopa));
             let (_, io_y) = chart.backend_coord(&at(p, p.io));
             upright_text(&root, &format::int(p.pagopa), (px - 7, pa_y - 8), PRIMARY)?;
@@ -372,7 +364,7 @@ pub fn services_over_time(series: &ServicesSeries) -> Result<String, String> {
         text(&root, &format!("App IO: {}", format::int(last.io)), (px + 10, io_y), 14, HPos::Left, IO_LINE)?;
 
         // Every point's date under the axis, upright, reading upwards.
-        for p in &table {
+        for p in &points {
             let (px, _) = chart.backend_coord(&(day(p.day), 0.0));
             root.draw(&PathElement::new(
                 vec![(px, plot_bottom), (px, plot_bottom + 5)],

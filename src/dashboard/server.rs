@@ -72,51 +72,15 @@ pub async fn download_svg(
             super::GRAPHICS_NAMES.map(|n| format!("{n}.svg")).join(", ")
         ))
     };
-    if file == "servizi.csv" {
-        let viewer = crate::auth::session::viewer_of(&extensions);
-        let filter = filter.validate_for(viewer.as_ref())?;
-        let snapshot = state.snapshot().await?;
-        let points = super::chart::series_table(&snapshot.series(&filter));
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let rows = std::iter::once([
-            "giorno".to_string(),
-            "servizi_pagopa_attivi".into(),
-            "servizi_io_attivi".into(),
-        ])
-        .chain(
-            points
-                .iter()
-                .map(|p| [p.day.format("%Y-%m-%d").to_string(), p.pagopa.to_string(), p.io.to_string()]),
-        );
-        for row in rows {
-            w.write_record(row).map_err(|_| AppError::Internal)?;
-        }
-        let body = w.into_inner().map_err(|_| AppError::Internal)?;
-        let filename = format!(
-            "traguardi-servizi-{}{}.csv",
-            if snapshot.demo { "dati-dimostrativi-" } else { "" },
-            snapshot.as_of.format("%Y-%m-%d")
-        );
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-            ],
-            body,
-        )
-            .into_response());
-    }
-    let (name, png) = match (file.strip_suffix(".svg"), file.strip_suffix(".png")) {
-        (Some(n), _) => (n, false),
-        (_, Some(n)) => (n, true),
-        _ => return Err(unknown()),
-    };
+    let (name, extension) = file.rsplit_once('.').ok_or_else(unknown)?;
     let name = Some(name).filter(|n| super::GRAPHICS_NAMES.contains(n)).ok_or_else(unknown)?;
+    // Every picture as SVG and PNG; the services chart's points also as data.
+    if !matches!((name, extension), (_, "svg" | "png") | ("servizi", "csv")) {
+        return Err(unknown());
+    }
     let viewer = crate::auth::session::viewer_of(&extensions);
     let filter = filter.validate_for(viewer.as_ref())?;
     let snapshot = state.snapshot().await?;
-    let graphics = state.graphics.get(&snapshot, &filter, &state.limits.drawing).await?;
-    let svg = standalone(graphics.by_name(name).ok_or_else(unknown)?);
     let filename = |extension: &str| {
         format!(
             "traguardi-{name}-{}{}.{extension}",
@@ -134,7 +98,17 @@ pub async fn download_svg(
         )
             .into_response()
     };
-    if !png {
+    if extension == "csv" {
+        let points = super::chart::series_table(&snapshot.series(&filter));
+        let body = series_csv(&points).map_err(|e| {
+            tracing::error!(error = %e, "series CSV not written");
+            AppError::Internal
+        })?;
+        return Ok(attachment("text/csv; charset=utf-8", "csv", body));
+    }
+    let graphics = state.graphics.get(&snapshot, &filter, &state.limits.drawing).await?;
+    let svg = standalone(graphics.by_name(name).ok_or_else(unknown)?);
+    if extension == "svg" {
         return Ok(attachment("image/svg+xml; charset=utf-8", "svg", svg.into_bytes()));
     }
     // Rasterising takes CPU: a turn of the PNG limit (`TRAGUARDI_LIMITE_PNG`), held by the task.
@@ -155,6 +129,17 @@ pub async fn download_svg(
             Err(AppError::Internal)
         }
     }
+}
+
+/// The series' points in the open-data CSV dialect: `giorno,servizi_pagopa_attivi,servizi_io_attivi`.
+#[cfg(feature = "ssr")]
+fn series_csv(points: &[super::SeriesPoint]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = crate::comuni::export::Dialect::Contract.writer(Vec::new());
+    w.write_record(["giorno", "servizi_pagopa_attivi", "servizi_io_attivi"])?;
+    for p in points {
+        w.write_record([p.day.format("%Y-%m-%d").to_string(), p.pagopa.to_string(), p.io.to_string()])?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
 }
 
 /// An inline SVG as a standalone file: plotters' output lacks the namespace an `.svg` file needs.

@@ -310,8 +310,6 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
         format!("oggi ({as_of}) {} su {} ({})", format::int(n), format::int(whole), format::percent(n, whole))
     };
     let milestone = |m: Milestone| format!("/comuni?{}", crate::comuni::query_with_milestone(filtro, m));
-    // Italian agrees the noun with the number: 1 comune, 2 comuni.
-    let comuni = |n: i64| format!("{} {}", format::int(n), if n == 1 { "comune" } else { "comuni" });
     let of = |n: i64, whole: i64, what: &str| {
         format!("su {} {what} ({})", format::int(whole), format::percent(n, whole))
     };
@@ -411,7 +409,7 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
             value: format::eur(s.contributo_maturato),
             denominator: format!(
                 "da {}, su {} assegnati ({}): {tranches}",
-                comuni(s.comuni_maturato),
+                format::comuni(s.comuni_maturato),
                 format::eur(s.contributo_assegnato),
                 format::percent(s.contributo_maturato, s.contributo_assegnato)
             ),
@@ -423,7 +421,7 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
             value: format::eur(s.contributo_possibile),
             denominator: format!(
                 "di {}: traguardo non ancora raggiunto, scadenza non ancora passata",
-                comuni(s.comuni_possibile)
+                format::comuni(s.comuni_possibile)
             ),
             href: milestone(Milestone::ContributoPossibile),
         },
@@ -431,7 +429,10 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
             key: "contributo-perso",
             title: "Contributo perso".into(),
             value: format::eur(s.contributo_perso),
-            denominator: format!("di {}: traguardo non raggiunto entro la scadenza", comuni(s.comuni_perso)),
+            denominator: format!(
+                "di {}: traguardo non raggiunto entro la scadenza",
+                format::comuni(s.comuni_perso)
+            ),
             href: milestone(Milestone::ContributoPerso),
         },
         Figure {
@@ -440,7 +441,7 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
             value: format::eur(s.contributo_rinunciato),
             denominator: format!(
                 "da {}: rinuncia al saldo o all'intero contributo",
-                comuni(s.comuni_rinunciato)
+                format::comuni(s.comuni_rinunciato)
             ),
             href: milestone(Milestone::ContributoRinunciato),
         },
@@ -524,12 +525,7 @@ fn MapFigure(svg: std::sync::Arc<str>, legenda: Vec<LegendEntry>, download: Stri
                                     ></rect>
                                 </svg>
                                 <span class="legenda-testo">
-                                    {format!(
-                                        "{}: {} {}",
-                                        l.label,
-                                        format::int(l.comuni),
-                                        if l.comuni == 1 { "comune" } else { "comuni" },
-                                    )}
+                                    {format!("{}: {}", l.label, format::comuni(l.comuni))}
                                 </span>
                             </li>
                         }

@@ -359,6 +359,10 @@ pub trait Ops {
         v: &ServiceValues,
         target: Option<i64>,
     ) -> Result<i64, WriteError>;
+    /// Refuses (field `codice`, in Italian) a taxonomy code that is not in the taxonomy or was
+    /// withdrawn before today, as the taxonomy stands in this transaction: what a new pagoPA
+    /// service, or a change that leaves one active, may not carry.
+    async fn usable_taxonomy_code_in(&mut self, code: &str) -> Result<(), WriteError>;
     /// The key (taxonomy code, Service ID; empty for SPID/CIE services) and version of the
     /// comune's service `id` on `platform`, if it exists.
     async fn existing_service_in(
@@ -589,15 +593,7 @@ macro_rules! impl_ops {
                         // The code as the taxonomy holds it now, in this transaction: one withdrawn
                         // since the form was filled in (or since a proposal was made) is refused
                         // here, the one write path of the workspace, imports and proposals.
-                        let validity: Option<(Option<NaiveDate>, Option<NaiveDate>)> = sqlx::query_as(
-                            "SELECT valid_from, valid_to FROM taxonomy_entry WHERE code = $1",
-                        )
-                        .bind(&p.taxonomy_code)
-                        .fetch_optional(&mut *self)
-                        .await?;
-                        if let Err(m) = taxonomy_code_usable(&p.taxonomy_code, validity, recorded_on()) {
-                            return Err(WriteError::Refused("codice", m));
-                        }
+                        self.usable_taxonomy_code_in(&p.taxonomy_code).await?;
                         sqlx::query_scalar(
                             "INSERT INTO pagopa_service (comune, taxonomy_code, applicable, applicable_since, active_since, \
                              deactivated_on, on_mypay) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -978,6 +974,15 @@ macro_rules! impl_ops {
                 Ok(id)
             }
 
+            async fn usable_taxonomy_code_in(&mut self, code: &str) -> Result<(), WriteError> {
+                let valid_to: Option<Option<NaiveDate>> =
+                    sqlx::query_scalar("SELECT valid_to FROM taxonomy_entry WHERE code = $1")
+                        .bind(code)
+                        .fetch_optional(&mut *self)
+                        .await?;
+                taxonomy_code_usable(code, valid_to, recorded_on()).map_err(|m| WriteError::Refused("codice", m))
+            }
+
             async fn existing_service_in(
                 &mut self,
                 comune: &str,
@@ -1075,26 +1080,18 @@ macro_rules! impl_ops {
                             // written over its current version (the Region decides on what it sees
                             // now), and a pagoPA service that stays active needs a code still in
                             // the taxonomy.
+                            // Every refusal flows into `added`, so it is said on the decision's form.
                             let current = self.existing_service_in(comune, values.platform(), target).await?;
-                            let version = current.as_ref().map(|(_, v)| *v);
-                            match (check_change_key(&values, current), version) {
-                                (Err(e), _) => Err(e),
-                                (Ok(()), None) => Err(WriteError::NotFound),
-                                (Ok(()), Some(version)) => {
-                                    if let ServiceValues::PagoPa(p) = &values {
-                                        if p.deactivated_on.is_none() {
-                                            let validity: Option<(Option<NaiveDate>, Option<NaiveDate>)> = sqlx::query_as(
-                                                "SELECT valid_from, valid_to FROM taxonomy_entry WHERE code = $1",
-                                            )
-                                            .bind(&p.taxonomy_code)
-                                            .fetch_optional(&mut *self)
-                                            .await?;
-                                            taxonomy_code_usable(&p.taxonomy_code, validity, recorded_on())
-                                                .map_err(|m| WriteError::Refused("codice", m))?;
-                                        }
-                                    }
-                                    self.update_service_in(actor, comune, target, version, &values, why).await
+                            let usable = match (&values, check_change_key(&values, current)) {
+                                (_, Err(e)) => Err(e),
+                                (ServiceValues::PagoPa(p), Ok(version)) if p.deactivated_on.is_none() => {
+                                    self.usable_taxonomy_code_in(&p.taxonomy_code).await.map(|()| version)
                                 }
+                                (_, Ok(version)) => Ok(version),
+                            };
+                            match usable {
+                                Err(e) => Err(e),
+                                Ok(version) => self.update_service_in(actor, comune, target, version, &values, why).await,
                             }
                         }
                     };
@@ -1152,9 +1149,10 @@ pub fn platform(code: &str) -> Option<Platform> {
 }
 
 /// A proposed change keeps the service's key: the service `current` (key, version) must exist
-/// and carry the key of `v` (a new key is a new service, proposed as such).
-fn check_change_key(v: &ServiceValues, current: Option<(String, i64)>) -> Result<(), WriteError> {
-    let Some((key, _)) = current else {
+/// and carry the key of `v` (a new key is a new service, proposed as such). Its version, to
+/// write the change over.
+fn check_change_key(v: &ServiceValues, current: Option<(String, i64)>) -> Result<i64, WriteError> {
+    let Some((key, version)) = current else {
         return Err(WriteError::Refused(
             "id",
             "Il servizio da modificare non esiste più: proporlo come nuovo servizio.".to_string(),
@@ -1163,7 +1161,7 @@ fn check_change_key(v: &ServiceValues, current: Option<(String, i64)>) -> Result
     let (field, proposed) = match v {
         ServiceValues::PagoPa(p) => ("codice", p.taxonomy_code.as_str()),
         ServiceValues::Io(i) => ("service_id", i.service_id.as_str()),
-        ServiceValues::Online(_) => return Ok(()),
+        ServiceValues::Online(_) => return Ok(version),
     };
     if proposed != key {
         return Err(WriteError::Refused(
@@ -1171,21 +1169,21 @@ fn check_change_key(v: &ServiceValues, current: Option<(String, i64)>) -> Result
             format!("Il codice di un servizio esistente non cambia ({key}): per un codice diverso proporre un nuovo servizio."),
         ));
     }
-    Ok(())
+    Ok(version)
 }
 
-/// Whether a new service may carry the taxonomy code `code` on `today`, given the code's validity
-/// in the taxonomy (`valid_from`, `valid_to`; `None`: not in it); the Italian reason when not. A
-/// code withdrawn before today is refused; existing services keep their code (an update never
+/// Whether a new service may carry the taxonomy code `code` on `today`, given the last day the
+/// taxonomy keeps it (`valid_to`: `None` outside, `Some(None)` open); the Italian reason when not.
+/// A code withdrawn before today is refused; existing services keep their code (an update never
 /// changes it), so a withdrawn code can still be switched off.
 fn taxonomy_code_usable(
     code: &str,
-    validity: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
+    valid_to: Option<Option<NaiveDate>>,
     today: NaiveDate,
 ) -> Result<(), String> {
-    match validity {
+    match valid_to {
         None => Err(format!("Il codice {code} non è nella tassonomia pagoPA: importare prima la tassonomia ufficiale.")),
-        Some((_, Some(to))) if to < today => Err(format!(
+        Some(Some(to)) if to < today => Err(format!(
             "Il codice {code} è stato ritirato dalla tassonomia pagoPA il {}: non si può registrare un nuovo servizio con questo codice.",
             to.format("%d/%m/%Y")
         )),

@@ -172,12 +172,7 @@ async fn cards_charts_map_and_csv_agree_for_every_province() {
             let contributo = get(&app, &with_query("/grafici/contributo.svg", q)).await;
             let servizi = get(&app, &with_query("/grafici/servizi.svg", q)).await;
             for p in &s.province {
-                let comuni = if p.totale == 1 { "comune" } else { "comuni" };
-                assert!(
-                    shows(&adesione, &format!("{} {comuni}", format::int(p.totale))),
-                    "{ctx}: {}",
-                    p.sigla
-                );
+                assert!(shows(&adesione, &format::comuni(p.totale)), "{ctx}: {}", p.sigla);
                 assert!(shows(&obiettivi, &p.nome), "{ctx}");
                 if p.supportati > 0 {
                     for n in [p.primo_step, p.tutti_obiettivi, p.supportati] {

@@ -153,7 +153,7 @@ async fn saldo_and_whole_grant_renunciations_follow_into_every_figure() {
         ] {
             let (value, words) = card(&html, key);
             assert_eq!(value, format::eur(eur), "{backend}: {key}");
-            let named = format!("{} {}", format::int(comuni), if comuni == 1 { "comune" } else { "comuni" });
+            let named = format::comuni(comuni);
             assert!(words.contains(&named), "{backend}: {key} says «{words}», not {named}");
             assert!(html.contains(&format!("href=\"/comuni?traguardo={}\"", m.code())), "{backend}: {key}");
             let expected: Vec<String> = after
