@@ -8,6 +8,15 @@ SHELL := bash
 # cargo's bin folder first: its wasm-opt 116 must win over Debian's binaryen 108.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
+# Every compilation goes through sccache when .ci/install-tools has built it: its cache in the home
+# folder (~/.cache/sccache, 20 GB at most) is shared by every clone and worktree, so a fresh clone
+# compiles only Traguardi itself. RUSTC_WRAPPER= (empty) turns it off.
+ifneq ($(wildcard $(HOME)/.cargo/bin/sccache),)
+export RUSTC_WRAPPER ?= $(HOME)/.cargo/bin/sccache
+export SCCACHE_DIR ?= $(HOME)/.cache/sccache
+export SCCACHE_CACHE_SIZE ?= 20G
+endif
+
 DATABASE_URL ?= sqlite://data/traguardi.sqlite
 E2E_ADDR ?= 127.0.0.1:3100
 MOTO_SERVER ?= $(HOME)/.local/share/traguardi-moto/bin/moto_server
