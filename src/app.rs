@@ -329,12 +329,18 @@ pub fn NotFoundPage() -> impl IntoView {
     }
 }
 
-/// An error said in words, in an alert region.
+/// An error said in words, in an alert region; an internal one with the request's id, which
+/// the person can quote and the operator find in the log.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let code = matches!(error, AppError::Internal).then(crate::ops::request_id::current).flatten();
+    #[cfg(not(feature = "ssr"))]
+    let code: Option<String> = None;
     view! {
         <div class="alert alert-danger" role="alert">
             <p>{error.to_string()}</p>
+            {code.map(|id| view! { <p class="codice-richiesta">{format!("Codice della richiesta: {id}")}</p> })}
         </div>
     }
 }

@@ -138,9 +138,15 @@ impl From<crate::comuni::FilterError> for AppError {
 
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
+    /// An internal error carries the request's id («Codice della richiesta: …»), which the log's
+    /// lines of the request carry too.
     fn into_response(self) -> axum::response::Response {
-        let mut response = (self.status(), [("content-type", "text/plain; charset=utf-8")], self.to_string())
-            .into_response();
+        let mut text = self.to_string();
+        if let (AppError::Internal, Some(id)) = (&self, crate::ops::request_id::current()) {
+            text = format!("{text}\n{}", crate::ops::request_id::code_line(&id));
+        }
+        let mut response =
+            (self.status(), [("content-type", "text/plain; charset=utf-8")], text).into_response();
         if let AppError::Busy(_) = self {
             response
                 .headers_mut()

@@ -434,7 +434,12 @@ impl SnapshotCache {
             return Ok(s);
         }
         let started = std::time::Instant::now();
-        let snapshot = Arc::new(Snapshot::build(db, programme_code, today).await?);
+        let built = Snapshot::build(db, programme_code, today).await;
+        if built.is_err() {
+            crate::ops::metrics::snapshot_failed();
+        }
+        let snapshot = Arc::new(built?);
+        crate::ops::metrics::snapshot_rebuilt(started.elapsed());
         tracing::info!(
             version,
             comuni = snapshot.comuni.len(),

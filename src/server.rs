@@ -11,7 +11,6 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::trace::TraceLayer;
 
 use crate::{
     app::{shell, App},
@@ -39,6 +38,8 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         crate::exports::routes::routes().into_iter().map(|(path, handler)| r(path, Method::GET, handler));
     let mut routes = vec![
         r("/healthz", Method::GET, get(healthz)),
+        r("/readyz", Method::GET, get(crate::ops::ready::readyz)),
+        r("/metrics", Method::GET, get(crate::ops::metrics::scrape)),
         r("/export/comuni.csv", Method::GET, get(crate::comuni::export::comuni_csv)),
         r("/export/comuni-excel.csv", Method::GET, get(crate::comuni::export::comuni_excel_csv)),
         r("/export/comuni.json", Method::GET, get(crate::comuni::export::comuni_json)),
@@ -79,7 +80,12 @@ pub fn plain_routes() -> Vec<PlainRoute> {
 /// router is built from this list before it serves, hence after the one generation.
 pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+    ROUTES
+        .get_or_init(|| {
+            crate::ops::install();
+            generate_route_list(App)
+        })
+        .clone()
 }
 
 /// Builds the whole application for `state`.
@@ -108,10 +114,9 @@ pub fn router(state: AppState) -> Router {
         .and(NotForContentType::const_new("application/pdf"))
         .and(NotForContentType::const_new("application/pkcs7-mime"))
         .and(NotForContentType::const_new(crate::comuni::export::XLSX_TYPE));
-    crate::security::protect(router)
-        .layer(tower_http::compression::CompressionLayer::new().gzip(true).compress_when(compress))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    let router = crate::security::protect(router)
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true).compress_when(compress));
+    crate::ops::instrument(router).with_state(state)
 }
 
 /// 200 when the database answers, 503 otherwise.
@@ -157,7 +162,12 @@ pub async fn serve(
         tracing::info!("audit checkpoints off (no {})", crate::audit::KEY_ENV);
     }
     let limits = crate::limits::work::WorkLimits::from_env()?;
-    let state = AppState::with_auth(options, db, auth).with_evidence(evidence).with_limits(limits);
+    let metrics_access = crate::ops::MetricsAccess::from_env()?;
+    tracing::info!(readers = %metrics_access.describe(), "/metrics");
+    let state = AppState::with_auth(options, db, auth)
+        .with_evidence(evidence)
+        .with_limits(limits)
+        .with_metrics_access(metrics_access);
     if let Some(oidc) = &state.auth.oidc {
         oidc.probe().await;
     }
@@ -181,7 +191,9 @@ async fn sweep_periodically(state: AppState) {
         tick.tick().await;
         sweep_sign_ins(&state).await;
         // Leftovers older than an hour (another instance sharing the store may be mid-upload).
-        match state.evidence.sweep(&state.db, Duration::from_secs(3600)).await {
+        let swept = state.evidence.sweep(&state.db, Duration::from_secs(3600)).await;
+        crate::ops::metrics::job("evidence_sweep", swept.is_ok());
+        match swept {
             Ok(n) if n > 0 => tracing::info!(files = n, "evidence sweep: leftovers removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "evidence sweep failed"),
@@ -202,6 +214,7 @@ pub async fn sweep_sign_ins(state: &AppState) {
         now - crate::auth::routes::OIDC_MAX_AGE_SECS,
     )
     .await;
+    crate::ops::metrics::job("session_sweep", result.is_ok());
     match result {
         Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
         Ok(_) => {}

@@ -14,6 +14,7 @@ use crate::{
     evaluation::{Snapshot, SnapshotCache},
     evidence::store::EvidenceStore,
     limits::work::WorkLimits,
+    ops::MetricsAccess,
 };
 
 #[derive(Clone, Debug, FromRef)]
@@ -30,6 +31,8 @@ pub struct AppState {
     pub evidence: Arc<EvidenceStore>,
     /// How many expensive answers (report, PNG, charts, workbooks) run and wait at once.
     pub limits: Arc<WorkLimits>,
+    /// Who may read `/metrics`.
+    pub metrics_access: Arc<MetricsAccess>,
 }
 
 /// Sign-in settings and the state that goes with them.
@@ -72,12 +75,19 @@ impl AppState {
             auth: Arc::new(AuthState::new(auth)),
             evidence: Arc::new(EvidenceStore::memory(crate::evidence::store::DEFAULT_MAX_BYTES)),
             limits: Arc::default(),
+            metrics_access: Arc::default(),
         }
     }
 
     /// The same state with these limits on expensive work.
     pub fn with_limits(mut self, limits: WorkLimits) -> Self {
         self.limits = Arc::new(limits);
+        self
+    }
+
+    /// The same state with these readers of `/metrics`.
+    pub fn with_metrics_access(mut self, access: MetricsAccess) -> Self {
+        self.metrics_access = Arc::new(access);
         self
     }
 

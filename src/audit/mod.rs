@@ -291,7 +291,13 @@ pub async fn checkpoint_periodically(db: Db, key: std::sync::Arc<AuditKey>, ever
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match checkpoint(&db, &key).await {
+        let outcome = checkpoint(&db, &key).await;
+        // A trail that does not verify is a failed run: the operator must look.
+        crate::ops::metrics::job(
+            "audit_checkpoint",
+            matches!(outcome, Ok(Outcome::Written(_) | Outcome::Unchanged(_))),
+        );
+        match outcome {
             Ok(Outcome::Written(c)) => tracing::info!(seq = c.seq, "audit trail checkpoint signed"),
             Ok(Outcome::Unchanged(_)) => {}
             Ok(Outcome::Refused(seq, reason)) => tracing::error!(

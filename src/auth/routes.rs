@@ -149,6 +149,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     }
     if let Err(wait) = state.auth.limiter.attempt(client_address(&state, &parts), &email) {
         tracing::warn!(%email, "sign-in attempt refused by the rate limit");
+        crate::ops::metrics::rate_limited("sign_in");
         return too_many_attempts(&state, &parts, wait, &email, &next).await;
     }
     let outcome: Result<Option<i64>, AppError> = async {
@@ -182,6 +183,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
             }
         }
         Ok(None) => {
+            crate::ops::metrics::sign_in_failed("password");
             let f = feedback(WRONG_CREDENTIALS, Vec::new());
             render_page_with(&state, &parts, "/accedi", f, StatusCode::UNAUTHORIZED).await
         }
@@ -249,6 +251,7 @@ pub async fn oidc_start(State(state): State<AppState>, req: Request) -> Response
     // Before the provider is asked and a row written: each press costs both.
     if let Err(wait) = state.auth.limiter.attempt_from(client_address(&state, &parts)) {
         tracing::warn!("OIDC sign-in start refused by the rate limit");
+        crate::ops::metrics::rate_limited("sign_in_oidc");
         return too_many_attempts(&state, &parts, wait, "", &return_to).await;
     }
     let started = match oidc.start().await {
@@ -294,7 +297,10 @@ pub async fn oidc_callback(
 ) -> Response {
     let config = &state.auth.config;
     let clear_binding = session::set_cookie(config, config.oidc_cookie(), None);
-    let refuse = |code: &str| see_other(&format!("/accedi?errore={code}"), vec![clear_binding.clone()]);
+    let refuse = |code: &str| {
+        crate::ops::metrics::sign_in_failed("oidc");
+        see_other(&format!("/accedi?errore={code}"), vec![clear_binding.clone()])
+    };
     let Some(oidc) = &state.auth.oidc else {
         return AppError::not_found("L'accesso con identità digitale non è configurato.").into_response();
     };

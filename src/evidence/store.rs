@@ -187,6 +187,22 @@ impl EvidenceStore {
         keys.sort();
         Ok(keys)
     }
+
+    /// A cheap question to the store, for `/readyz`: one listing of the top level of
+    /// `evidence/` (one request to S3). A local store must also still be a folder: a listing
+    /// under a missing or replaced folder comes back empty rather than failing.
+    pub async fn probe(&self) -> anyhow::Result<()> {
+        if let Some(root) = &self.local_root {
+            let meta = tokio::fs::metadata(root)
+                .await
+                .map_err(|e| anyhow::anyhow!("evidence folder {}: {e}", root.display()))?;
+            if !meta.is_dir() {
+                anyhow::bail!("evidence folder {} is not a folder", root.display());
+            }
+        }
+        self.store.list_with_delimiter(Some(&Path::from("evidence"))).await?;
+        Ok(())
+    }
 }
 
 fn random_hex() -> String {

@@ -142,7 +142,8 @@ pub async fn upload(
         return refusal(&state, &parts, &codice, &obiettivo, r).await;
     };
     let (multipart, body_outcome) = pump(body, limit + MULTIPART_OVERHEAD, boundary);
-    let task = tokio::spawn(receive(
+    // The task logs on the request's behalf: it carries the request's span and id.
+    let task = tokio::spawn(crate::ops::request_id::carried(receive(
         state.clone(),
         user,
         codice.clone(),
@@ -150,16 +151,21 @@ pub async fn upload(
         snapshot.programme.code.clone(),
         multipart,
         body_outcome,
-    ));
+    )));
     match task.await {
         Ok(Ok(row)) => {
+            crate::ops::metrics::evidence_upload("stored", u64::try_from(row.size_bytes).unwrap_or(0));
             tracing::info!(comune = %codice, objective = %obiettivo, version = row.version, bytes = row.size_bytes, "evidence stored");
             Redirect::to(&format!("/comuni/{codice}/evidenze?caricato={obiettivo}#obiettivo-{obiettivo}"))
                 .into_response()
         }
         Ok(Err(Failure::Refused(r))) => refusal(&state, &parts, &codice, &obiettivo, r).await,
-        Ok(Err(Failure::App(e))) => e.into_response(),
+        Ok(Err(Failure::App(e))) => {
+            crate::ops::metrics::evidence_upload("failed", 0);
+            e.into_response()
+        }
         Err(e) => {
+            crate::ops::metrics::evidence_upload("failed", 0);
             tracing::error!(error = %e, "evidence upload: the task failed");
             AppError::Internal.into_response()
         }
@@ -168,6 +174,7 @@ pub async fn upload(
 
 /// The evidence page again, with the reason next to the objective's file field.
 async fn refusal(state: &AppState, parts: &Parts, codice: &str, obiettivo: &str, r: Refused) -> Response {
+    crate::ops::metrics::evidence_upload("refused", 0);
     let feedback = FormFeedback {
         form: format!("evidenza-{obiettivo}"),
         message: "Il file non è stato salvato.".into(),

@@ -43,6 +43,10 @@ async fn refusal(
     message: String,
     status: StatusCode,
 ) -> Response {
+    if path == "/importazioni" {
+        let busy = status == StatusCode::SERVICE_UNAVAILABLE;
+        crate::ops::metrics::import_upload(if busy { "busy" } else { "refused" });
+    }
     let feedback = FormFeedback {
         form: "importazione".into(),
         message: if path == "/importazioni" {
@@ -163,6 +167,7 @@ pub async fn upload(State(state): State<AppState>, req: Request) -> Response {
     match imports::store(&state.db, &user.email, &name, &bytes).await {
         Ok(id) => {
             tracing::info!(batch = id, file = %name, bytes = bytes.len(), "import uploaded for a dry run");
+            crate::ops::metrics::import_upload("stored");
             Redirect::to(&format!("/importazioni/{id}")).into_response()
         }
         Err(e) => AppError::from(e).into_response(),
@@ -204,6 +209,7 @@ pub async fn confirm(State(state): State<AppState>, UrlPath(id): UrlPath<i64>, r
         Err(DryRunError::App(e)) => return e.into_response(),
     };
     if !plan.report.can_apply() {
+        crate::ops::metrics::import_apply("refused");
         let m = "Il file ha dei problemi (elencati qui sotto): correggerli e caricare di nuovo il file."
             .to_string();
         return refusal(&state, &parts, &page, m, StatusCode::BAD_REQUEST).await;
@@ -212,17 +218,23 @@ pub async fn confirm(State(state): State<AppState>, UrlPath(id): UrlPath<i64>, r
     match imports::apply(&state.db, &user.email, programme, id, &plan.ops, &plan.report).await {
         Ok(()) => {
             tracing::info!(batch = id, writes = plan.ops.len(), "import applied");
+            crate::ops::metrics::import_apply("applied");
             Redirect::to(&format!("{page}?applicata=1")).into_response()
         }
         Err(WriteError::Conflict) | Err(WriteError::NotFound) => {
+            crate::ops::metrics::import_apply("conflict");
             let m = "Alcuni dati sono cambiati dopo la prova: rivedere il resoconto aggiornato qui sotto e confermare di nuovo."
                 .to_string();
             refusal(&state, &parts, &page, m, StatusCode::CONFLICT).await
         }
         Err(WriteError::Duplicate(_, m) | WriteError::Refused(_, m)) => {
+            crate::ops::metrics::import_apply("refused");
             refusal(&state, &parts, &page, m, StatusCode::CONFLICT).await
         }
-        Err(WriteError::Db(e)) => AppError::from(e).into_response(),
+        Err(WriteError::Db(e)) => {
+            crate::ops::metrics::import_apply("failed");
+            AppError::from(e).into_response()
+        }
     }
 }
 

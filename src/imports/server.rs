@@ -85,8 +85,26 @@ pub mod ssr {
         }
     }
 
-    /// Reads the file and compares it with the database as it is now.
+    /// Reads the file and compares it with the database as it is now (counted in the metrics by
+    /// outcome).
     pub async fn dry_run(
+        db: &Db,
+        programme: &Programme,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<Plan, DryRunError> {
+        let planned = plan_against_now(db, programme, file_name, bytes).await;
+        crate::ops::metrics::import_dry_run(match &planned {
+            Ok(plan) if plan.report.can_apply() => "clean",
+            Ok(_) => "problems",
+            Err(DryRunError::Unreadable(_)) => "unreadable",
+            Err(DryRunError::Busy) => "busy",
+            Err(DryRunError::App(_)) => "failed",
+        });
+        planned
+    }
+
+    async fn plan_against_now(
         db: &Db,
         programme: &Programme,
         file_name: &str,

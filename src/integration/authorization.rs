@@ -85,6 +85,7 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
             | "/comuni"
             | "/accedi"
             | "/healthz"
+            | "/readyz"
             | "/export/comuni.csv"
             | "/export/comuni-excel.csv"
             | "/export/comuni.json"
@@ -105,6 +106,9 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
             | "/api/v1/openapi.json",
         ) => ok,
         ("GET", "/api/v1/{*resto}") => (StatusCode::NOT_FOUND, false),
+        // The metrics, for configured addresses only: these requests carry no client address,
+        // and get the site's ordinary 404, whoever signed in (`integration::ops` checks who may).
+        ("GET", "/metrics") => (StatusCode::NOT_FOUND, false),
         (
             "POST",
             "/api/sito"

@@ -22,6 +22,7 @@ mod limits;
 mod list_exports;
 mod oidc;
 mod opendata;
+mod ops;
 mod renunciation;
 mod report;
 mod scadenze;

@@ -31,6 +31,8 @@ pub type Permit = OwnedSemaphorePermit;
 pub struct WorkLimit {
     /// What the work is, in Italian, for the refusal ("il rapporto PDF").
     what: &'static str,
+    /// Its name in the metrics (`report`, `png`, …).
+    name: &'static str,
     permits: Arc<Semaphore>,
     queue: usize,
     waiting: AtomicUsize,
@@ -49,10 +51,17 @@ impl WorkLimit {
     pub fn new(what: &'static str, permits: usize, queue: usize) -> WorkLimit {
         WorkLimit {
             what,
+            name: "other",
             permits: Arc::new(Semaphore::new(permits.max(1))),
             queue,
             waiting: AtomicUsize::new(0),
         }
+    }
+
+    /// The same limit, named `name` in the metrics.
+    pub fn named(mut self, name: &'static str) -> WorkLimit {
+        self.name = name;
+        self
     }
 
     /// A turn now if one is free; else a place in the queue and the turn when it comes; else
@@ -66,6 +75,7 @@ impl WorkLimit {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.queue).then_some(n + 1));
         if joined.is_err() {
             tracing::warn!(work = self.what, queue = self.queue, "busy: request refused with 503");
+            crate::ops::metrics::busy(self.name);
             return Err(self.busy());
         }
         let _in_queue = InQueue(&self.waiting);
@@ -123,10 +133,10 @@ impl WorkLimits {
         xlsx: (usize, usize),
     ) -> Self {
         WorkLimits {
-            report: WorkLimit::new("rapporti PDF", report.0, report.1),
-            png: WorkLimit::new("immagini PNG", png.0, png.1),
-            drawing: WorkLimit::new("grafici", drawing.0, drawing.1),
-            xlsx: WorkLimit::new("file Excel", xlsx.0, xlsx.1),
+            report: WorkLimit::new("rapporti PDF", report.0, report.1).named("report"),
+            png: WorkLimit::new("immagini PNG", png.0, png.1).named("png"),
+            drawing: WorkLimit::new("grafici", drawing.0, drawing.1).named("drawing"),
+            xlsx: WorkLimit::new("file Excel", xlsx.0, xlsx.1).named("xlsx"),
         }
     }
 

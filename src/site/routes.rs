@@ -99,6 +99,7 @@ pub async fn submit_feedback(
     };
     if let Err(wait) = limiter.attempt(client_address(&state, &parts)) {
         tracing::warn!("feedback refused by the rate limit");
+        crate::ops::metrics::rate_limited("feedback");
         let f = feedback(retry_message(wait), Vec::new());
         let mut response =
             render_page_with(&state, &parts, "/feedback", f, StatusCode::TOO_MANY_REQUESTS).await;
