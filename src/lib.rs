@@ -2,7 +2,7 @@
 //! comune by comune.
 //!
 //! Feature folders hold their types, server functions and views (`dashboard`, `comuni`,
-//! `scadenze`, `workspace`, `evidence`, `imports`, `opendata`, `auth`, `site`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
+//! `scadenze`, `workspace`, `evidence`, `imports`, `opendata`, `auth`, `site`, `backup`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
 
 #![recursion_limit = "256"]
 
@@ -24,6 +24,8 @@ pub mod workspace;
 
 #[cfg(feature = "ssr")]
 pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod backup;
 #[cfg(feature = "ssr")]
 pub mod check;
 #[cfg(feature = "ssr")]

@@ -1,5 +1,5 @@
-//! The `traguardi` command: `serve` (the default), `demo`, `check`, `user`, `audit`, `export` and
-//! `import`.
+//! The `traguardi` command: `serve` (the default), `demo`, `check`, `user`, `audit`, `export`,
+//! `import`, `backup` and `restore`.
 
 use clap::{Parser, Subcommand};
 use traguardi::{
@@ -50,6 +50,12 @@ enum Command {
     /// Import a CSV or XLSX of adhesions, services or count snapshots (dry run with --dry-run);
     /// exits non-zero when the file has problems.
     Import(traguardi::imports::cli::ImportArgs),
+    /// Write one archive of every table's rows, the evidence files and a manifest, consistent
+    /// while the server runs (the evidence store from TRAGUARDI_EVIDENCE_STORE).
+    Backup(traguardi::backup::cli::BackupArgs),
+    /// Restore an archive into an empty database and an empty evidence store, of either kind;
+    /// exits non-zero if the restored audit trail does not verify.
+    Restore(traguardi::backup::cli::RestoreArgs),
 }
 
 /// mimalloc instead of glibc's allocator: the dashboard's pages are a quarter of a megabyte,
@@ -128,6 +134,20 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let (text, clean) = traguardi::imports::cli::run(&db, args).await?;
             print!("{text}");
             Ok(if clean { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
+        }
+        Command::Backup(args) => {
+            let store = traguardi::evidence::store::EvidenceStore::from_env()?;
+            let text =
+                traguardi::backup::cli::backup(&db, &store, args, &mut |line| eprintln!("{line}")).await?;
+            print!("{text}");
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Restore(args) => {
+            let store = traguardi::evidence::store::EvidenceStore::from_env()?;
+            let (text, ok) =
+                traguardi::backup::cli::restore(&db, &store, args, &mut |line| eprintln!("{line}")).await?;
+            print!("{text}");
+            Ok(if ok { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
         }
         Command::Audit(command) => {
             let (text, ok) = traguardi::audit::cli::run(&db, command).await?;

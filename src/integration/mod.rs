@@ -9,6 +9,7 @@ mod as_of;
 mod audit;
 mod auth;
 mod authorization;
+mod backup;
 mod comuni_list;
 mod dashboard;
 mod demo_data;
