@@ -28,6 +28,8 @@ pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod table;
 #[cfg(all(test, feature = "ssr"))]
+mod props;
+#[cfg(all(test, feature = "ssr"))]
 mod tests;
 
 /// What a table holds.

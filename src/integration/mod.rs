@@ -21,6 +21,7 @@ mod imports;
 mod limits;
 mod list_exports;
 mod oidc;
+mod props;
 mod opendata;
 mod renunciation;
 mod report;
