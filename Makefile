@@ -134,14 +134,16 @@ bench: build
 
 
 ## The property tests (every `props::prop_*`: the parsers of outside input, see src/fuzz.rs)
-## for FUZZ_CASES cases each, optimised, on SQLite and PostgreSQL (when it answers); `make
-## test` runs the same properties for 128 cases each. Prints each property's cases and time;
+## for FUZZ_CASES cases each, optimised (FUZZ_PROFILE=--release; empty: the debug build `make
+## test` already made), on SQLite and PostgreSQL (when it answers; TRAGUARDI_FUZZ_POSTGRES=0
+## leaves it out); `make test` runs the same properties for 128 cases each. Prints each property's cases and time;
 ## a failure prints the minimal input and fails the target.
 FUZZ_CASES ?= 100000
+FUZZ_PROFILE ?= --release
 fuzz:
 	@rm -f target/fuzz-report.txt; mkdir -p target; touch target/fuzz-report.txt; start=$$(date +%s); status=0; \
 	TRAGUARDI_FUZZ_CASES=$(FUZZ_CASES) TRAGUARDI_FUZZ_REPORT="$$PWD/target/fuzz-report.txt" \
-	  cargo test --release --features ssr --lib props:: -- --test-threads=2 || status=$$?; \
+	  cargo test $(FUZZ_PROFILE) --features ssr --lib props:: -- --test-threads=2 || status=$$?; \
 	echo "==> make fuzz: cases and seconds per property"; \
 	awk '{ status = $$NF; secs = $$(NF-1); cases = $$(NF-2); $$NF = ""; $$(NF-1) = ""; $$(NF-2) = ""; \
 	  printf "  %-78s %8d cases %8.1f s  %s\n", $$0, cases, secs, status }' target/fuzz-report.txt; \

@@ -273,14 +273,14 @@ mod props {
 
     #[test]
     fn prop_identity_claims_are_kept_only_well_formed() {
-        let code = prop_oneof![
-            hostile_text(),
-            "(TINIT-|tinit-| )?[A-Za-z0-9]{14,18} ?",
-        ];
-        let input = (code, proptest::option::of(hostile_text()), proptest::option::of(any::<bool>()), hostile_text());
+        let code = prop_oneof![hostile_text(), "(TINIT-|tinit-| )?[A-Za-z0-9]{14,18} ?",];
+        let input =
+            (code, proptest::option::of(hostile_text()), proptest::option::of(any::<bool>()), hostile_text());
         check("auth::oidc claims", input, |(code, email, verified, jwt)| {
             if let Some(c) = normalise_fiscal_code(&code) {
-                prop_assert!(c.len() == 16 && c.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
+                prop_assert!(
+                    c.len() == 16 && c.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+                );
                 prop_assert_eq!(normalise_fiscal_code(&c), Some(c.clone()));
             }
             match verified_email(email.as_deref(), verified) {
@@ -288,7 +288,9 @@ mod props {
                     prop_assert_eq!(verified, Some(true));
                     prop_assert!(!e.is_empty() && e == e.trim().to_lowercase());
                 }
-                None => prop_assert!(verified != Some(true) || email.as_deref().is_none_or(|e| e.trim().is_empty())),
+                None => prop_assert!(
+                    verified != Some(true) || email.as_deref().is_none_or(|e| e.trim().is_empty())
+                ),
             }
             let _ = payload_claims(&jwt);
             let _ = payload_claims(&format!("x.{}.y", jwt));

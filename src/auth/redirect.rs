@@ -135,7 +135,10 @@ mod props {
             hostile_text(),
             hostile_text().prop_map(|s| format!("/{s}")),
             proptest::sample::select(HOSTILE_RETURNS.to_vec()).prop_map(str::to_string),
-            (proptest::sample::select(vec!["/", "//", "/\\", "/%2F", "/%5C", "/%09/", "%2F%2F"]), hostile_text())
+            (
+                proptest::sample::select(vec!["/", "//", "/\\", "/%2F", "/%5C", "/%09/", "%2F%2F"]),
+                hostile_text()
+            )
                 .prop_map(|(a, b)| format!("{a}{b}")),
         ];
         check("auth::redirect::safe_return_to", next, |next| {

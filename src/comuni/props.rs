@@ -11,11 +11,44 @@ use crate::fuzz::{check, query_string, uri};
 /// The filter's keys and some of their values, so that generated queries get past the first
 /// refusal now and then.
 pub(crate) const FILTER_KEYS: &[&str] = &[
-    "provincia", "adesione", "popolazione", "piattaforma", "traguardo", "q", "primo_step", "finale",
-    "scaduto", "bloccato", "ordina", "verso", "pagina", "per_pagina", "al", "comune", "LE", "ba",
-    "aderente", "aderente_in_ritardo", "0-5000", "5000-", "pagopa", "io", "spid_cie",
-    "primo_step,tutti_obiettivi", "mypay", "raggiunto", "non_raggiunto", "si", "nome", "popolazione",
-    "desc", "asc", "2", "2021-02-15", "15/02/2021", "072006",
+    "provincia",
+    "adesione",
+    "popolazione",
+    "piattaforma",
+    "traguardo",
+    "q",
+    "primo_step",
+    "finale",
+    "scaduto",
+    "bloccato",
+    "ordina",
+    "verso",
+    "pagina",
+    "per_pagina",
+    "al",
+    "comune",
+    "LE",
+    "ba",
+    "aderente",
+    "aderente_in_ritardo",
+    "0-5000",
+    "5000-",
+    "pagopa",
+    "io",
+    "spid_cie",
+    "primo_step,tutti_obiettivi",
+    "mypay",
+    "raggiunto",
+    "non_raggiunto",
+    "si",
+    "nome",
+    "popolazione",
+    "desc",
+    "asc",
+    "2",
+    "2021-02-15",
+    "15/02/2021",
+    "072006",
 ];
 
 /// `query` read as a route reads it; `None` for a URI the HTTP layer refuses (never served).
@@ -52,7 +85,8 @@ fn prop_a_valid_sort_and_page_read_back_from_their_own_query_string() {
         let Some(Ok(raw)) = parsed::<ListParams>(&query) else { return Ok(()) };
         match raw.validate() {
             Ok(view) => {
-                let again = parsed::<ListParams>(&view.query()).expect("a valid URI").map_err(TestCaseError::fail)?;
+                let again =
+                    parsed::<ListParams>(&view.query()).expect("a valid URI").map_err(TestCaseError::fail)?;
                 prop_assert_eq!(again.validate(), Ok(view));
                 for total in [0, 1, PAGE_SIZE, view.pagina * PAGE_SIZE + 1] {
                     let (page, pages) = view.page_of(total);

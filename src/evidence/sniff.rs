@@ -140,7 +140,8 @@ pub fn clean_name(raw: &str) -> Result<String, &'static str> {
     if cleaned.is_empty() {
         return Err("Il file non ha un nome: rinominalo e riprova.");
     }
-    let path = "Il nome del file non può contenere percorsi di cartelle («/», «\\», «..»): rinominalo e riprova.";
+    let path =
+        "Il nome del file non può contenere percorsi di cartelle («/», «\\», «..»): rinominalo e riprova.";
     if cleaned.contains('/') || cleaned.contains('\\') || cleaned.split('.').all(|p| p.is_empty()) {
         return Err(path);
     }
@@ -364,7 +365,8 @@ mod props {
     }
 
     fn name() -> impl Strategy<Value = String> {
-        let ext = proptest::sample::select(vec![".pdf", ".PDF", ".p7m", ".png", ".jpg", ".jpeg", ".exe", ".", ""]);
+        let ext =
+            proptest::sample::select(vec![".pdf", ".PDF", ".p7m", ".png", ".jpg", ".jpeg", ".exe", ".", ""]);
         (hostile_text(), ext).prop_map(|(stem, ext)| format!("{stem}{ext}"))
     }
 
@@ -431,9 +433,15 @@ mod props {
                     prop_assert!(!kept.chars().any(|c| c.is_control() || c == '/' || c == '\\'));
                     let bidi = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
                     prop_assert!(!kept.chars().any(bidi), "bidirectional mark kept: {:?}", kept);
-                    prop_assert_eq!(clean_name(&kept), Ok(kept.clone()), "a kept name is kept again as it is");
+                    prop_assert_eq!(
+                        clean_name(&kept),
+                        Ok(kept.clone()),
+                        "a kept name is kept again as it is"
+                    );
                 }
-                Err(message) => prop_assert!(message.contains("nome del file") || message.contains("non ha un nome")),
+                Err(message) => {
+                    prop_assert!(message.contains("nome del file") || message.contains("non ha un nome"))
+                }
             }
             Ok(())
         });

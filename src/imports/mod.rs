@@ -23,12 +23,12 @@ pub mod cli;
 pub mod limits;
 #[cfg(feature = "ssr")]
 pub mod plan;
+#[cfg(all(test, feature = "ssr"))]
+mod props;
 #[cfg(feature = "ssr")]
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod table;
-#[cfg(all(test, feature = "ssr"))]
-mod props;
 #[cfg(all(test, feature = "ssr"))]
 mod tests;
 

@@ -75,7 +75,9 @@ fn plausible(column: &str) -> Vec<&'static str> {
             vec!["9/0101100IM/", "9/0301109SP/", "9/0101100im/", "01H8ZQ", "9/9999999XX/", ""]
         }
         "attivi" => vec!["12", "0", "-1", "1.234", "12,0", "12.5", "99999999999999999999", ""],
-        "applicabile" | "su_mypay" | "rinuncia" => vec!["sì", "no", "SI", "x", "forse", "saldo", "contributo", ""],
+        "applicabile" | "su_mypay" | "rinuncia" => {
+            vec!["sì", "no", "SI", "x", "forse", "saldo", "contributo", ""]
+        }
         "importo_finanziamento" => vec!["16389.0", "16.389,50", "NaN", "inf", "-1", "1e300", ""],
         "stato_candidatura" => vec!["A", "R", "E", "a", "Z", ""],
         "codice_cup" => vec!["F61F22002330006", "f61f22002330006", "F61F2200233000", ""],
@@ -206,7 +208,8 @@ fn prop_a_csv_of_hostile_cells_is_read_back_cell_for_cell() {
         any::<bool>(),
     );
     check("imports::table::read (hostile CSV)", input, |(headers, rows, delimiter, bom)| {
-        let mut writer = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(Vec::new());
+        let mut writer =
+            csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(Vec::new());
         writer.write_record(&headers).unwrap();
         for r in &rows {
             writer.write_record(r).unwrap();
@@ -255,11 +258,25 @@ fn xml_text() -> impl Strategy<Value = String> {
 /// A fragment of a worksheet's `sheetData`.
 fn sheet_fragment() -> impl Strategy<Value = String> {
     let kind = proptest::sample::select(vec![
-        "", " t=\"s\"", " t=\"inlineStr\"", " t=\"b\"", " t=\"e\"", " t=\"str\"", " t=\"d\"", " t=\"n\"",
+        "",
+        " t=\"s\"",
+        " t=\"inlineStr\"",
+        " t=\"b\"",
+        " t=\"e\"",
+        " t=\"str\"",
+        " t=\"d\"",
+        " t=\"n\"",
     ]);
     prop_oneof![
-        proptest::sample::select(vec!["<row>", "</row>", "<c>", "</c>", "<c r=\"B2\" s=\"1\"/>", "<f>SUM(A1:A2)</f>"])
-            .prop_map(str::to_string),
+        proptest::sample::select(vec![
+            "<row>",
+            "</row>",
+            "<c>",
+            "</c>",
+            "<c r=\"B2\" s=\"1\"/>",
+            "<f>SUM(A1:A2)</f>"
+        ])
+        .prop_map(str::to_string),
         cell_ref().prop_map(|r| format!("<row r=\"{r}\">")),
         (cell_ref(), kind).prop_map(|(r, t)| format!("<c r=\"{r}\"{t}>")),
         prop_oneof![xml_text(), "[0-9]{1,12}", "-?[0-9]{1,5}\\.[0-9]{1,5}(E[0-9]{1,4})?"]
@@ -321,18 +338,24 @@ fn prop_workbooks_of_hostile_xml_are_read_or_refused() {
         proptest::option::of(shared_strings()),
         proptest::option::of((cell_ref(), cell_ref())),
     );
-    check("imports::table::read + limits::check_xlsx (hostile sheet XML)", input, |(fragments, sst, dimension)| {
-        let mut sheet = sheet_xml(&fragments.concat());
-        if let Some((a, b)) = dimension {
-            let s = String::from_utf8(sheet).unwrap();
-            sheet = s.replacen("<sheetData>", &format!("<dimension ref=\"{a}:{b}\"/><sheetData>"), 1).into_bytes();
-        }
-        let mut parts: Vec<(&str, &[u8])> = vec![("xl/worksheets/sheet1.xml", sheet.as_slice())];
-        if let Some(sst) = &sst {
-            parts.push(("xl/sharedStrings.xml", sst.as_slice()));
-        }
-        check_workbook(&workbook_with(&parts))
-    });
+    check(
+        "imports::table::read + limits::check_xlsx (hostile sheet XML)",
+        input,
+        |(fragments, sst, dimension)| {
+            let mut sheet = sheet_xml(&fragments.concat());
+            if let Some((a, b)) = dimension {
+                let s = String::from_utf8(sheet).unwrap();
+                sheet = s
+                    .replacen("<sheetData>", &format!("<dimension ref=\"{a}:{b}\"/><sheetData>"), 1)
+                    .into_bytes();
+            }
+            let mut parts: Vec<(&str, &[u8])> = vec![("xl/worksheets/sheet1.xml", sheet.as_slice())];
+            if let Some(sst) = &sst {
+                parts.push(("xl/sharedStrings.xml", sst.as_slice()));
+            }
+            check_workbook(&workbook_with(&parts))
+        },
+    );
 }
 
 /// An ordinary workbook damaged: bytes overwritten here and there, or cut short.

@@ -135,7 +135,11 @@ impl World {
 /// A refusal a person can read: not a 5xx, and not the framework's English.
 fn check_answer(what: &str, a: &Answer) -> TestCaseResult {
     prop_assert!(a.status.as_u16() < 500, "{what}: {} {}", a.status, a.body);
-    prop_assert!(!a.body.contains("Failed to deserialize") && !a.body.contains("Transport"), "{what}: {}", a.body);
+    prop_assert!(
+        !a.body.contains("Failed to deserialize") && !a.body.contains("Transport"),
+        "{what}: {}",
+        a.body
+    );
     Ok(())
 }
 
@@ -192,9 +196,34 @@ const FILTERED_ROUTES: &[&str] = &[
 #[test]
 fn prop_filtered_routes_never_answer_5xx_whatever_their_query() {
     const KEYS: &[&str] = &[
-        "provincia", "adesione", "popolazione", "piattaforma", "traguardo", "q", "primo_step", "finale",
-        "scaduto", "bloccato", "ordina", "verso", "pagina", "per_pagina", "al", "comune", "LE", "aderente",
-        "0-5000", "pagopa", "mypay", "raggiunto", "si", "nome", "desc", "2", "2021-02-15", "072006",
+        "provincia",
+        "adesione",
+        "popolazione",
+        "piattaforma",
+        "traguardo",
+        "q",
+        "primo_step",
+        "finale",
+        "scaduto",
+        "bloccato",
+        "ordina",
+        "verso",
+        "pagina",
+        "per_pagina",
+        "al",
+        "comune",
+        "LE",
+        "aderente",
+        "0-5000",
+        "pagopa",
+        "mypay",
+        "raggiunto",
+        "si",
+        "nome",
+        "desc",
+        "2",
+        "2021-02-15",
+        "072006",
         "075035",
     ];
     for world in worlds() {
@@ -217,7 +246,8 @@ fn prop_the_oidc_callback_always_returns_to_the_sign_in_page() {
         let input = (query_string(KEYS), cookie);
         let name = format!("OIDC callback through the router ({})", world.backend());
         check(&name, input, |(query, cookie)| {
-            let Ok(mut req) = Request::get(format!("/accedi/oidc/callback?{query}")).body(Body::empty()) else {
+            let Ok(mut req) = Request::get(format!("/accedi/oidc/callback?{query}")).body(Body::empty())
+            else {
                 return Ok(());
             };
             if let Some(Ok(v)) = cookie.map(|c| format!("traguardi_oidc={c}").parse()) {

@@ -20,10 +20,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::try_from_uri(&parts.uri).map(|axum::extract::Query(v)| Query(v)).map_err(|e| {
-            tracing::debug!(error = %e, "query string refused");
-            AppError::BadRequest(UNREADABLE.into())
-        })
+        axum::extract::Query::<T>::try_from_uri(&parts.uri).map(|axum::extract::Query(v)| Query(v)).map_err(
+            |e| {
+                tracing::debug!(error = %e, "query string refused");
+                AppError::BadRequest(UNREADABLE.into())
+            },
+        )
     }
 }
 

@@ -521,7 +521,8 @@ mod props {
 
     #[test]
     fn prop_paging_is_within_bounds_or_refused_in_words() {
-        let keys = &["pagina", "per_pagina", "ordina", "verso", "0", "1", "500", "501", "18446744073709551616"];
+        let keys =
+            &["pagina", "per_pagina", "ordina", "verso", "0", "1", "500", "501", "18446744073709551616"];
         check("opendata::api::paging", query_string(keys), |query| {
             let Some(uri) = uri(&query) else { return Ok(()) };
             let p = match Query::<Paginazione>::try_from_uri(&uri) {

@@ -8,7 +8,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{comuni::ComuniFilter, error::AppError, evaluation::Snapshot, limits::query::Query, state::AppState};
+use crate::{
+    comuni::ComuniFilter, error::AppError, evaluation::Snapshot, limits::query::Query, state::AppState,
+};
 
 /// The report of the current data for `filter`, as PDF bytes (public data only, like the
 /// dashboard). Typesetting takes a second of CPU: it waits for a turn of the report's

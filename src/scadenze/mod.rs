@@ -285,7 +285,8 @@ mod props {
             match raw.validate() {
                 Ok(valid) => {
                     let again = crate::fuzz::uri(&valid.query()).expect("a valid URI");
-                    let Query(again) = Query::<ScadenzeQuery>::try_from_uri(&again).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let Query(again) = Query::<ScadenzeQuery>::try_from_uri(&again)
+                        .map_err(|e| TestCaseError::fail(e.to_string()))?;
                     prop_assert_eq!(again.validate().ok(), Some(valid));
                 }
                 Err(AppError::BadRequest(m)) => prop_assert!(!m.is_empty()),
