@@ -1,6 +1,7 @@
 # Traguardi: the two commands of the README.
 #   make run   serves the app on SQLite with the demo data at http://127.0.0.1:3000
 #   make test  runs every check and test (what CI runs)
+#   make fuzz  runs every property test for 100,000 cases (not part of `make test`)
 # Both install whatever tool is missing first (.ci/install-tools, idempotent).
 
 SHELL := bash
@@ -22,7 +23,7 @@ E2E_ADDR ?= 127.0.0.1:3100
 MOTO_SERVER ?= $(HOME)/.local/share/traguardi-moto/bin/moto_server
 MOTO_PORT ?= 9100
 
-.PHONY: run test tools assets build lint unit e2e bench
+.PHONY: run test tools assets build lint unit e2e bench fuzz
 
 tools:
 	@bash .ci/install-tools
@@ -139,3 +140,22 @@ bench: build
 	BENCH_URL='http://$(E2E_ADDR)' cargo bench --profile bench-build --features ssr --bench dashboard && \
 	BENCH_URL='http://$(E2E_ADDR)' BENCH_PID=$$pid cargo bench --profile bench-build --features ssr --bench evidence
 	cargo bench --profile bench-build --features ssr --bench scale
+
+
+## The property tests (every `props::prop_*`: the parsers of outside input, see src/fuzz.rs)
+## for FUZZ_CASES cases each, optimised (FUZZ_PROFILE=--release; empty: the debug build `make
+## test` already made), on SQLite and PostgreSQL (when it answers; TRAGUARDI_FUZZ_POSTGRES=0
+## leaves it out); `make test` runs the same properties for 128 cases each. Prints each property's cases and time;
+## a failure prints the minimal input and fails the target.
+FUZZ_CASES ?= 100000
+FUZZ_PROFILE ?= --release
+fuzz:
+	@rm -f target/fuzz-report.txt; mkdir -p target; touch target/fuzz-report.txt; start=$$(date +%s); status=0; \
+	TRAGUARDI_FUZZ_CASES=$(FUZZ_CASES) TRAGUARDI_FUZZ_REPORT="$$PWD/target/fuzz-report.txt" \
+	  cargo test $(FUZZ_PROFILE) --features ssr --lib props:: -- --test-threads=2 || status=$$?; \
+	echo "==> make fuzz: cases and seconds per property"; \
+	awk '{ status = $$NF; secs = $$(NF-1); cases = $$(NF-2); $$NF = ""; $$(NF-1) = ""; $$(NF-2) = ""; \
+	  printf "  %-78s %8d cases %8.1f s  %s\n", $$0, cases, secs, status }' target/fuzz-report.txt; \
+	failed=$$(grep -c 'FAILED$$' target/fuzz-report.txt || true); \
+	echo "==> $$(wc -l < target/fuzz-report.txt) properties, $$failed failed (a panic is a failure), $$(( $$(date +%s) - start )) s in all"; \
+	exit $$status

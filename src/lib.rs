@@ -35,6 +35,8 @@ pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod evaluation;
 #[cfg(all(test, feature = "ssr"))]
+mod fuzz;
+#[cfg(all(test, feature = "ssr"))]
 mod integration;
 #[cfg(feature = "ssr")]
 pub mod limits;

@@ -261,3 +261,40 @@ fn payload_claims(jwt: &str) -> HashMap<String, serde_json::Value> {
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
 }
+
+/// Properties of what an identity provider's answer carries (see `crate::fuzz`): a fiscal code
+/// is kept only as 16 upper-case letters and digits, stably; an e-mail only when verified.
+#[cfg(all(test, feature = "ssr"))]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzz::{check, hostile_text};
+
+    #[test]
+    fn prop_identity_claims_are_kept_only_well_formed() {
+        let code = prop_oneof![hostile_text(), "(TINIT-|tinit-| )?[A-Za-z0-9]{14,18} ?",];
+        let input =
+            (code, proptest::option::of(hostile_text()), proptest::option::of(any::<bool>()), hostile_text());
+        check("auth::oidc claims", input, |(code, email, verified, jwt)| {
+            if let Some(c) = normalise_fiscal_code(&code) {
+                prop_assert!(
+                    c.len() == 16 && c.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+                );
+                prop_assert_eq!(normalise_fiscal_code(&c), Some(c.clone()));
+            }
+            match verified_email(email.as_deref(), verified) {
+                Some(e) => {
+                    prop_assert_eq!(verified, Some(true));
+                    prop_assert!(!e.is_empty() && e == e.trim().to_lowercase());
+                }
+                None => prop_assert!(
+                    verified != Some(true) || email.as_deref().is_none_or(|e| e.trim().is_empty())
+                ),
+            }
+            let _ = payload_claims(&jwt);
+            let _ = payload_claims(&format!("x.{}.y", jwt));
+            Ok(())
+        });
+    }
+}

@@ -118,3 +118,42 @@ pub const HOSTILE_RETURNS: [&str; 24] = [
     "",
     "profilo",
 ];
+
+/// Properties of the return path (see `crate::fuzz`): whatever `next` a visitor sends (at
+/// sign-in, and read back at the OIDC callback), what comes back is a path of this site that
+/// is a valid header value, and checking it again leaves it as it is.
+#[cfg(all(test, feature = "ssr"))]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzz::{check, hostile_text};
+
+    #[test]
+    fn prop_any_return_path_comes_back_local_and_stable() {
+        let next = prop_oneof![
+            hostile_text(),
+            hostile_text().prop_map(|s| format!("/{s}")),
+            proptest::sample::select(HOSTILE_RETURNS.to_vec()).prop_map(str::to_string),
+            (
+                proptest::sample::select(vec!["/", "//", "/\\", "/%2F", "/%5C", "/%09/", "%2F%2F"]),
+                hostile_text()
+            )
+                .prop_map(|(a, b)| format!("{a}{b}")),
+        ];
+        check("auth::redirect::safe_return_to", next, |next| {
+            let to = safe_return_to(&next);
+            prop_assert!(to.starts_with('/') && !to.starts_with("//"), "{to}");
+            prop_assert!(!to.contains('\\') && !to.chars().any(|c| c.is_control()), "{to}");
+            prop_assert!(HeaderValue::from_str(&to).is_ok());
+            prop_assert_eq!(safe_return_to(&to), to.clone(), "checked again, the same path");
+            let base = Url::parse(BASE).unwrap();
+            prop_assert_eq!(base.join(&to).unwrap().origin(), base.origin());
+            if let Some(id) = form_id(&next) {
+                let location = format!("/x?modulo={id}#{id}");
+                prop_assert!(HeaderValue::from_str(&location).is_ok(), "{}", location);
+            }
+            Ok(())
+        });
+    }
+}

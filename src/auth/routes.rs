@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     body::Body,
-    extract::{ConnectInfo, FromRequest, Query, Request, State},
+    extract::{rejection::QueryRejection, ConnectInfo, FromRequest, Query, Request, State},
     http::{header, request::Parts, Method, StatusCode},
     response::{IntoResponse, Response},
     Form,
@@ -292,7 +292,7 @@ pub const OIDC_MAX_AGE_SECS: i64 = 600;
 /// the code, verifies the ID token and signs in the pre-registered person it names.
 pub async fn oidc_callback(
     State(state): State<AppState>,
-    Query(q): Query<Callback>,
+    q: Result<Query<Callback>, QueryRejection>,
     req: Request,
 ) -> Response {
     let config = &state.auth.config;
@@ -303,6 +303,12 @@ pub async fn oidc_callback(
     };
     let Some(oidc) = &state.auth.oidc else {
         return AppError::not_found("L'accesso con identità digitale non è configurato.").into_response();
+    };
+    // A parameter given twice is no provider's answer: back to the sign-in page, like any
+    // other malformed callback (axum alone answered a 400 in English).
+    let Ok(Query(q)) = q else {
+        tracing::warn!("OIDC callback with an unreadable query string");
+        return refuse("oidc-non-valido");
     };
     if let Some(error) = &q.error {
         tracing::info!(%error, "identity provider returned an error");

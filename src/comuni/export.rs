@@ -6,12 +6,14 @@
 //! dd/mm/yyyy, `sì`/`no`) and as JSON (`/export/comuni.json`: the API's objects, all of them).
 
 use axum::{
-    extract::{Query, State},
+    extract::State,
     http::{header, Extensions},
     response::{IntoResponse, Response},
 };
 
 use std::sync::Arc;
+
+use crate::limits::query::Query;
 
 use super::{ComuniFilter, ListParams, ValidFilter};
 use crate::{

@@ -11,6 +11,8 @@ use crate::rules::{AdhesionStatus, Platform, TrancheStatus};
 pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod export;
+#[cfg(all(test, feature = "ssr"))]
+mod props;
 pub mod search;
 pub mod server;
 pub mod ui;

@@ -61,7 +61,7 @@ pub async fn get_graphics(#[server(default)] filter: ComuniFilter) -> Result<Gra
 pub async fn download_svg(
     axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
-    axum::extract::Query(filter): axum::extract::Query<ComuniFilter>,
+    crate::limits::query::Query(filter): crate::limits::query::Query<ComuniFilter>,
     extensions: axum::http::Extensions,
 ) -> Result<axum::response::Response, AppError> {
     use axum::{http::header, response::IntoResponse};

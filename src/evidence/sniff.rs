@@ -125,16 +125,11 @@ pub fn complete(kind: Kind, tail: &[u8]) -> bool {
 /// and other control characters are refused outright (the name is a claim the person made; one
 /// that tries to climb folders is not an honest one); so are names longer than
 /// [`MAX_NAME_CHARS`]. Bidirectional-override characters, which can make `gpj.pdf` read as
-/// `fdp.jpg`, are removed.
+/// `fdp.jpg`, are removed — before the path checks, which judge the name as it is kept
+/// (`.\u{202E}.` would otherwise be kept as `..`).
 pub fn clean_name(raw: &str) -> Result<String, &'static str> {
     if raw.chars().any(|c| c == '\0' || c.is_control()) {
         return Err("Il nome del file contiene caratteri non ammessi: rinominalo e riprova.");
-    }
-    if raw.contains('/') || raw.contains('\\') || raw.split('.').all(|p| p.is_empty()) {
-        return Err("Il nome del file non può contenere percorsi di cartelle («/», «\\», «..»): rinominalo e riprova.");
-    }
-    if raw.contains("..") && raw.split("..").any(|p| p.is_empty()) {
-        return Err("Il nome del file non può contenere percorsi di cartelle («/», «\\», «..»): rinominalo e riprova.");
     }
     let cleaned: String = raw
         .chars()
@@ -144,6 +139,14 @@ pub fn clean_name(raw: &str) -> Result<String, &'static str> {
         .to_string();
     if cleaned.is_empty() {
         return Err("Il file non ha un nome: rinominalo e riprova.");
+    }
+    let path =
+        "Il nome del file non può contenere percorsi di cartelle («/», «\\», «..»): rinominalo e riprova.";
+    if cleaned.contains('/') || cleaned.contains('\\') || cleaned.split('.').all(|p| p.is_empty()) {
+        return Err(path);
+    }
+    if cleaned.contains("..") && cleaned.split("..").any(|p| p.is_empty()) {
+        return Err(path);
     }
     if cleaned.chars().count() > MAX_NAME_CHARS {
         return Err("Il nome del file è troppo lungo (al massimo 255 caratteri): rinominalo e riprova.");
@@ -303,11 +306,144 @@ mod tests {
         assert!(clean_name("   ").is_err());
     }
 
+    /// Found by `evidence::sniff::props`: the path checks ran before the bidirectional marks
+    /// were removed and the name trimmed, so `.\u{202E}` was kept as `.`, `.\u{202E}.` as `..`.
+    #[test]
+    fn a_name_that_is_a_path_once_cleaned_is_refused() {
+        for raw in [".\u{202E}", ".\u{202E}.", " . ", "..\u{2066} ", "\u{200E}.\u{200F}.\u{200E}"] {
+            assert!(clean_name(raw).unwrap_err().contains("percorsi di cartelle"), "{raw:?}");
+        }
+        assert!(clean_name("").unwrap_err().contains("non ha un nome"));
+    }
+
     #[test]
     fn honest_names_are_kept_and_bidi_overrides_dropped() {
         assert_eq!(clean_name("Delibera n. 12 del 2021.pdf").as_deref(), Ok("Delibera n. 12 del 2021.pdf"));
         assert_eq!(clean_name("verbale..finale.pdf").as_deref(), Ok("verbale..finale.pdf"));
         assert_eq!(clean_name("fattura\u{202E}fdp.exe").as_deref(), Ok("fatturafdp.exe"));
         assert_eq!(clean_name(&format!("{}.pdf", "è".repeat(251))).map(|n| n.chars().count()), Ok(255));
+    }
+}
+
+/// Properties over hostile uploads (see `crate::fuzz`): any head under any name, heads that
+/// begin like a real file (a whole or cut magic number) and go on with anything.
+#[cfg(all(test, feature = "ssr"))]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzz::{check, hostile_char, hostile_text};
+
+    /// The first bytes of each accepted kind, of a CAdES envelope in its three length forms,
+    /// and of things that must be refused.
+    fn magic() -> impl Strategy<Value = Vec<u8>> {
+        let mut p7m_long = vec![0x30, 0x84, 0, 0, 0x12, 0x34];
+        p7m_long.extend_from_slice(&SIGNED_DATA_OID);
+        let mut p7m_short = vec![0x30, 0x20];
+        p7m_short.extend_from_slice(&SIGNED_DATA_OID);
+        let mut p7m_ber = vec![0x30, 0x80];
+        p7m_ber.extend_from_slice(&SIGNED_DATA_OID);
+        let whole = proptest::sample::select(vec![
+            b"%PDF-1.7\n".to_vec(),
+            b"\x89PNG\r\n\x1a\n".to_vec(),
+            vec![0xFF, 0xD8, 0xFF, 0xE0],
+            p7m_long,
+            p7m_short,
+            p7m_ber,
+            b"<!DOCTYPE html>".to_vec(),
+            b"MZ\x90\0".to_vec(),
+            Vec::new(),
+        ]);
+        // Whole, or cut anywhere.
+        (whole, any::<prop::sample::Index>(), any::<bool>()).prop_map(|(m, cut, whole)| {
+            if whole || m.is_empty() {
+                m
+            } else {
+                m[..cut.index(m.len())].to_vec()
+            }
+        })
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        let ext =
+            proptest::sample::select(vec![".pdf", ".PDF", ".p7m", ".png", ".jpg", ".jpeg", ".exe", ".", ""]);
+        (hostile_text(), ext).prop_map(|(stem, ext)| format!("{stem}{ext}"))
+    }
+
+    /// What a tail may hold: anything, or markup a browser would act on.
+    fn tail() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            3 => proptest::collection::vec(any::<u8>(), 0..600),
+            1 => (proptest::collection::vec(any::<u8>(), 0..300), proptest::sample::select(vec![
+                &b"<html>"[..], b"<SCRIPT>", b"<svg onload=x>", b"%%EOF", b"IEND\xAE\x42\x60\x82",
+            ]))
+            .prop_map(|(mut v, m)| {
+                v.extend_from_slice(m);
+                v
+            }),
+        ]
+    }
+
+    /// The head's verdict is consistent: accepted means of a known kind, without markup, with
+    /// an agreeing name; refused means said in words. The kind depends on the first 17 bytes
+    /// only (the longest envelope header), and completeness never panics.
+    #[test]
+    fn prop_any_head_under_any_name_is_judged_consistently() {
+        check("evidence::sniff::check_head", (magic(), tail(), name()), |(magic, tail, name)| {
+            let head = [magic, tail].concat();
+            match check_head(&head, &name) {
+                Ok(kind) => {
+                    prop_assert_eq!(sniff(&head), Some(kind));
+                    prop_assert!(!has_html(&head));
+                    prop_assert!(extension_agrees(kind, &name));
+                    let _ = complete(kind, &head);
+                }
+                Err(refusal) => prop_assert!(!refusal.message().is_empty()),
+            }
+            prop_assert_eq!(sniff(&head), sniff(&head[..head.len().min(17)]));
+            for kind in [Kind::Pdf, Kind::P7m, Kind::Png, Kind::Jpeg] {
+                let _ = complete(kind, &head);
+            }
+            Ok(())
+        });
+    }
+
+    /// A name is refused in words, or kept as a name that would be kept again as it is: no
+    /// folder part, no control character, no bidirectional override, trimmed, not empty, at
+    /// most 255 characters.
+    #[test]
+    fn prop_a_kept_name_is_clean_and_stays_as_it_is() {
+        let names = prop_oneof![
+            name(),
+            proptest::collection::vec(
+                prop_oneof![
+                    3 => proptest::sample::select(vec!['.', ' ', 'a', '/', '\\', '\u{202e}', '\u{200e}', '\u{2066}']),
+                    1 => hostile_char(),
+                ],
+                0..8
+            )
+            .prop_map(|v| v.into_iter().collect::<String>()),
+            "[a-z]{250,260}\\.pdf",
+        ];
+        check("evidence::sniff::clean_name", names, |raw| {
+            match clean_name(&raw) {
+                Ok(kept) => {
+                    prop_assert!(!kept.is_empty() && kept.chars().count() <= MAX_NAME_CHARS);
+                    prop_assert_eq!(kept.trim(), kept.as_str());
+                    prop_assert!(!kept.chars().any(|c| c.is_control() || c == '/' || c == '\\'));
+                    let bidi = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+                    prop_assert!(!kept.chars().any(bidi), "bidirectional mark kept: {:?}", kept);
+                    prop_assert_eq!(
+                        clean_name(&kept),
+                        Ok(kept.clone()),
+                        "a kept name is kept again as it is"
+                    );
+                }
+                Err(message) => {
+                    prop_assert!(message.contains("nome del file") || message.contains("non ha un nome"))
+                }
+            }
+            Ok(())
+        });
     }
 }

@@ -7,7 +7,7 @@
 //! - `evidenze`: the uploads waiting for review, the Region only, `?provincia=&piattaforma=`.
 
 use axum::{
-    extract::{Query, State},
+    extract::State,
     http::Extensions,
     response::Response,
     routing::{get, MethodRouter},
@@ -21,6 +21,7 @@ use crate::{
     auth::CurrentUser,
     comuni::{export::ExportFormat, PROVINCE},
     error::AppError,
+    limits::query::Query,
     scadenze::ScadenzeQuery,
     state::AppState,
 };

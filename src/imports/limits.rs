@@ -265,6 +265,22 @@ fn cell_ref(r: &[u8]) -> Option<(u64, Option<u64>)> {
     Some((row.checked_sub(1)?, col.checked_sub(1)))
 }
 
+/// Excel's grid: 1,048,576 rows, 16,384 columns (`XFD`). A reference beyond it is in no
+/// workbook a spreadsheet wrote, and calamine reads references into 32 bits without checking
+/// (beyond 4,294,967,295 it overflows: a panic in a debug build, a wrapped, wrong position in a
+/// release one), so the scan refuses it as unreadable before calamine sees it.
+const GRID_ROWS: u64 = 1 << 20;
+const GRID_COLUMNS: u64 = 1 << 14;
+
+/// [`cell_ref`], refused (`Err`) beyond Excel's grid; `Ok(None)` is what calamine refuses on
+/// its own (no row, a character that is not a letter or a digit).
+fn in_grid(r: &[u8]) -> Result<Option<(u64, Option<u64>)>, ()> {
+    match cell_ref(r) {
+        Some((row, col)) if row >= GRID_ROWS || col.is_some_and(|c| c >= GRID_COLUMNS) => Err(()),
+        found => Ok(found),
+    }
+}
+
 /// The raw value of the attribute `key` (as calamine: exact name, no unescaping).
 fn attr(e: &quick_xml::events::BytesStart, key: &str) -> Result<Option<String>, ()> {
     for a in e.attributes().with_checks(false) {
@@ -304,12 +320,12 @@ fn scan_part(reader: impl Read) -> Result<Scan, ()> {
             Event::Start(e) => match e.local_name().as_ref() {
                 "row" => {
                     if let Some(r) = attr(&e, "r")? {
-                        row = cell_ref(r.as_bytes()).ok_or(())?.0;
+                        row = in_grid(r.as_bytes())?.ok_or(())?.0;
                     }
                 }
                 "c" => {
                     let at = match attr(&e, "r")? {
-                        Some(r) => match cell_ref(r.as_bytes()).ok_or(())? {
+                        Some(r) => match in_grid(r.as_bytes())?.ok_or(())? {
                             (r, Some(c)) => {
                                 col = c;
                                 (r, c)
@@ -323,6 +339,19 @@ fn scan_part(reader: impl Read) -> Result<Scan, ()> {
                 "v" | "is" | "f" => {
                     if let Some((_, has_value)) = cell.as_mut() {
                         *has_value = true;
+                    }
+                }
+                // calamine reads the sheet's dimension before its cells, and takes the second
+                // corner from the first unchecked (overflowing when it comes before it).
+                "dimension" => {
+                    if let Some(r) = attr(&e, "ref")? {
+                        let corners =
+                            r.split(':').map(|c| in_grid(c.as_bytes())).collect::<Result<Vec<_>, ()>>()?;
+                        if let [Some((r1, Some(c1))), Some((r2, Some(c2)))] = corners[..] {
+                            if r2 < r1 || c2 < c1 {
+                                return Err(());
+                            }
+                        }
                     }
                 }
                 "sst" => {
@@ -575,6 +604,34 @@ pub(crate) mod tests {
         let e = check_xlsx(&workbook_with(&parts), &Limits { max_parts: 10, ..LIMITS }).unwrap_err();
         assert!(e.contains("parti"), "{e}");
         assert_eq!(check(b"PK\x03\x04 nothing more").unwrap_err(), UNREADABLE);
+    }
+
+    /// Found by `imports::props`: a reference beyond 32 bits made calamine overflow (a panic in
+    /// a debug build, a wrapped position in a release one). Refused as unreadable, before
+    /// calamine reads the workbook.
+    #[test]
+    fn a_reference_beyond_the_grid_is_refused_before_calamine_reads_it() {
+        for sheet in [
+            r#"<row r="A99999999999999999999"></row><row></row>"#,
+            r#"<row r="1"><c r="ZZZZZZZ1" s="1"/></row>"#,
+            r#"<row r="1048577"></row>"#,
+        ] {
+            let book = workbook(&sheet_xml(sheet));
+            assert_eq!(check(&book).unwrap_err(), UNREADABLE, "{sheet}");
+            assert_eq!(crate::imports::table::read("a.xlsx", &book).unwrap_err(), UNREADABLE, "{sheet}");
+        }
+        // The dimension: a corner beyond the grid, a second corner before the first.
+        for dimension in ["A1:B99999999999", "A2:A1", "B1:A1"] {
+            let sheet = format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData/></worksheet>"#
+            );
+            let book = workbook(sheet.as_bytes());
+            assert_eq!(check(&book).unwrap_err(), UNREADABLE, "{dimension}");
+            assert_eq!(crate::imports::table::read("a.xlsx", &book).unwrap_err(), UNREADABLE, "{dimension}");
+        }
+        // The grid's last cell is still a cell (refused for the rows it spans, in words).
+        let e = check(&workbook(&sheet_xml(FAR_CELL))).unwrap_err();
+        assert!(e.contains("100.000 righe"), "{e}");
     }
 
     #[test]

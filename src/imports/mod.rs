@@ -23,6 +23,8 @@ pub mod cli;
 pub mod limits;
 #[cfg(feature = "ssr")]
 pub mod plan;
+#[cfg(all(test, feature = "ssr"))]
+mod props;
 #[cfg(feature = "ssr")]
 pub mod routes;
 #[cfg(feature = "ssr")]

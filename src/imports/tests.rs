@@ -18,7 +18,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-fn ctx() -> Context {
+pub(super) fn ctx() -> Context {
     Context {
         programme_start: day(2020, 12, 15),
         history_from: Some(day(2012, 1, 1)),
@@ -30,7 +30,7 @@ fn ctx() -> Context {
 }
 
 /// Bari with an adhesion and a pagoPA service; Bitonto with nothing; a count of Bari's.
-fn current() -> Current {
+pub(super) fn current() -> Current {
     let mut c = Current::default();
     c.names.insert("072006".into(), "Bari".into());
     c.names.insert("072011".into(), "Bitonto".into());

@@ -439,3 +439,46 @@ async fn hostile_workbooks_are_refused_and_the_server_keeps_answering() {
         t.drop_db().await;
     }
 }
+
+/// Found by `integration::props`: a parameter given twice (`?provincia=BA&provincia=LE`) was
+/// answered by axum's English "Failed to deserialize query string" on every route reading a
+/// filter from the query string, and on the OIDC callback. Now a 400 in Italian, and the
+/// callback goes back to the sign-in page like any malformed one.
+#[tokio::test]
+async fn a_repeated_query_parameter_is_refused_in_italian() {
+    for t in TestDb::all().await {
+        let mut config = local();
+        config.oidc = Some(crate::auth::config::OidcConfig {
+            issuer: "http://127.0.0.1:9/nessuno".into(),
+            client_id: "traguardi".into(),
+            client_secret: None,
+            redirect_url: "http://127.0.0.1:3000/accedi/oidc/callback".into(),
+            fiscal_code_claim: "fiscal_number".into(),
+            scopes: vec!["openid".into()],
+            label: "Entra con SPID o CIE".into(),
+        });
+        let app = app_with(&t, config).await;
+        let token = sign_in(&app, REGIONE).await;
+        for path in [
+            "/export/comuni.csv?popolazione=0-5000&popolazione=0-5000",
+            "/export/comuni.xlsx?provincia=BA&provincia=LE",
+            "/export/comuni.json?ordina=nome&ordina=nome",
+            "/export/scadenze.csv?al=2021-02-15&al=2021-02-16",
+            "/export/registro.json?comune=072006&comune=072006",
+            "/export/evidenze.csv?provincia=BA&provincia=BA",
+            "/grafici/servizi.svg?adesione=aderente&adesione=rinuncia",
+            "/report.pdf?q=a&q=b",
+        ] {
+            let (status, body) = fetch(&app, path, Some(&token)).await;
+            let body = String::from_utf8_lossy(&body);
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+            assert_eq!(body, crate::limits::query::UNREADABLE, "{path}");
+        }
+        let a = send(&app, get("/accedi/oidc/callback?error=code&error=code", None)).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        assert_eq!(a.location(), "/accedi?errore=oidc-non-valido");
+        let a = send(&app, get("/accedi/oidc/callback?code=a&state=b&state=c", None)).await;
+        assert_eq!(a.location(), "/accedi?errore=oidc-non-valido");
+        t.drop_db().await;
+    }
+}

@@ -24,6 +24,7 @@ mod list_exports;
 mod oidc;
 mod opendata;
 mod ops;
+mod props;
 mod renunciation;
 mod report;
 mod scadenze;

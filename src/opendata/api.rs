@@ -509,3 +509,40 @@ pub fn openapi_json() -> &'static str {
 pub async fn get_openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
 }
+
+/// Properties of the API's paging parameters (see `crate::fuzz`): any query string is refused
+/// by a 400 in words or gives a page and a page size within their bounds.
+#[cfg(all(test, feature = "ssr"))]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzz::{check, query_string, uri};
+
+    #[test]
+    fn prop_paging_is_within_bounds_or_refused_in_words() {
+        let keys =
+            &["pagina", "per_pagina", "ordina", "verso", "0", "1", "500", "501", "18446744073709551616"];
+        check("opendata::api::paging", query_string(keys), |query| {
+            let Some(uri) = uri(&query) else { return Ok(()) };
+            let p = match Query::<Paginazione>::try_from_uri(&uri) {
+                Ok(Query(p)) => p,
+                // What the route answers then: a 400 in words.
+                Err(e) => {
+                    let ApiError { errore } = ApiError::from(e);
+                    prop_assert_eq!(errore.stato, 400);
+                    return Ok(());
+                }
+            };
+            match paging(&p) {
+                Ok((page, per_page)) => {
+                    prop_assert!((1..=1_000_000).contains(&page));
+                    prop_assert!((1..=MAX_PER_PAGE).contains(&per_page));
+                }
+                Err(AppError::BadRequest(m)) => prop_assert!(m.starts_with("Valore non valido")),
+                Err(other) => prop_assert!(false, "not a 400: {other:?}"),
+            }
+            Ok(())
+        });
+    }
+}

@@ -3,12 +3,14 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Query, State},
+    extract::State,
     http::header,
     response::{IntoResponse, Response},
 };
 
-use crate::{comuni::ComuniFilter, error::AppError, evaluation::Snapshot, state::AppState};
+use crate::{
+    comuni::ComuniFilter, error::AppError, evaluation::Snapshot, limits::query::Query, state::AppState,
+};
 
 /// The report of the current data for `filter`, as PDF bytes (public data only, like the
 /// dashboard). Typesetting takes a second of CPU: it waits for a turn of the report's

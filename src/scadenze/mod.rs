@@ -262,3 +262,37 @@ pub struct ScadenzeData {
     pub own_comuni_only: bool,
     pub demo: bool,
 }
+
+/// Properties of `?al=&provincia=` (see `crate::fuzz`): any query string is refused with a 400
+/// in words, or validates to a query whose own query string reads back to it.
+#[cfg(all(test, feature = "ssr"))]
+mod props {
+    use axum::extract::Query;
+    use proptest::prelude::*;
+
+    use super::ScadenzeQuery;
+    use crate::{
+        error::AppError,
+        fuzz::{check, query_string, uri},
+    };
+
+    #[test]
+    fn prop_a_valid_deadline_query_reads_back_from_its_own_query_string() {
+        let keys = &["al", "provincia", "2021-02-15", "15/02/2021", "31/02/2021", "2100-12-31", "LE", "ta"];
+        check("scadenze::ScadenzeQuery::validate", query_string(keys), |query| {
+            let Some(uri) = uri(&query) else { return Ok(()) };
+            let Ok(Query(raw)) = Query::<ScadenzeQuery>::try_from_uri(&uri) else { return Ok(()) };
+            match raw.validate() {
+                Ok(valid) => {
+                    let again = crate::fuzz::uri(&valid.query()).expect("a valid URI");
+                    let Query(again) = Query::<ScadenzeQuery>::try_from_uri(&again)
+                        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    prop_assert_eq!(again.validate().ok(), Some(valid));
+                }
+                Err(AppError::BadRequest(m)) => prop_assert!(!m.is_empty()),
+                Err(other) => prop_assert!(false, "not a 400: {other:?}"),
+            }
+            Ok(())
+        });
+    }
+}
