@@ -23,7 +23,7 @@ E2E_ADDR ?= 127.0.0.1:3100
 MOTO_SERVER ?= $(HOME)/.local/share/traguardi-moto/bin/moto_server
 MOTO_PORT ?= 9100
 
-.PHONY: run test tools assets build lint unit e2e bench fuzz
+.PHONY: run test tools assets build lint unit e2e crash bench fuzz
 
 tools:
 	@bash .ci/install-tools
@@ -68,8 +68,9 @@ run: build
 	DATABASE_URL='$(DATABASE_URL)' ./target/release/traguardi serve --demo
 
 ## Every test: formatting, lints on both feature sets, unit and database tests (SQLite and
-## PostgreSQL), then Playwright on the release build with JavaScript on and off.
-test: tools lint unit e2e
+## PostgreSQL), then Playwright on the release build with JavaScript on and off, then the crash
+## and stop tests against the release build.
+test: tools lint unit e2e crash
 
 lint:
 	cargo fmt --all --check
@@ -120,6 +121,14 @@ unit:
 
 e2e: build
 	E2E_ADDR='$(E2E_ADDR)' bash end2end/run.sh
+
+## Crash safety and stopping: the release server as a child process, killed (SIGKILL) in the middle
+## of a 50 MB upload, of a 10,000-row import's commit and of a burst of workspace edits, restarted
+## and checked; and stopped with SIGTERM. The tests are the `#[ignore]`d ones of
+## src/integration/crash.rs, in the debug test binary `make unit` built (no second compilation),
+## on SQLite and PostgreSQL (as the database tests: skipped without a server unless CI is set).
+crash: build
+	TRAGUARDI_SERVER_BIN=target/release/traguardi cargo test --features ssr --lib crash -- --ignored --test-threads=1
 
 ## Speed and memory (not part of `make test`): the HTTP load from a separate process against the
 ## release server on 127.0.0.1, the dashboard against a static copy of itself under wrk (64

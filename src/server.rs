@@ -1,7 +1,9 @@
 //! The HTTP server: the router (split from `main` so tests drive it with `oneshot`), its plain
 //! routes and start-up.
 
-use std::{net::SocketAddr, time::Duration};
+pub mod shutdown;
+
+use std::time::Duration;
 
 use axum::{
     extract::State,
@@ -148,8 +150,14 @@ pub async fn serve(
     );
     // Fail fast on a bad evidence store; then remove what an interrupted upload left behind.
     let evidence = crate::evidence::store::EvidenceStore::from_env()?;
-    tracing::info!(store = %evidence.description, max_bytes = evidence.max_bytes, "evidence store");
-    let removed = evidence.sweep(&db, Duration::ZERO).await?;
+    tracing::info!(
+        store = %evidence.description,
+        max_bytes = evidence.max_bytes,
+        sweep_min_age_secs = evidence.sweep_min_age.as_secs(),
+        "evidence store"
+    );
+    // Only leftovers older than the safe age: another instance sharing the store may be mid-upload.
+    let removed = evidence.sweep_at_start(&db).await?;
     if removed > 0 {
         tracing::info!(files = removed, "evidence sweep: leftovers of interrupted uploads removed");
     }
@@ -164,6 +172,7 @@ pub async fn serve(
     let limits = crate::limits::work::WorkLimits::from_env()?;
     let metrics_access = crate::ops::MetricsAccess::from_env()?;
     tracing::info!(readers = %metrics_access.describe(), "/metrics");
+    let grace = shutdown::grace_from_env()?;
     let state = AppState::with_auth(options, db, auth)
         .with_evidence(evidence)
         .with_limits(limits)
@@ -174,13 +183,11 @@ pub async fn serve(
     tokio::spawn(sweep_periodically(state.clone()));
     // Build the first snapshot now: a broken programme definition fails the start, not a visitor.
     state.snapshot().await.map_err(|e| anyhow::anyhow!("cannot evaluate the programme: {e}"))?;
+    let evidence = state.evidence.clone();
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("Traguardi listening on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    Ok(())
+    shutdown::serve_until_stopped(listener, app, grace, evidence).await
 }
 
 /// Every ten minutes: expired sessions and abandoned OIDC sign-ins leave the database, idle
@@ -190,8 +197,8 @@ async fn sweep_periodically(state: AppState) {
     loop {
         tick.tick().await;
         sweep_sign_ins(&state).await;
-        // Leftovers older than an hour (another instance sharing the store may be mid-upload).
-        let swept = state.evidence.sweep(&state.db, Duration::from_secs(3600)).await;
+        // Leftovers older than an hour at least (this process's uploads are in flight too).
+        let swept = state.evidence.sweep(&state.db, state.evidence.periodic_min_age()).await;
         crate::ops::metrics::job("evidence_sweep", swept.is_ok());
         match swept {
             Ok(n) if n > 0 => tracing::info!(files = n, "evidence sweep: leftovers removed"),
@@ -221,22 +228,4 @@ pub async fn sweep_sign_ins(state: &AppState) {
         Err(e) => tracing::warn!(error = %e, "session sweep failed"),
     }
     state.auth.limiter.forget_idle();
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
 }

@@ -168,6 +168,15 @@ pub async fn storage_keys(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_scalar("SELECT storage_key FROM evidence").fetch_all(pool).await)
 }
 
+/// Whether a row names `key` (the sweep asks right before deleting a file).
+pub async fn has_storage_key(db: &Db, key: &str) -> Result<bool, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM evidence WHERE storage_key = $1")
+        .bind(key)
+        .fetch_one(pool)
+        .await)
+    .map(|n| n > 0)
+}
+
 /// Row counts of the two tables (tests: "no row left behind").
 pub async fn counts(db: &Db) -> Result<(i64, i64), sqlx::Error> {
     on_db!(db, pool => {

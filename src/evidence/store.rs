@@ -7,7 +7,12 @@
 //! just before its database row is written, and is deleted again if the row does not commit;
 //! [`EvidenceStore::sweep`] removes what a crash left between the two.
 
-use std::{collections::HashSet, path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    collections::HashSet,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use futures_util::StreamExt;
 use object_store::{local::LocalFileSystem, memory::InMemory, path::Path, ObjectStore, ObjectStoreExt};
@@ -19,6 +24,10 @@ pub const DEFAULT_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// Bytes of one part of a multipart upload: S3's minimum part size. An upload holds two parts
 /// in memory (one filling, one being written), whatever the file's size.
 pub const PART_BYTES: usize = 5 * 1024 * 1024;
+/// The default age below which the sweeps leave a leftover alone: one hour. Another instance
+/// sharing the store may be writing a temporary file, or be between a file's move to its final
+/// key and its row's commit; an hour is far longer than any upload takes.
+pub const DEFAULT_SWEEP_MIN_AGE: Duration = Duration::from_secs(3600);
 
 #[derive(Debug)]
 pub struct EvidenceStore {
@@ -30,6 +39,13 @@ pub struct EvidenceStore {
     local_root: Option<PathBuf>,
     /// What the start-up log says about the store (no credentials).
     pub description: String,
+    /// Leftovers younger than this are kept by the start-up sweep (`TRAGUARDI_SWEEP_MIN_AGE_SECS`,
+    /// default [`DEFAULT_SWEEP_MIN_AGE`]): at start-up this process has no upload in flight, but
+    /// another instance sharing the store may. A single instance may lower it to 0.
+    pub sweep_min_age: Duration,
+    /// The temporary keys of this process's uploads in flight: a stop that cuts them removes
+    /// them ([`EvidenceStore::remove_uploads_in_flight`]).
+    in_flight: Arc<Mutex<HashSet<Path>>>,
 }
 
 impl EvidenceStore {
@@ -45,6 +61,8 @@ impl EvidenceStore {
             max_bytes,
             description: format!("local folder {}", root.display()),
             local_root: Some(root),
+            sweep_min_age: DEFAULT_SWEEP_MIN_AGE,
+            in_flight: Arc::default(),
         })
     }
 
@@ -62,6 +80,8 @@ impl EvidenceStore {
             max_bytes,
             local_root: None,
             description: format!("S3 {url}"),
+            sweep_min_age: DEFAULT_SWEEP_MIN_AGE,
+            in_flight: Arc::default(),
         })
     }
 
@@ -81,6 +101,8 @@ impl EvidenceStore {
             max_bytes,
             local_root: None,
             description: format!("S3 {endpoint}/{bucket}"),
+            sweep_min_age: DEFAULT_SWEEP_MIN_AGE,
+            in_flight: Arc::default(),
         })
     }
 
@@ -91,12 +113,46 @@ impl EvidenceStore {
             max_bytes,
             local_root: None,
             description: "memory".into(),
+            sweep_min_age: DEFAULT_SWEEP_MIN_AGE,
+            in_flight: Arc::default(),
         }
     }
 
-    /// From `TRAGUARDI_EVIDENCE_STORE` (a folder, default `data/evidenze`, or `s3://bucket`) and
-    /// `TRAGUARDI_EVIDENCE_MAX_BYTES` (default 20 MB). A bad value stops the start.
+    /// Another handle on the same store, as a second instance sharing it would have (tests).
+    #[cfg(test)]
+    pub fn sharing(&self) -> Self {
+        EvidenceStore {
+            store: self.store.clone(),
+            max_bytes: self.max_bytes,
+            local_root: self.local_root.clone(),
+            description: self.description.clone(),
+            sweep_min_age: DEFAULT_SWEEP_MIN_AGE,
+            in_flight: Arc::default(),
+        }
+    }
+
+    /// The folder of a local store (tests).
+    #[cfg(test)]
+    pub fn local_root(&self) -> Option<&std::path::Path> {
+        self.local_root.as_deref()
+    }
+
+    /// From `TRAGUARDI_EVIDENCE_STORE` (a folder, default `data/evidenze`, or `s3://bucket`),
+    /// `TRAGUARDI_EVIDENCE_MAX_BYTES` (default 20 MB) and `TRAGUARDI_SWEEP_MIN_AGE_SECS` (default
+    /// 3600). A bad value stops the start.
     pub fn from_env() -> anyhow::Result<Self> {
+        let sweep_min_age = match std::env::var("TRAGUARDI_SWEEP_MIN_AGE_SECS") {
+            Ok(v) => Duration::from_secs(v.trim().parse::<u64>().map_err(|_| {
+                anyhow::anyhow!("TRAGUARDI_SWEEP_MIN_AGE_SECS must be a whole number of seconds (0 or more)")
+            })?),
+            Err(_) => DEFAULT_SWEEP_MIN_AGE,
+        };
+        let mut store = Self::from_env_store()?;
+        store.sweep_min_age = sweep_min_age;
+        Ok(store)
+    }
+
+    fn from_env_store() -> anyhow::Result<Self> {
         let max_bytes = match std::env::var("TRAGUARDI_EVIDENCE_MAX_BYTES") {
             Ok(v) => v.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
                 anyhow::anyhow!("TRAGUARDI_EVIDENCE_MAX_BYTES must be a positive number of bytes")
@@ -116,6 +172,57 @@ impl EvidenceStore {
         Path::from(format!("tmp/{}", random_hex()))
     }
 
+    /// A new temporary key for an upload of this process, remembered until
+    /// [`EvidenceStore::upload_ended`]: a stop that cuts the upload removes its file.
+    pub fn start_upload(&self) -> Path {
+        let key = Self::temp_key();
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone());
+        key
+    }
+
+    /// The upload of `key` is over (stored, refused or aborted): its temporary file is no
+    /// longer this process's to remove at a stop.
+    pub fn upload_ended(&self, key: &Path) {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+
+    /// At a stop, after the grace period: removes the temporary files (and, in a folder, their
+    /// partial parts) of the uploads still in flight, which the stop cuts. Returns how many
+    /// uploads were cut.
+    pub async fn remove_uploads_in_flight(&self) -> usize {
+        let keys: Vec<Path> = self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).drain().collect();
+        for key in &keys {
+            if let Err(e) = self.store.delete(key).await {
+                if !matches!(e, object_store::Error::NotFound { .. }) {
+                    tracing::warn!(error = %e, key = %key, "stop: cannot remove a cut upload (the sweep will)");
+                }
+            }
+            if let (Some(root), Some(name)) = (&self.local_root, key.filename()) {
+                // A local multipart upload writes `tmp/<key>#<n>` until it completes.
+                let partial = format!("{name}#");
+                if let Ok(entries) = std::fs::read_dir(root.join("tmp")) {
+                    for entry in entries.flatten() {
+                        if entry.file_name().to_string_lossy().starts_with(&partial) {
+                            let _ = std::fs::remove_file(entry.path());
+                        }
+                    }
+                }
+            }
+        }
+        keys.len()
+    }
+
+    /// The start-up sweep: [`EvidenceStore::sweep`] with `sweep_min_age`.
+    pub async fn sweep_at_start(&self, db: &Db) -> anyhow::Result<usize> {
+        self.sweep(db, self.sweep_min_age).await
+    }
+
+    /// The periodic sweep's age: never below [`DEFAULT_SWEEP_MIN_AGE`], as this process's own
+    /// uploads are in flight while it runs.
+    pub fn periodic_min_age(&self) -> Duration {
+        self.sweep_min_age.max(DEFAULT_SWEEP_MIN_AGE)
+    }
+
     /// A new final key for a file of `comune`.
     pub fn final_key(comune: &str) -> Path {
         Path::from(format!("evidence/{comune}/{}", random_hex()))
@@ -123,10 +230,23 @@ impl EvidenceStore {
 
     /// Removes what interrupted uploads left: every temporary file, and every final file that
     /// no database row names (a crash between the file's move and the row's commit), when
-    /// older than `min_age`. At start-up `min_age` is zero (no upload of this process is in
-    /// flight); the periodic sweep leaves recent files alone, as another instance sharing the
-    /// store may be between the two steps. Returns how many files were removed.
+    /// older than `min_age`. A younger one may belong to an upload in flight here or in another
+    /// instance sharing the store. A final file is checked against the database again right
+    /// before it is deleted: its row may have committed after the rows were listed. Returns how
+    /// many files were removed.
     pub async fn sweep(&self, db: &Db, min_age: Duration) -> anyhow::Result<usize> {
+        let known: HashSet<String> = crate::data::evidence::storage_keys(db).await?.into_iter().collect();
+        self.sweep_listed(db, min_age, &known).await
+    }
+
+    /// [`EvidenceStore::sweep`] with the rows' keys as listed in `known` (public for the test
+    /// of a row that commits after the listing).
+    pub async fn sweep_listed(
+        &self,
+        db: &Db,
+        min_age: Duration,
+        known: &HashSet<String>,
+    ) -> anyhow::Result<usize> {
         let cutoff = chrono::Utc::now() - chrono::Duration::from_std(min_age)?;
         let mut removed = 0;
         if let Some(root) = &self.local_root {
@@ -154,14 +274,18 @@ impl EvidenceStore {
                 }
             }
         }
-        let known: HashSet<String> = crate::data::evidence::storage_keys(db).await?.into_iter().collect();
         let mut finals = self.store.list(Some(&Path::from("evidence")));
         while let Some(meta) = finals.next().await {
             let meta = meta?;
-            if meta.last_modified <= cutoff && !known.contains(meta.location.as_ref()) {
-                self.store.delete(&meta.location).await?;
-                removed += 1;
+            if meta.last_modified > cutoff || known.contains(meta.location.as_ref()) {
+                continue;
             }
+            // The row may have committed since the listing: ask again for this very file.
+            if crate::data::evidence::has_storage_key(db, meta.location.as_ref()).await? {
+                continue;
+            }
+            self.store.delete(&meta.location).await?;
+            removed += 1;
         }
         Ok(removed)
     }

@@ -314,7 +314,9 @@ async fn receive(
 
     // The body, streamed to a temporary key.
     let store = &state.evidence.store;
-    let temp = EvidenceStore::temp_key();
+    let temp = state.evidence.start_upload();
+    // Whatever happens next, the upload is over when this function returns.
+    let _in_flight = InFlight { store: &state.evidence, key: temp.clone() };
     let upload = store.put_multipart(&temp).await.map_err(|e| internal("cannot start the upload", e))?;
     let mut writer = PartWriter::new(upload);
     let streamed: Result<(), Failure> = async {
@@ -388,6 +390,18 @@ async fn receive(
                 other => internal("cannot write the evidence row", other),
             })
         }
+    }
+}
+
+/// An upload of this process in flight, until dropped (see [`EvidenceStore::start_upload`]).
+struct InFlight<'a> {
+    store: &'a EvidenceStore,
+    key: object_store::path::Path,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.store.upload_ended(&self.key);
     }
 }
 

@@ -614,3 +614,70 @@ async fn the_sweep_removes_leftovers_and_keeps_stored_files() {
         t.drop_db().await;
     }
 }
+
+/// A second instance sharing the store starts while the first has an upload in flight: a fresh
+/// temporary file, and a fresh final file whose row has not committed yet. Its start-up sweep
+/// keeps both (it used to sweep with a zero age and delete them); leftovers older than the safe
+/// age are removed, and a single instance configured with a zero age removes them at once.
+#[tokio::test]
+async fn a_second_instance_starting_keeps_fresh_uploads_and_removes_old_leftovers() {
+    use object_store::{path::Path, ObjectStoreExt, PutPayload};
+    for (t, store) in setups(crate::evidence::store::DEFAULT_MAX_BYTES).await {
+        {
+            let where_ = format!("{} + {}", t.db.backend(), store.description);
+            let (_app, state, codice, _) = app(&t, store).await;
+            let first = &state.evidence;
+            let tmp = Path::from("tmp/in-arrivo");
+            let moved = Path::from(format!("evidence/{codice}/riga-in-arrivo"));
+            first.store.put(&tmp, PutPayload::from_static(b"%PDF-1.7 met")).await.unwrap();
+            first.store.put(&moved, PutPayload::from_static(b"%PDF-1.7 tutto")).await.unwrap();
+            let second = first.sharing();
+            assert_eq!(second.sweep_at_start(&t.db).await.unwrap(), 0, "{where_}");
+            assert_eq!(first.keys().await.unwrap().len(), 2, "{where_}: both files survive");
+            match first.local_root() {
+                Some(root) => {
+                    // Two hours later they are leftovers of a crash: the next start removes them.
+                    let old = std::time::SystemTime::now() - Duration::from_secs(7200);
+                    for key in [&tmp, &moved] {
+                        let f = std::fs::File::options().write(true).open(root.join(key.as_ref())).unwrap();
+                        f.set_modified(old).unwrap();
+                    }
+                    assert_eq!(first.sharing().sweep_at_start(&t.db).await.unwrap(), 2, "{where_}");
+                }
+                None => {
+                    // S3 cannot age an object: a single instance configured with a zero age.
+                    let mut single = first.sharing();
+                    single.sweep_min_age = Duration::ZERO;
+                    assert_eq!(single.sweep_at_start(&t.db).await.unwrap(), 2, "{where_}");
+                }
+            }
+            assert!(first.keys().await.unwrap().is_empty(), "{where_}");
+        }
+        t.drop_db().await;
+    }
+}
+
+/// The rows are listed before the files: a row that commits in between must still keep its
+/// file. The sweep asks the database again right before deleting a final file.
+#[tokio::test]
+async fn the_sweep_asks_again_before_deleting_a_final_file() {
+    for (t, store) in setups(crate::evidence::store::DEFAULT_MAX_BYTES).await {
+        {
+            let where_ = format!("{} + {}", t.db.backend(), store.description);
+            let (app, state, codice, _) = app(&t, store).await;
+            let comune = sign_in(&app, COMUNE_A).await;
+            let url = format!("/comuni/{codice}/evidenze/step1_io");
+            let a = send(&app, upload_request(&url, multipart("verbale.pdf", &pdf("appena")), Some(&comune)))
+                .await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+            let keys = state.evidence.keys().await.unwrap();
+            assert_eq!(keys, evidence::storage_keys(&t.db).await.unwrap(), "{where_}");
+            // The listing taken before the row committed named no file.
+            let listed_before = std::collections::HashSet::new();
+            let removed = state.evidence.sweep_listed(&t.db, Duration::ZERO, &listed_before).await.unwrap();
+            assert_eq!(removed, 0, "{where_}");
+            assert_eq!(state.evidence.keys().await.unwrap(), keys, "{where_}: the file survives");
+        }
+        t.drop_db().await;
+    }
+}

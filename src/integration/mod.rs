@@ -11,6 +11,7 @@ mod auth;
 mod authorization;
 mod backup;
 mod comuni_list;
+mod crash;
 mod dashboard;
 mod demo_data;
 mod demo_figures;
@@ -39,6 +40,8 @@ use crate::data::Db;
 /// A fresh, migrated database and how to throw it away.
 pub struct TestDb {
     pub db: Db,
+    /// The database's URL, for another process (the server binary of the crash tests).
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -60,8 +63,9 @@ fn unique(prefix: &str) -> String {
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let path = std::env::temp_dir().join(format!("{}.sqlite", unique("traguardi_test")));
-        let db = Db::open(&format!("sqlite://{}", path.display())).await.expect("open SQLite test database");
-        TestDb { db, cleanup: Cleanup::File(path) }
+        let url = format!("sqlite://{}", path.display());
+        let db = Db::open(&url).await.expect("open SQLite test database");
+        TestDb { db, url, cleanup: Cleanup::File(path) }
     }
 
     /// `None` when no PostgreSQL server answers and `CI` is not set.
@@ -95,7 +99,7 @@ impl TestDb {
             None => panic!("TRAGUARDI_TEST_POSTGRES must end with /DATABASE"),
         };
         let db = Db::open(&url).await.expect("open PostgreSQL test database");
-        Some(TestDb { db, cleanup: Cleanup::Postgres { admin_url, name } })
+        Some(TestDb { db, url, cleanup: Cleanup::Postgres { admin_url, name } })
     }
 
     /// Both backends (PostgreSQL only when available).
