@@ -967,7 +967,7 @@ async fn main() {
         assessore: sign_in(&client, &base, &authority, ASSESSORE, &password).await,
     };
     let comuni = comuni(&client, &base).await;
-    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let run_id = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let started = Instant::now();
     let soak = Arc::new(Soak {
         base,
@@ -979,7 +979,7 @@ async fn main() {
         comuni,
         started,
         timeout,
-        run,
+        run: run_id,
         stats: Mutex::new(Stats::default()),
         counts: AtomicU64::new(0),
         import_rows: AtomicU64::new(1_000_000),
