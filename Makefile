@@ -22,8 +22,15 @@ DATABASE_URL ?= sqlite://data/traguardi.sqlite
 E2E_ADDR ?= 127.0.0.1:3100
 MOTO_SERVER ?= $(HOME)/.local/share/traguardi-moto/bin/moto_server
 MOTO_PORT ?= 9100
+SOAK_SECS ?= 600
+SOAK_RATE ?= 200
+SOAK_ADDR ?= 127.0.0.1:3300
+SOAK_PG_DB ?= traguardi_soak
+SOAK_PASSWORD ?= Soak-Traguardi-2026
+SOAK_BIN ?= ./target/release/traguardi
+SOAK_BACKENDS ?= sqlite postgres
 
-.PHONY: run test tools assets build lint unit e2e crash bench fuzz
+.PHONY: run test tools assets build lint unit e2e crash bench soak fuzz
 
 tools:
 	@bash .ci/install-tools
@@ -167,4 +174,47 @@ fuzz:
 	  printf "  %-78s %8d cases %8.1f s  %s\n", $$0, cases, secs, status }' target/fuzz-report.txt; \
 	failed=$$(grep -c 'FAILED$$' target/fuzz-report.txt || true); \
 	echo "==> $$(wc -l < target/fuzz-report.txt) properties, $$failed failed (a panic is a failure), $$(( $$(date +%s) - start )) s in all"; \
+
+## Long load (not part of `make test`): the release server under a mixed load at a fixed rate
+## (SOAK_RATE operations/s, open loop) for SOAK_SECS seconds, from a separate process on
+## 127.0.0.1 (benches/soak.rs), first on SQLite, then on a fresh PostgreSQL database
+## (SOAK_PG_DB, dropped and created again). Each database gets the demo dataset and three
+## accounts of the soak's own (`traguardi user add`: an applied import ends a demo database and
+## its demo accounts). Output, the server's log and the CSV files under target/soak/. The server
+## is stopped whatever happens; both backends run, and the target fails if either had a 5xx or
+## an error. SOAK_BIN picks another server binary (`make -o build soak
+## SOAK_BIN=target/bench-build/traguardi` serves the one the bench profile built, without
+## cargo-leptos: hence LEPTOS_OUTPUT_NAME, which cargo-leptos otherwise compiles in; it is set
+## on the server only, since cargo would rebuild Leptos if it changed for `cargo bench`).
+soak: build
+	cargo bench --profile bench-build --features ssr --bench soak --no-run
+	@pid=''; status=0; \
+	trap '[ -z "$$pid" ] || { kill "$$pid" 2>/dev/null; wait "$$pid" 2>/dev/null; } || true' EXIT; \
+	trap 'exit 130' INT TERM; \
+	for backend in $(SOAK_BACKENDS); do \
+	  dir="target/soak/$$backend"; rm -rf "$$dir" target/soak/$$backend-*.csv; mkdir -p "$$dir/evidenze"; \
+	  if [ "$$backend" = sqlite ]; then url="sqlite://$$dir/traguardi.sqlite"; else \
+	    url='postgres://postgres@127.0.0.1:5432/$(SOAK_PG_DB)'; \
+	    psql -h 127.0.0.1 -U postgres -d postgres -q -v ON_ERROR_STOP=1 \
+	      -c 'DROP DATABASE IF EXISTS $(SOAK_PG_DB) WITH (FORCE)' -c 'CREATE DATABASE $(SOAK_PG_DB)'; \
+	  fi; \
+	  echo "==> soak on $$backend ($$url): $(SOAK_RATE) operations/s for $(SOAK_SECS) s"; \
+	  DATABASE_URL="$$url" '$(SOAK_BIN)' demo > "$$dir/setup.log"; \
+	  for who in regione "comune --comune 072006 --comune 072004" assessore; do \
+	    role="$${who%% *}"; \
+	    printf '%s\n' '$(SOAK_PASSWORD)' | DATABASE_URL="$$url" '$(SOAK_BIN)' user add \
+	      --email "soak.$$role@traguardi.invalid" --name "Soak $$role" --role $$who --password-stdin >> "$$dir/setup.log"; \
+	  done; \
+	  DATABASE_URL="$$url" LEPTOS_SITE_ADDR='$(SOAK_ADDR)' LEPTOS_OUTPUT_NAME=traguardi RUST_LOG=warn \
+	    TRAGUARDI_EVIDENCE_STORE="$$dir/evidenze" \
+	    '$(SOAK_BIN)' serve > "$$dir/server.log" 2>&1 & pid=$$!; \
+	  for i in $$(seq 1 120); do curl -fsS 'http://$(SOAK_ADDR)/healthz' >/dev/null 2>&1 && break; \
+	    kill -0 "$$pid" 2>/dev/null || break; sleep 0.5; done; \
+	  if ! curl -fsS 'http://$(SOAK_ADDR)/healthz' >/dev/null 2>&1; then \
+	    echo "the server did not answer on $(SOAK_ADDR) (its log: $$dir/server.log)"; exit 1; fi; \
+	  SOAK_URL='http://$(SOAK_ADDR)' SOAK_PID="$$pid" SOAK_LABEL="$$backend" SOAK_OUT=target/soak \
+	    SOAK_SECS='$(SOAK_SECS)' SOAK_RATE='$(SOAK_RATE)' SOAK_PASSWORD='$(SOAK_PASSWORD)' \
+	    cargo bench --profile bench-build --features ssr --bench soak 2>&1 | tee "$$dir/soak.txt" || status=1; \
+	  kill "$$pid" 2>/dev/null || true; wait "$$pid" 2>/dev/null || true; pid=''; \
+	done; \
 	exit $$status
