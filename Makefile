@@ -174,6 +174,7 @@ fuzz:
 	  printf "  %-78s %8d cases %8.1f s  %s\n", $$0, cases, secs, status }' target/fuzz-report.txt; \
 	failed=$$(grep -c 'FAILED$$' target/fuzz-report.txt || true); \
 	echo "==> $$(wc -l < target/fuzz-report.txt) properties, $$failed failed (a panic is a failure), $$(( $$(date +%s) - start )) s in all"; \
+	exit $$status
 
 ## Long load (not part of `make test`): the release server under a mixed load at a fixed rate
 ## (SOAK_RATE operations/s, open loop) for SOAK_SECS seconds, from a separate process on

@@ -115,7 +115,7 @@ impl Dice {
         &items[self.below(items.len())]
     }
     fn chance(&mut self, one_in: u64) -> bool {
-        self.next() % one_in == 0
+        self.next().is_multiple_of(one_in)
     }
 }
 
@@ -967,7 +967,8 @@ async fn main() {
         assessore: sign_in(&client, &base, &authority, ASSESSORE, &password).await,
     };
     let comuni = comuni(&client, &base).await;
-    let run_id = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let run_id =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let started = Instant::now();
     let soak = Arc::new(Soak {
         base,
