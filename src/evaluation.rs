@@ -23,7 +23,11 @@ use crate::{
     },
     data::{facts::ComuneRecord, programme, Db},
     error::AppError,
-    rules::{self, AdhesionStatus, ComuneFacts, ComuneOutcome, Platform, Programme, TrancheStatus},
+    rules::{
+        self,
+        forecast::{self, ForecastInput, ObjectiveForecast},
+        AdhesionStatus, ComuneFacts, ComuneOutcome, Platform, Programme, TrancheStatus,
+    },
 };
 
 /// One comune with the outcome of the rules.
@@ -35,6 +39,9 @@ pub struct Evaluated {
     /// The same counts on the project's last day (or on the snapshot's day, if earlier): the
     /// MyPay figures the press release reports are of 31/12/2021, not of today.
     pub counts_at_end: ServiceCounts,
+    /// The forecasts of the objectives still open on the snapshot's day (supported comune, not
+    /// reached, deadline not passed): empty once every deadline has passed.
+    pub forecasts: Vec<ObjectiveForecast>,
 }
 
 /// Service counts of one comune on the snapshot's day (the CSV columns and the MyPay figures).
@@ -114,15 +121,30 @@ impl Snapshot {
         version: i64,
         demo: bool,
     ) -> Snapshot {
-        let comuni = records
+        let mut comuni: Vec<Evaluated> = records
             .into_iter()
             .map(|record| Evaluated {
                 outcome: rules::evaluate(&programme, &record.facts, as_of),
                 counts: ServiceCounts::of(&programme, &record.facts, as_of),
                 counts_at_end: ServiceCounts::of(&programme, &record.facts, as_of.min(programme.end)),
+                forecasts: Vec::new(),
                 record,
             })
             .collect();
+        // Forecasts need every comune first: a short history takes its province's pace.
+        let inputs: Vec<ForecastInput<'_>> = comuni
+            .iter()
+            .map(|e| ForecastInput {
+                province: &e.record.sigla_provincia,
+                facts: &e.record.facts,
+                outcome: &e.outcome,
+            })
+            .collect();
+        let forecasts = forecast::forecast_all(&programme, &inputs, as_of);
+        drop(inputs);
+        for (e, f) in comuni.iter_mut().zip(forecasts) {
+            e.forecasts = f;
+        }
         Snapshot { programme, as_of, version, demo, comuni }
     }
 

@@ -82,6 +82,51 @@ pub fn hostile_char() -> impl Strategy<Value = char> {
     ]
 }
 
+/// The keys of the filter, sort and paging parameters and some of their values, so that
+/// generated queries get past the first refusal now and then (the parsers' properties and the
+/// filtered routes' one).
+pub const FILTER_KEYS: &[&str] = &[
+    "provincia",
+    "adesione",
+    "popolazione",
+    "piattaforma",
+    "traguardo",
+    "q",
+    "primo_step",
+    "finale",
+    "scaduto",
+    "bloccato",
+    "ordina",
+    "verso",
+    "pagina",
+    "per_pagina",
+    "al",
+    "comune",
+    "LE",
+    "ba",
+    "aderente",
+    "aderente_in_ritardo",
+    "0-5000",
+    "5000-",
+    "pagopa",
+    "io",
+    "spid_cie",
+    "primo_step,tutti_obiettivi",
+    "mypay",
+    "raggiunto",
+    "non_raggiunto",
+    "si",
+    "nome",
+    "popolazione",
+    "desc",
+    "asc",
+    "2",
+    "2021-02-15",
+    "15/02/2021",
+    "072006",
+    "075035",
+];
+
 /// A query string as a browser or a script may send it: `key=value` pairs joined by `&`, the
 /// keys mostly among `keys` (and repeated), the values hostile text percent-encoded in one of
 /// several ways (or not at all, or with broken escapes), huge numbers included.

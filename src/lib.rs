@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod error;
 pub mod evidence;
 pub mod exports;
+pub mod forecasts;
 pub mod format;
 pub mod imports;
 pub mod opendata;

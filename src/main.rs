@@ -56,6 +56,9 @@ enum Command {
     /// Restore an archive into an empty database and an empty evidence store, of either kind;
     /// exits non-zero if the restored audit trail does not verify.
     Restore(traguardi::backup::cli::RestoreArgs),
+    /// The forecasts: `--verifica` checks those made on past days (`--al`, default 31/10/2021
+    /// and 30/11/2021) against the outcome on the last deadline.
+    Previsioni(traguardi::forecasts::cli::ForecastArgs),
 }
 
 /// mimalloc instead of glibc's allocator: the dashboard's pages are a quarter of a megabyte,
@@ -123,6 +126,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(if outcome.failed { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
         }
         Command::User(command) => traguardi::auth::cli::run(&db, command).await,
+        Command::Previsioni(args) => {
+            print!("{}", traguardi::forecasts::cli::run(&db, args).await?);
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Export(args) => {
             let said = traguardi::comuni::cli::run(&db, args).await?;
             if !said.is_empty() {

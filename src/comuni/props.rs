@@ -6,50 +6,7 @@ use axum::extract::Query;
 use proptest::prelude::*;
 
 use super::{page_links, query_with_milestone, ComuniFilter, ListParams, Milestone, PAGE_SIZE};
-use crate::fuzz::{check, query_string, uri};
-
-/// The filter's keys and some of their values, so that generated queries get past the first
-/// refusal now and then.
-pub(crate) const FILTER_KEYS: &[&str] = &[
-    "provincia",
-    "adesione",
-    "popolazione",
-    "piattaforma",
-    "traguardo",
-    "q",
-    "primo_step",
-    "finale",
-    "scaduto",
-    "bloccato",
-    "ordina",
-    "verso",
-    "pagina",
-    "per_pagina",
-    "al",
-    "comune",
-    "LE",
-    "ba",
-    "aderente",
-    "aderente_in_ritardo",
-    "0-5000",
-    "5000-",
-    "pagopa",
-    "io",
-    "spid_cie",
-    "primo_step,tutti_obiettivi",
-    "mypay",
-    "raggiunto",
-    "non_raggiunto",
-    "si",
-    "nome",
-    "popolazione",
-    "desc",
-    "asc",
-    "2",
-    "2021-02-15",
-    "15/02/2021",
-    "072006",
-];
+use crate::fuzz::{check, query_string, uri, FILTER_KEYS};
 
 /// `query` read as a route reads it; `None` for a URI the HTTP layer refuses (never served).
 fn parsed<T: serde::de::DeserializeOwned>(query: &str) -> Option<Result<T, String>> {

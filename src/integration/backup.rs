@@ -19,7 +19,6 @@ use axum::{
     http::{header, Request, StatusCode},
     Router,
 };
-use leptos::prelude::LeptosOptions;
 use object_store::{path::Path as ObjectPath, ObjectStoreExt as _};
 use sha2::{Digest, Sha256};
 
@@ -30,7 +29,6 @@ use super::{
 };
 use crate::{
     audit::cli::{self as audit_cli, AuditCommand},
-    auth::config::AuthConfig,
     backup::{
         self,
         cli::{BackupArgs, RestoreArgs},
@@ -39,7 +37,6 @@ use crate::{
     evaluation::{today, Snapshot},
     evidence::store::EvidenceStore,
     server::router,
-    state::AppState,
 };
 
 const BOUNDARY: &str = "----traguardi-test-boundary";
@@ -85,11 +82,7 @@ async fn populate(t: &TestDb, store: EvidenceStore, dir: &Path) -> (PathBuf, Arc
     add_user(&t.db, REGIONE, "regione", "", "").await;
     add_user(&t.db, COMUNE_A, "comune", CODICE_A, "").await;
     add_user(&t.db, ASSESSORE, "assessore", "", "").await;
-    let mut config = AuthConfig::local("127.0.0.1:3000");
-    config.limit_per_account = 1000;
-    config.limit_per_ip = 1000;
-    let options = LeptosOptions::builder().output_name("traguardi").build();
-    let state = AppState::with_auth(options, t.db.clone(), config).with_evidence(store);
+    let state = super::evidence::state(t, store);
     let app = router(state.clone());
     let comune = sign_in(&app, COMUNE_A).await;
     let regione = sign_in(&app, REGIONE).await;

@@ -439,6 +439,43 @@ fn has_temp_file(store: &Path) -> bool {
 
 const COMUNE: &str = "072006";
 
+/// An upload started in the background and paused halfway: it returns once `half` bytes are
+/// sent and the server has created the upload's temporary file in `store`. The test then kills
+/// or stops the server and, if it wants the rest sent, calls `resume.notify_one()`.
+struct PausedUpload {
+    task: tokio::task::JoinHandle<std::io::Result<Reply>>,
+    resume: Arc<tokio::sync::Notify>,
+}
+
+impl PausedUpload {
+    async fn start(
+        addr: &str,
+        path: String,
+        cookie: String,
+        upload: Arc<PdfUpload>,
+        half: u64,
+        store: &Path,
+    ) -> Self {
+        let (sent, resume) = (Arc::new(AtomicU64::new(0)), Arc::new(tokio::sync::Notify::new()));
+        let task = tokio::spawn(send_upload(
+            addr.to_owned(),
+            path,
+            cookie,
+            upload,
+            Some(half),
+            resume.clone(),
+            sent.clone(),
+        ));
+        let store = store.to_path_buf();
+        until("half of the upload sent and its temporary file in the store", || {
+            let (sent, store) = (sent.clone(), store.clone());
+            async move { sent.load(Ordering::SeqCst) >= half && has_temp_file(&store) }
+        })
+        .await;
+        PausedUpload { task, resume }
+    }
+}
+
 /// (a) SIGKILL in the middle of a 50 MB upload: after the restart the upload acknowledged
 /// before it is there, byte for byte; the cut one left no row and, once the start-up sweep has
 /// run, no file.
@@ -463,26 +500,13 @@ async fn crash_during_a_50_mb_upload_loses_nothing_acknowledged() {
 
         // The 50 MB upload, paused halfway until the server is killed.
         let big = Arc::new(PdfUpload::new(50 * MB, 2));
-        let (sent, resume) = (Arc::new(AtomicU64::new(0)), Arc::new(tokio::sync::Notify::new()));
-        let cut = tokio::spawn(send_upload(
-            server.addr.clone(),
-            format!("/comuni/{COMUNE}/evidenze/step1_io"),
-            cookie.clone(),
-            big.clone(),
-            Some(25 * MB),
-            resume.clone(),
-            sent.clone(),
-        ));
-        let store = case.store.clone();
-        until("half of the upload sent and its temporary file in the store", || {
-            let (sent, store) = (sent.clone(), store.clone());
-            async move { sent.load(Ordering::SeqCst) >= 25 * MB && has_temp_file(&store) }
-        })
-        .await;
+        let path = format!("/comuni/{COMUNE}/evidenze/step1_io");
+        let cut =
+            PausedUpload::start(&server.addr, path, cookie.clone(), big.clone(), 25 * MB, &case.store).await;
         server.kill();
         // The client tries to send the rest to the dead server.
-        resume.notify_one();
-        let answer = cut.await.expect("upload task");
+        cut.resume.notify_one();
+        let answer = cut.task.await.expect("upload task");
         assert!(
             !matches!(answer, Ok(ref r) if r.status == 303),
             "{}: the cut upload cannot have been acknowledged",
@@ -555,29 +579,7 @@ async fn crash_during_an_import_commit_is_all_or_nothing() {
         let case = Case::new(t, "SIGKILL during the commit of a 10,000-row import").await;
         let mut server = case.start(&[]).await;
         let cookie = sign_in(&server.addr).await;
-        let comuni: Vec<String> = on_db!(&case.t.db, pool => sqlx::query_scalar(
-            "SELECT codice_istat FROM comune ORDER BY codice_istat",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap());
-        // Days of 2022, after the demo's snapshots: every row is new.
-        let mut csv = String::from("\u{feff}codice_istat;piattaforma;giorno;attivi\n");
-        let start = chrono::NaiveDate::from_ymd_opt(2022, 1, 1).unwrap();
-        let mut rows = 0;
-        'fill: for d in 0..20 {
-            for platform in ["pagopa", "io", "spid_cie"] {
-                for (i, c) in comuni.iter().enumerate() {
-                    if rows == 10_000 {
-                        break 'fill;
-                    }
-                    let day = (start + chrono::Duration::days(d * 7)).format("%d/%m/%Y");
-                    csv.push_str(&format!("{c};{platform};{day};{}\n", (i as i64 + d) % 40));
-                    rows += 1;
-                }
-            }
-        }
-        assert_eq!(rows, 10_000);
+        let csv = super::ten_thousand_new_counts_csv(&case.t.db).await;
         let body = format!(
             "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"conteggi.csv\"\r\n\
              Content-Type: text/csv\r\n\r\n{csv}\r\n--{BOUNDARY}--\r\n"
@@ -853,22 +855,9 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
         let mut server = case.start(&[]).await;
         let cookie = sign_in(&server.addr).await;
         let upload = Arc::new(PdfUpload::new(8 * MB, 3));
-        let (sent, resume) = (Arc::new(AtomicU64::new(0)), Arc::new(tokio::sync::Notify::new()));
-        let task = tokio::spawn(send_upload(
-            server.addr.clone(),
-            format!("/comuni/{COMUNE}/evidenze/step1_pagopa"),
-            cookie,
-            upload.clone(),
-            Some(6 * MB),
-            resume.clone(),
-            sent.clone(),
-        ));
-        let store = case.store.clone();
-        until("half of the upload sent and its temporary file in the store", || {
-            let (sent, store) = (sent.clone(), store.clone());
-            async move { sent.load(Ordering::SeqCst) >= 6 * MB && has_temp_file(&store) }
-        })
-        .await;
+        let path = format!("/comuni/{COMUNE}/evidenze/step1_pagopa");
+        let in_flight =
+            PausedUpload::start(&server.addr, path, cookie, upload.clone(), 6 * MB, &case.store).await;
         server.terminate();
         let addr = server.addr.clone();
         until("new connections refused after SIGTERM", || {
@@ -877,8 +866,8 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
         })
         .await;
         // The rest of the upload, after the stop began.
-        resume.notify_one();
-        let r = task.await.expect("upload task").expect("the upload in flight is answered");
+        in_flight.resume.notify_one();
+        let r = in_flight.task.await.expect("upload task").expect("the upload in flight is answered");
         assert_eq!(r.status, 303, "{}: the upload in flight completes: {}", case.name, r.body);
         let status = server.exit_status().await;
         assert_eq!(status.code(), Some(0), "{}: exit status after SIGTERM: {}", case.name, server.log_text());
@@ -906,23 +895,9 @@ async fn sigterm_cuts_a_request_longer_than_the_grace_and_removes_its_temporary_
         let cookie = sign_in(&server.addr).await;
         let rows_before = count(&case.t.db, "SELECT COUNT(*) FROM evidence").await;
         let upload = Arc::new(PdfUpload::new(8 * MB, 4));
-        let sent = Arc::new(AtomicU64::new(0));
         // Paused halfway and never resumed: it would take forever.
-        let task = tokio::spawn(send_upload(
-            server.addr.clone(),
-            format!("/comuni/{COMUNE}/evidenze/step1_pagopa"),
-            cookie,
-            upload,
-            Some(6 * MB),
-            Arc::default(),
-            sent.clone(),
-        ));
-        let store = case.store.clone();
-        until("half of the upload sent and its temporary file in the store", || {
-            let (sent, store) = (sent.clone(), store.clone());
-            async move { sent.load(Ordering::SeqCst) >= 6 * MB && has_temp_file(&store) }
-        })
-        .await;
+        let path = format!("/comuni/{COMUNE}/evidenze/step1_pagopa");
+        let endless = PausedUpload::start(&server.addr, path, cookie, upload, 6 * MB, &case.store).await;
         server.terminate();
         let status = server.exit_status().await;
         assert_eq!(
@@ -932,7 +907,7 @@ async fn sigterm_cuts_a_request_longer_than_the_grace_and_removes_its_temporary_
             case.name,
             server.log_text()
         );
-        task.abort();
+        endless.task.abort();
         let left: Vec<String> = case.store_files().into_iter().filter(|k| k.starts_with("tmp/")).collect();
         assert!(left.is_empty(), "{}: temporary files left by the cut upload: {left:?}", case.name);
         assert_eq!(

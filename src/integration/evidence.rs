@@ -124,12 +124,17 @@ async fn app(t: &TestDb, store: EvidenceStore) -> (Router, AppState, String, Str
     add_user(&t.db, REGIONE, "regione", "", "").await;
     add_user(&t.db, COMUNE_A, "comune", &codice, "").await;
     add_user(&t.db, ASSESSORE, "assessore", "", "").await;
+    let state = state(t, store);
+    (router(state.clone()), state, codice, objective)
+}
+
+/// The application's state on `t` with `store`, the sign-in limits out of the tests' way.
+pub(super) fn state(t: &TestDb, store: EvidenceStore) -> AppState {
     let mut config = AuthConfig::local("127.0.0.1:3000");
     config.limit_per_account = 1000;
     config.limit_per_ip = 1000;
     let options = LeptosOptions::builder().output_name("traguardi").build();
-    let state = AppState::with_auth(options, t.db.clone(), config).with_evidence(store);
-    (router(state.clone()), state, codice, objective)
+    AppState::with_auth(options, t.db.clone(), config).with_evidence(store)
 }
 
 async fn verified(db: &Db, codice: &str, objective: &str) -> bool {

@@ -200,30 +200,7 @@ async fn ten_thousand_count_snapshots_commit_in_one_transaction() {
     for t in TestDb::all().await {
         let app = app_with(&t, local()).await;
         let token = sign_in(&app, REGIONE).await;
-        let comuni: Vec<String> = on_db!(&t.db, pool => sqlx::query_scalar(
-            "SELECT codice_istat FROM comune ORDER BY codice_istat",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap());
-        // Days of 2022, after the demo's snapshots: every row is new.
-        let mut csv = String::from("\u{feff}codice_istat;piattaforma;giorno;attivi\n");
-        let start = chrono::NaiveDate::from_ymd_opt(2022, 1, 1).unwrap();
-        let mut rows = 0;
-        'fill: for d in 0..20 {
-            for platform in ["pagopa", "io", "spid_cie"] {
-                for (i, c) in comuni.iter().enumerate() {
-                    if rows == 10_000 {
-                        break 'fill;
-                    }
-                    let day = (start + chrono::Duration::days(d * 7)).format("%d/%m/%Y");
-                    // Some codes as Excel leaves them, without the leading zero.
-                    let code = if i % 2 == 0 { c.trim_start_matches('0').to_string() } else { c.clone() };
-                    csv.push_str(&format!("{code};{platform};{day};{}\n", (i as i64 + d) % 40));
-                    rows += 1;
-                }
-            }
-        }
+        let csv = super::ten_thousand_new_counts_csv(&t.db).await;
         let (version, trail) = {
             let (_, v, n) = fingerprint(&t.db).await;
             (v, n)

@@ -212,3 +212,33 @@ impl Drop for Generated {
         }
     }
 }
+
+/// A CSV of 10,000 new service counts (weekly days of 2022, after the demo's snapshots, over
+/// every comune of `db` and the three platforms), half of the codes as Excel leaves them,
+/// without the leading zero: the large import of the import and crash tests.
+pub async fn ten_thousand_new_counts_csv(db: &Db) -> String {
+    let comuni: Vec<String> = crate::on_db!(db, pool => sqlx::query_scalar(
+        "SELECT codice_istat FROM comune ORDER BY codice_istat",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    let mut csv = String::from("\u{feff}codice_istat;piattaforma;giorno;attivi\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2022, 1, 1).unwrap();
+    let mut rows = 0;
+    'fill: for d in 0..20 {
+        for platform in ["pagopa", "io", "spid_cie"] {
+            for (i, c) in comuni.iter().enumerate() {
+                if rows == 10_000 {
+                    break 'fill;
+                }
+                let day = (start + chrono::Duration::days(d * 7)).format("%d/%m/%Y");
+                let code = if i % 2 == 0 { c.trim_start_matches('0').to_string() } else { c.clone() };
+                csv.push_str(&format!("{code};{platform};{day};{}\n", (i as i64 + d) % 40));
+                rows += 1;
+            }
+        }
+    }
+    assert_eq!(rows, 10_000, "the registry has too few comuni for 10,000 rows");
+    csv
+}

@@ -195,39 +195,12 @@ const FILTERED_ROUTES: &[&str] = &[
 
 #[test]
 fn prop_filtered_routes_never_answer_5xx_whatever_their_query() {
-    const KEYS: &[&str] = &[
-        "provincia",
-        "adesione",
-        "popolazione",
-        "piattaforma",
-        "traguardo",
-        "q",
-        "primo_step",
-        "finale",
-        "scaduto",
-        "bloccato",
-        "ordina",
-        "verso",
-        "pagina",
-        "per_pagina",
-        "al",
-        "comune",
-        "LE",
-        "aderente",
-        "0-5000",
-        "pagopa",
-        "mypay",
-        "raggiunto",
-        "si",
-        "nome",
-        "desc",
-        "2",
-        "2021-02-15",
-        "072006",
-        "075035",
-    ];
     for world in worlds() {
-        let input = (proptest::sample::select(FILTERED_ROUTES), query_string(KEYS), 0..world.sessions.len());
+        let input = (
+            proptest::sample::select(FILTERED_ROUTES),
+            query_string(crate::fuzz::FILTER_KEYS),
+            0..world.sessions.len(),
+        );
         let name = format!("filtered routes through the router ({})", world.backend());
         check(&name, input, |(path, query, who)| {
             let Ok(req) = Request::get(format!("{path}?{query}")).body(Body::empty()) else { return Ok(()) };

@@ -11,6 +11,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub mod forecast;
 mod types;
 pub use types::*;
 
