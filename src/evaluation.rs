@@ -221,6 +221,7 @@ impl Snapshot {
             Milestone::ContributoPossibile => o.possible_eur > 0,
             Milestone::ContributoPerso => o.lost_eur > 0,
             Milestone::ContributoRinunciato => o.renounced_eur > 0,
+            Milestone::ARischio => e.forecasts.iter().any(|f| f.forecast.at_risk),
         }
     }
 
@@ -402,6 +403,8 @@ impl Snapshot {
             s.comuni_possibile += reached(Milestone::ContributoPossibile);
             s.comuni_perso += reached(Milestone::ContributoPerso);
             s.comuni_rinunciato += reached(Milestone::ContributoRinunciato);
+            s.con_previsione += i64::from(!e.forecasts.is_empty());
+            s.a_rischio += reached(Milestone::ARischio);
             // Outcome steps come in programme order, like `maturato_per_step`.
             for (earned, step) in s.maturato_per_step.iter_mut().zip(&o.steps) {
                 if step.tranche == TrancheStatus::Earned {

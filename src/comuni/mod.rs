@@ -198,10 +198,13 @@ pub enum Milestone {
     ContributoPossibile,
     ContributoPerso,
     ContributoRinunciato,
+    /// At least one open objective forecast after its deadline (or with no progress): only on a
+    /// day before a deadline (`rules::forecast`).
+    ARischio,
 }
 
 impl Milestone {
-    pub const ALL: [Milestone; 11] = [
+    pub const ALL: [Milestone; 12] = [
         Milestone::Supportati,
         Milestone::PrimoStepInTempo,
         Milestone::PrimoStep,
@@ -213,6 +216,7 @@ impl Milestone {
         Milestone::ContributoPossibile,
         Milestone::ContributoPerso,
         Milestone::ContributoRinunciato,
+        Milestone::ARischio,
     ];
 
     pub fn code(self) -> &'static str {
@@ -228,6 +232,7 @@ impl Milestone {
             Milestone::ContributoPossibile => "contributo_possibile",
             Milestone::ContributoPerso => "contributo_perso",
             Milestone::ContributoRinunciato => "contributo_rinunciato",
+            Milestone::ARischio => "a_rischio",
         }
     }
 
@@ -249,6 +254,7 @@ impl Milestone {
             Milestone::ContributoPossibile => "Con contributo ancora possibile",
             Milestone::ContributoPerso => "Con contributo perso",
             Milestone::ContributoRinunciato => "Con contributo rinunciato",
+            Milestone::ARischio => "A rischio: obiettivi previsti oltre la scadenza",
         }
     }
 }
@@ -873,6 +879,9 @@ pub struct ComuneDetail {
     pub grafico: Option<String>,
     /// Its PA digitale 2026 (PNRR) projects, from the imported candidature files.
     pub pnrr: Vec<PnrrView>,
+    /// The forecasts of its objectives still open on the page's day (none once every deadline
+    /// has passed). Public: computed from the public service data above.
+    pub previsioni: Vec<crate::forecasts::ForecastView>,
 }
 /// A PA digitale 2026 (PNRR) project of the comune, as the candidature files publish it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -150,6 +150,7 @@ pub mod ssr {
                 .collect(),
             io_tramite_regione: r.facts.io_via_region,
             grafico,
+            previsioni: crate::forecasts::view::views(p, e),
             pnrr: crate::data::pnrr::projects_of(&state.db, codice_istat)
                 .await?
                 .into_iter()

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     app::ErrorNotice,
+    forecasts::ui::ForecastSection,
     format,
     rules::{AdhesionStatus, Platform},
 };
@@ -664,6 +665,7 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
                 </tbody>
             </table>
         </section>
+        <ForecastSection forecasts=d.previsioni.clone() />
         <section aria-labelledby="servizi">
             <h2 id="servizi">"Servizi"</h2>
             {match d.grafico.clone() {

@@ -559,6 +559,198 @@ fn legend(root: &Area, x: i32, items: &[(&str, Fill)]) -> Result<(), String> {
     Ok(())
 }
 
+/// One forecast as [`forecast_chart`] draws it: the measured weekly history, the value the rule
+/// requires, the deadline, and the projection from the day of the forecast.
+#[derive(Clone, Copy, Debug)]
+pub struct ForecastSeries<'a> {
+    /// What is measured, in words ("Servizi pubblicati su App IO").
+    pub measure: &'a str,
+    pub history: &'a [(NaiveDate, f64)],
+    pub required: i64,
+    pub deadline: NaiveDate,
+    pub expected: Option<NaiveDate>,
+    pub earliest: Option<NaiveDate>,
+    pub latest: Option<NaiveDate>,
+    pub at_risk: bool,
+}
+
+/// A forecast's chart: the weekly samples as a solid line with a marker each, the value required
+/// as a dashed level, the deadline as a dashed upright line, and the projection from the last
+/// sample to the expected day as a dashed line (flat, to the deadline, when there is no pace),
+/// with its earliest and latest days as thin dotted lines. Every date and value the table beside
+/// it lists is written in words, and the verdict («a rischio» or «in tempo») is in the legend.
+pub fn forecast_chart(f: &ForecastSeries<'_>) -> Result<String, String> {
+    let title = format!("Previsione: {}", f.measure);
+    let Some(&(last_day, current)) = f.history.last() else {
+        return message_svg("Nessuna misura disponibile per la previsione", &title);
+    };
+    let first_day = f.history[0].0;
+    // The projection is drawn up to the deadline and a little past it, however far the expected
+    // day: a day years away would squash the history into a corner (it is written in words).
+    let horizon = f.deadline + chrono::Days::new(45);
+    let end = [Some(f.deadline), f.expected, f.latest]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(f.deadline)
+        .min(horizon);
+    let day = |d: NaiveDate| (d.min(end) - first_day).num_days() as f64;
+    let span = day(end).max(1.0);
+    let top = f.history.iter().map(|(_, v)| *v).fold(f.required as f64, f64::max).max(4.0) * 1.3;
+    // The projected value on `d` at the pace that reaches `required` on `reach`.
+    let projected = |reach: NaiveDate, d: NaiveDate| -> f64 {
+        let total = (reach - last_day).num_days().max(1) as f64;
+        current + (f.required as f64 - current) * ((d - last_day).num_days() as f64 / total).min(1.0)
+    };
+
+    let (width, height) = (760u32, 420u32);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin_top(64)
+            .margin_right(150)
+            .margin_left(12)
+            .margin_bottom(8)
+            .x_label_area_size(86)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..span, 0f64..top)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_labels(6)
+            .x_desc("Giorno")
+            .y_desc(f.measure)
+            .y_label_formatter(&|v| format::int(v.round() as i64))
+            .axis_desc_style(("sans-serif", 15).into_font().color(&TEXT))
+            .label_style(("sans-serif", 14).into_font().color(&TEXT))
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let (_, plot_bottom) = chart.backend_coord(&(0.0, 0.0));
+        let (plot_right, plot_top) = chart.backend_coord(&(span, top));
+
+        // The value required: a dashed level, labelled at its right end.
+        let (_, req_y) = chart.backend_coord(&(0.0, f.required as f64));
+        let (plot_left, _) = chart.backend_coord(&(0.0, 0.0));
+        root.draw(&DashedPathElement::new(
+            vec![(plot_left, req_y), (plot_right, req_y)],
+            6,
+            4,
+            SUCCESS.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?;
+        text(
+            &root,
+            &format!("Richiesti: {}", format::int(f.required)),
+            (plot_right + 6, req_y),
+            14,
+            HPos::Left,
+            SUCCESS,
+        )?;
+
+        // The deadline: a dashed upright line, labelled at the top.
+        let (dl_x, _) = chart.backend_coord(&(day(f.deadline), 0.0));
+        root.draw(&DashedPathElement::new(
+            vec![(dl_x, plot_top), (dl_x, plot_bottom)],
+            6,
+            4,
+            SECONDARY.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?;
+        text(
+            &root,
+            &format!("Scadenza {}", format::date(f.deadline)),
+            (dl_x + 4, plot_top + 10),
+            14,
+            HPos::Left,
+            TEXT,
+        )?;
+
+        // The history.
+        let at = |(d, v): &(NaiveDate, f64)| (day(*d), *v);
+        chart
+            .draw_series(LineSeries::new(f.history.iter().map(at), PRIMARY.stroke_width(3)))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(f.history.iter().map(|p| Circle::new(at(p), 4, PRIMARY.filled())))
+            .map_err(|e| e.to_string())?;
+        let (lx, ly) = chart.backend_coord(&(day(last_day), current));
+        plated_text(
+            &root,
+            &format!("{}: {}", format::date(last_day), format::int(current.round() as i64)),
+            (lx, ly - 16),
+            PRIMARY,
+        )?;
+
+        // The projection, and the range.
+        let line = |reach: NaiveDate| -> Vec<(f64, f64)> {
+            let stop = reach.min(end);
+            vec![(day(last_day), current), (day(stop), projected(reach, stop))]
+        };
+        match f.expected {
+            Some(expected) => {
+                for bound in [f.earliest, f.latest].into_iter().flatten() {
+                    chart
+                        .draw_series(DashedLineSeries::new(line(bound), 2, 4, IO_LINE.stroke_width(1)))
+                        .map_err(|e| e.to_string())?;
+                }
+                chart
+                    .draw_series(DashedLineSeries::new(line(expected), 10, 6, IO_LINE.stroke_width(3)))
+                    .map_err(|e| e.to_string())?;
+                let label = format!("Previsto: {}", format::date(expected));
+                if expected <= end {
+                    let (ex, ey) = chart.backend_coord(&(day(expected), f.required as f64));
+                    chart
+                        .draw_series([TriangleMarker::new(
+                            (day(expected), f.required as f64),
+                            6,
+                            IO_LINE.filled(),
+                        )])
+                        .map_err(|e| e.to_string())?;
+                    plated_text(&root, &label, (ex, ey + 18), IO_LINE)?;
+                } else {
+                    let (ex, ey) = chart.backend_coord(&(span, projected(expected, end)));
+                    text(&root, &label, (ex + 6, ey + 18), 14, HPos::Left, IO_LINE)?;
+                }
+            }
+            None => {
+                let flat = vec![(day(last_day), current), (span, current)];
+                chart
+                    .draw_series(DashedLineSeries::new(flat, 10, 6, IO_LINE.stroke_width(3)))
+                    .map_err(|e| e.to_string())?;
+                let (ex, ey) = chart.backend_coord(&(span, current));
+                text(&root, "Nessun progresso previsto", (ex + 6, ey + 18), 14, HPos::Left, IO_LINE)?;
+            }
+        }
+
+        // The first and last sample's days under the axis.
+        for d in [first_day, last_day] {
+            let (px, _) = chart.backend_coord(&(day(d), 0.0));
+            text(&root, &format::date(d), (px, plot_bottom + 14), 12, HPos::Center, TEXT)?;
+        }
+
+        // Legend and verdict in words along the top.
+        let verdict = if f.at_risk { "Esito previsto: a rischio" } else { "Esito previsto: in tempo" };
+        text(&root, verdict, (plot_left, 16), 15, HPos::Left, TEXT)?;
+        let mut x = plot_left;
+        root.draw(&PathElement::new(vec![(x, 44), (x + 30, 44)], PRIMARY.stroke_width(3)))
+            .map_err(|e| e.to_string())?;
+        root.draw(&Circle::new((x + 15, 44), 4, PRIMARY.filled())).map_err(|e| e.to_string())?;
+        let measured = "Misurato ogni settimana";
+        text(&root, measured, (x + 38, 44), 14, HPos::Left, TEXT)?;
+        x += 38 + text_width(measured, 14) + 32;
+        root.draw(&DashedPathElement::new(vec![(x, 44), (x + 30, 44)], 10, 6, IO_LINE.stroke_width(3)))
+            .map_err(|e| e.to_string())?;
+        text(&root, "Proiezione (puntinata: intervallo)", (x + 38, 44), 14, HPos::Left, TEXT)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(accessible(svg, &title))
+}
+
 /// One line of text, vertically centred on `at`.
 fn text(
     root: &Area,
@@ -1011,5 +1203,46 @@ mod tests {
                 contrast(color, ground)
             );
         }
+    }
+
+    /// The forecast chart writes the last sample, the value required, the deadline, the
+    /// expected day and the verdict in words; with no pace it says so; with no samples it is a
+    /// message.
+    #[test]
+    fn forecast_chart_writes_its_days_values_and_verdict() {
+        let history: Vec<(NaiveDate, f64)> =
+            (0..14u64).map(|i| (day(2021, 8, 1) + chrono::Days::new(7 * i), (i / 2 + 1) as f64)).collect();
+        let series = ForecastSeries {
+            measure: "Servizi pubblicati su App IO",
+            history: &history,
+            required: 10,
+            deadline: day(2021, 12, 31),
+            expected: Some(day(2021, 12, 12)),
+            earliest: Some(day(2021, 12, 5)),
+            latest: Some(day(2022, 1, 9)),
+            at_risk: false,
+        };
+        let svg = forecast_chart(&series).unwrap();
+        assert!(aria_label(&svg).contains("Previsione: Servizi pubblicati su App IO"));
+        let texts = svg_texts(&svg);
+        for want in [
+            "Richiesti: 10",
+            "Scadenza 31/12/2021",
+            "Previsto: 12/12/2021",
+            "31/10/2021: 7",
+            "Esito previsto: in tempo",
+        ] {
+            assert!(texts.iter().any(|t| t == want), "{want}: {texts:?}");
+        }
+        assert!(svg_shows(&svg, "01/08/2021"), "the first sample's day");
+        let stuck = ForecastSeries { expected: None, earliest: None, latest: None, at_risk: true, ..series };
+        let texts = svg_texts(&forecast_chart(&stuck).unwrap());
+        assert!(texts.iter().any(|t| t == "Nessun progresso previsto"), "{texts:?}");
+        assert!(texts.iter().any(|t| t == "Esito previsto: a rischio"), "{texts:?}");
+        // Far after the deadline: written in words at the edge, the chart not stretched.
+        let far = ForecastSeries { expected: Some(day(2023, 6, 1)), at_risk: true, ..series };
+        assert!(svg_texts(&forecast_chart(&far).unwrap()).iter().any(|t| t == "Previsto: 01/06/2023"));
+        let empty = ForecastSeries { history: &[], ..series };
+        assert!(svg_texts(&forecast_chart(&empty).unwrap()).iter().any(|t| t.contains("Nessuna misura")));
     }
 }

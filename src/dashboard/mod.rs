@@ -118,6 +118,11 @@ pub struct Summary {
     pub comuni_possibile: i64,
     pub comuni_perso: i64,
     pub comuni_rinunciato: i64,
+    /// Comuni with at least one open objective forecast (only on a day before a deadline), and
+    /// those with one forecast after its deadline (`Milestone::ARischio`). Public, like every
+    /// aggregate of the dashboard.
+    pub con_previsione: i64,
+    pub a_rischio: i64,
     /// The earned euros split by step (tranche), in step order.
     pub maturato_per_step: Vec<StepEarned>,
     pub province: Vec<ProvinceRow>,

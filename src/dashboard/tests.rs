@@ -137,6 +137,7 @@ fn every_figure_links_to_exactly_the_comuni_it_counts() {
     assert_eq!(listed(Milestone::ContributoPossibile), s.comuni_possibile);
     assert_eq!(listed(Milestone::ContributoPerso), s.comuni_perso);
     assert_eq!(listed(Milestone::ContributoRinunciato), s.comuni_rinunciato);
+    assert_eq!(listed(Milestone::ARischio), s.a_rischio);
     assert_eq!((s.comuni_maturato, s.comuni_perso), (1, 2));
 }
 

@@ -320,7 +320,7 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
         .map(|t| format!("{} {}% {}", t.step.to_lowercase(), t.share_percent, format::eur(t.eur)))
         .collect::<Vec<_>>()
         .join(" + ");
-    vec![
+    let mut figures = vec![
         Figure {
             key: "supportati",
             // The press release calls the 133 on time "aderenti": the 140 are named for what they
@@ -445,7 +445,25 @@ pub fn figures(s: &Summary, filtro: &str) -> Vec<Figure> {
             ),
             href: milestone(Milestone::ContributoRinunciato),
         },
-    ]
+    ];
+    // Forecasts exist only on a day before a deadline: the card appears then, first.
+    if s.con_previsione > 0 {
+        figures.insert(
+            0,
+            Figure {
+                key: "a-rischio",
+                title: "Comuni a rischio secondo la previsione".into(),
+                value: format::int(s.a_rischio),
+                denominator: format!(
+                    "{} con obiettivi ancora aperti ({}): almeno un obiettivo previsto dopo la scadenza o senza progresso",
+                    format::int(s.con_previsione),
+                    format::percent(s.a_rischio, s.con_previsione)
+                ),
+                href: milestone(Milestone::ARischio),
+            },
+        );
+    }
+    figures
 }
 
 #[component]

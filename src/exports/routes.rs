@@ -88,7 +88,7 @@ fn time(at: &str) -> Value {
     Value::Time(DateTime::parse_from_rfc3339(at).ok().map(|t| t.with_timezone(&Utc)))
 }
 
-pub const SCADENZE_COLUMNS: [&str; 11] = crate::scadenze::export::HEADER;
+pub const SCADENZE_COLUMNS: [&str; 13] = crate::scadenze::export::HEADER;
 
 async fn scadenze(
     State(state): State<AppState>,

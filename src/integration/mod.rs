@@ -17,6 +17,7 @@ mod demo_data;
 mod demo_figures;
 mod evidence;
 mod exports;
+mod forecasts;
 mod hostile_input;
 mod http;
 mod imports;

@@ -98,7 +98,8 @@ async fn deadlines_with_blockers_csv_and_access() {
         // Not Bari: its user (COMUNE_A) is the one who must not see the target.
         let first = d.due_soon.iter().find(|r| r.codice_istat != "072006").unwrap();
         let (target, target_name) = (first.codice_istat.clone(), first.denominazione.clone());
-        let absent = supported.iter().find(|c| !d.due_soon.iter().any(|r| &r.codice_istat == *c)).cloned();
+        let listed = |c: &String| d.due_soon.iter().chain(&d.at_risk).any(|r| &r.codice_istat == c);
+        let absent = supported.iter().find(|c| !listed(c)).cloned();
         add_blocker(&t.db, &target, "fornitore", OPEN, "2021-01-20", Some("2021-03-15")).await;
         add_blocker(&t.db, &target, "delibera", RESOLVED, "2021-01-05", Some("2021-01-30")).await;
         add_blocker(&t.db, &target, "tecnico", LATER, "2021-02-20", None).await;
@@ -124,7 +125,7 @@ async fn deadlines_with_blockers_csv_and_access() {
         assert!(html.contains("In scadenza entro 30 giorni"));
         assert!(html.contains("<caption>Obiettivi scaduti e non raggiunti al 15/02/2021</caption>"));
         assert!(html.contains("Nessun obiettivo scaduto e non raggiunto."));
-        assert_eq!(html.matches("<tbody>").count(), 2, "both tables have a body");
+        assert_eq!(html.matches("<tbody>").count(), 3, "the three tables have a body");
         assert!(html.contains("28/02/2021") && html.contains("In scadenza tra 13 giorni"));
         assert!(html.contains(&format!("href=\"/comuni/{target}\"")), "{backend}: link to the comune");
         assert!(html.contains(&target_name));
@@ -155,10 +156,13 @@ async fn deadlines_with_blockers_csv_and_access() {
         assert!(disposition.contains("scadenze-") && disposition.contains("2021-02-15.csv"), "{disposition}");
         assert_eq!(a.body.lines().next().unwrap(), HEADER.join(","));
         let rows = csv_rows(&a.body);
-        assert_eq!(rows.len(), d.due_soon.len(), "{backend}");
+        // The due-soon rows, then the final objectives forecast a rischio (due in 319 days).
+        assert_eq!(rows.len(), d.due_soon.len() + d.at_risk.len(), "{backend}");
         let col = |name: &str| HEADER.iter().position(|h| *h == name).unwrap();
-        assert!(rows.iter().all(|r| &r[col("stato")] == "in_scadenza" && &r[col("giorni")] == "13"));
-        assert!(rows.iter().all(|r| &r[col("scadenza")] == "2021-02-28"));
+        let (soon, later) = rows.split_at(d.due_soon.len());
+        assert!(soon.iter().all(|r| &r[col("stato")] == "in_scadenza" && &r[col("giorni")] == "13"));
+        assert!(soon.iter().all(|r| &r[col("scadenza")] == "2021-02-28"));
+        assert!(later.iter().all(|r| &r[col("scadenza")] == "2021-12-31" && &r[col("a_rischio")] == "si"));
         let row = rows.iter().find(|r| r[0] == *target).unwrap();
         assert_eq!(&row[col("ostacoli_aperti")], "1");
         assert_eq!(row[col("descrizione_ostacoli")], format!("fornitore: {OPEN}"));
@@ -184,7 +188,14 @@ async fn deadlines_with_blockers_csv_and_access() {
         assert_eq!(excel.len(), rows.len(), "{backend}");
         for (e, c) in excel.iter().zip(&rows) {
             for (i, (ev, cv)) in e.iter().zip(c.iter()).enumerate() {
-                let expected = if i == col("scadenza") { "28/02/2021" } else { cv };
+                // Dates dd/mm/yyyy for Excel.
+                let expected = if i == col("scadenza") || i == col("previsione") {
+                    NaiveDate::parse_from_str(cv, "%Y-%m-%d")
+                        .map(|d| d.format("%d/%m/%Y").to_string())
+                        .unwrap_or_default()
+                } else {
+                    cv.to_string()
+                };
                 assert_eq!(ev, expected, "{backend}: {}", HEADER[i]);
             }
         }
@@ -247,5 +258,68 @@ async fn deadlines_with_blockers_csv_and_access() {
         assert_eq!(a.status, StatusCode::OK);
         assert!(a.body.contains("In scadenza tra 13 giorni"));
         t.drop_db().await;
+    }
+}
+
+/// The forecasts on `/scadenze` (demo data, 15/02/2021): every due-soon objective carries one,
+/// the final objectives forecast a rischio are listed apart, `ordina=rischio` puts the latest
+/// forecasts first, the CSV has the expected day, and a bad order is a 400 in Italian.
+#[tokio::test]
+async fn open_objectives_carry_their_forecast_and_sort_by_risk() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app_with(&t, local()).await;
+        let regione = sign_in(&app, REGIONE).await;
+        let d = data(&app, &regione, "query[al]=2021-02-15").await;
+        assert!(!d.by_risk);
+        assert!(
+            d.due_soon.iter().all(|r| r.previsione.is_some()),
+            "{backend}: open objectives have a forecast"
+        );
+        assert!(!d.at_risk.is_empty(), "{backend}: some final objectives look late in February");
+        for r in &d.at_risk {
+            let f = r.previsione.expect("a forecast");
+            assert!(f.at_risk, "{backend}");
+            assert_eq!(r.deadline, day("2021-12-31"), "{backend}");
+            assert!(f.expected.is_none_or(|e| e > r.deadline), "{backend}: {f:?}");
+        }
+        // By risk: the same rows, lateness never increasing down the list.
+        let by_risk = data(&app, &regione, "query[al]=2021-02-15&query[ordina]=rischio").await;
+        assert!(by_risk.by_risk);
+        for (sorted, plain) in [(&by_risk.due_soon, &d.due_soon), (&by_risk.at_risk, &d.at_risk)] {
+            assert_eq!(sorted.len(), plain.len(), "{backend}");
+            let lateness: Vec<i64> =
+                sorted.iter().map(|r| r.previsione.map_or(i64::MIN, |f| f.lateness(r.deadline))).collect();
+            assert!(lateness.windows(2).all(|w| w[0] >= w[1]), "{backend}: {lateness:?}");
+            let mut a: Vec<_> = sorted.iter().map(|r| (&r.codice_istat, &r.objective_code)).collect();
+            let mut b: Vec<_> = plain.iter().map(|r| (&r.codice_istat, &r.objective_code)).collect();
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "{backend}");
+        }
+        // The page says the forecast in words and keeps the order in its form and export link.
+        let html = send(&app, get("/scadenze?al=2021-02-15&ordina=rischio", Some(&regione))).await.body;
+        assert!(html.contains("<th scope=\"col\">Previsione</th>"), "{backend}");
+        assert!(html.contains("A rischio"), "{backend}");
+        assert!(html.contains("<option value=\"rischio\" selected"), "{backend}: the form keeps the order");
+        let export = "/export/scadenze.csv?al=2021-02-15&amp;ordina=rischio";
+        assert!(html.contains(export) || html.contains(&export.replace("&amp;", "&")), "{backend}");
+        // The CSV's expected day is the forecast's.
+        let csv = send(&app, get("/export/scadenze.csv?al=2021-02-15", Some(&regione))).await.body;
+        let col = |name: &str| HEADER.iter().position(|h| *h == name).unwrap();
+        let rows = csv_rows(&csv);
+        for (row, r) in rows.iter().skip(d.overdue.len()).zip(d.due_soon.iter().chain(&d.at_risk)) {
+            let f = r.previsione.unwrap();
+            assert_eq!(
+                &row[col("previsione")],
+                f.expected.map(|e| e.to_string()).unwrap_or_default(),
+                "{backend}"
+            );
+            assert_eq!(&row[col("a_rischio")], if f.at_risk { "si" } else { "no" }, "{backend}");
+        }
+        // A bad order.
+        let a = send(&app, get("/scadenze?ordina=caso", Some(&regione))).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(a.body.contains("Ordinamento non valido: «caso»"), "{backend}");
     }
 }

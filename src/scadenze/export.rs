@@ -2,12 +2,15 @@
 //! `.json`, served by [`crate::exports::routes`]) for the same date and province, with the same
 //! access rules (signed-in users; a `comune` user gets its own comuni). Like
 //! `/export/comuni.csv`: dates ISO `YYYY-MM-DD`, plain numbers, columns only ever added at the
-//! end. Overdue rows first, then due-soon ones, each by deadline and comune name.
+//! end. Overdue rows first, then due-soon ones, then those due later and forecast a rischio,
+//! each by deadline and comune name (or by risk with `ordina=rischio`). `previsione` is the
+//! expected day of an open objective (empty: overdue, or no progress), `a_rischio` `si`/`no`
+//! (empty for an overdue one).
 
 use super::{ScadenzaRow, ScadenzeData};
 use crate::exports::table::Value;
 
-pub const HEADER: [&str; 11] = [
+pub const HEADER: [&str; 13] = [
     "codice_istat",
     "denominazione",
     "sigla_provincia",
@@ -19,6 +22,8 @@ pub const HEADER: [&str; 11] = [
     "scadenza",
     "ostacoli_aperti",
     "descrizione_ostacoli",
+    "previsione",
+    "a_rischio",
 ];
 
 /// The rows of `data`, overdue first. `ostacoli_aperti` counts the comune's open blockers;
@@ -27,6 +32,7 @@ pub fn rows(data: &ScadenzeData) -> Vec<Vec<Value>> {
     data.overdue
         .iter()
         .chain(&data.due_soon)
+        .chain(&data.at_risk)
         .map(|r: &ScadenzaRow| {
             let blockers = r
                 .blockers
@@ -46,6 +52,12 @@ pub fn rows(data: &ScadenzeData) -> Vec<Vec<Value>> {
                 Value::Date(Some(r.deadline)),
                 Value::Int(r.blockers.len() as i64),
                 Value::text(blockers),
+                Value::Date(r.previsione.and_then(|f| f.expected)),
+                Value::text(match r.previsione {
+                    Some(f) if f.at_risk => "si",
+                    Some(_) => "no",
+                    None => "",
+                }),
             ]
         })
         .collect()

@@ -56,6 +56,10 @@ pub struct ScadenzeQuery {
     pub al: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provincia: Option<String>,
+    /// `rischio`: the objectives still open most at risk first (by how far after its deadline
+    /// each is forecast); `scadenza` or nothing: by deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordina: Option<String>,
 }
 
 /// A checked [`ScadenzeQuery`]; `al: None` is today.
@@ -63,6 +67,8 @@ pub struct ScadenzeQuery {
 pub struct ValidScadenzeQuery {
     pub al: Option<NaiveDate>,
     pub provincia: Option<&'static str>,
+    /// Sort the open objectives by risk (`ordina=rischio`).
+    pub by_risk: bool,
 }
 
 /// The earliest and latest day `?al=` accepts: the rules have nothing to say outside, and a
@@ -98,7 +104,16 @@ impl ScadenzeQuery {
                 .validate()
                 .map_err(|e| AppError::BadRequest(e.to_string()))?
                 .provincia;
-        Ok(ValidScadenzeQuery { al, provincia })
+        let by_risk = match self.ordina.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None | Some("scadenza") => false,
+            Some("rischio") => true,
+            Some(other) => {
+                return Err(AppError::BadRequest(format!(
+                    "Ordinamento non valido: «{other}». Valori ammessi: «scadenza» oppure «rischio»."
+                )))
+            }
+        };
+        Ok(ValidScadenzeQuery { al, provincia, by_risk })
     }
 }
 
@@ -111,6 +126,9 @@ impl ValidScadenzeQuery {
         }
         if let Some(p) = self.provincia {
             parts.push(format!("provincia={p}"));
+        }
+        if self.by_risk {
+            parts.push("ordina=rischio".to_string());
         }
         parts.join("&")
     }
@@ -245,6 +263,41 @@ pub struct ScadenzaRow {
     pub urgency: Urgency,
     /// The comune's blockers open on the day asked about.
     pub blockers: Vec<BlockerView>,
+    /// The forecast of an objective still open (none for an overdue one). Public: computed
+    /// from the comune's public service data.
+    pub previsione: Option<RowForecast>,
+}
+
+/// An open objective's forecast in a row of `/scadenze`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowForecast {
+    /// The expected day; `None`: no progress at the current pace.
+    pub expected: Option<NaiveDate>,
+    pub at_risk: bool,
+}
+
+impl RowForecast {
+    /// In words, for the table.
+    pub fn label(self) -> String {
+        match (self.at_risk, self.expected) {
+            (true, Some(d)) => format!("A rischio: prevista il {}", crate::format::date(d)),
+            (true, None) => "A rischio: nessun progresso".to_string(),
+            (false, Some(d)) => format!("In tempo: prevista il {}", crate::format::date(d)),
+            (false, None) => "In tempo".to_string(),
+        }
+    }
+
+    /// Days the expected day falls after `deadline` (negative: before it); `i64::MAX` with no
+    /// expected day: the sort key of `ordina=rischio`, larger is worse.
+    pub fn lateness(self, deadline: NaiveDate) -> i64 {
+        self.expected.map_or(i64::MAX, |d| (d - deadline).num_days())
+    }
+}
+
+/// Sorts rows most at risk first (`ordina=rischio`): by [`RowForecast::lateness`], rows without
+/// a forecast last, then by deadline and comune as before (a stable sort).
+pub fn sort_by_risk(rows: &mut [ScadenzaRow]) {
+    rows.sort_by_key(|r| std::cmp::Reverse(r.previsione.map_or(i64::MIN, |f| f.lateness(r.deadline))));
 }
 
 /// Everything `/scadenze` shows.
@@ -258,6 +311,10 @@ pub struct ScadenzeData {
     pub overdue: Vec<ScadenzaRow>,
     /// Due within `window_days` days and not reached.
     pub due_soon: Vec<ScadenzaRow>,
+    /// Due later than `window_days` days, not reached and forecast *a rischio*.
+    pub at_risk: Vec<ScadenzaRow>,
+    /// Sorted by risk (`ordina=rischio`).
+    pub by_risk: bool,
     /// A `comune` user: only the comuni they operate for are listed.
     pub own_comuni_only: bool,
     pub demo: bool,

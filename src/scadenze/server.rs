@@ -28,10 +28,11 @@ pub mod ssr {
     use crate::{
         auth::{may_read_private, CurrentUser},
         data::blockers,
+        evaluation::Evaluated,
         evaluation::{today, Snapshot},
         scadenze::{
-            pending_objectives, BlockerCategory, BlockerView, ComuneStanding, ScadenzaRow, Urgency,
-            WINDOW_DAYS,
+            pending_objectives, sort_by_risk, BlockerCategory, BlockerView, ComuneStanding, RowForecast,
+            ScadenzaRow, Urgency, WINDOW_DAYS,
         },
         state::AppState,
     };
@@ -95,11 +96,50 @@ pub mod ssr {
                 deadline: p.objective.deadline,
                 urgency: p.urgency,
                 blockers: open.get(p.codice_istat).cloned().unwrap_or_default(),
+                previsione: forecast_of(e, &p.objective.code),
             };
             match p.urgency {
                 Urgency::Overdue { .. } => overdue.push(row),
                 Urgency::DueSoon { .. } => due_soon.push(row),
             }
+        }
+        // Open objectives due after the window and forecast a rischio: the calls to make now
+        // for a deadline that still looks far.
+        let mut at_risk = Vec::new();
+        for e in snapshot
+            .comuni
+            .iter()
+            .filter(|e| query.provincia.is_none_or(|p| p == e.record.sigla_provincia))
+            .filter(|e| visible(&e.record.codice_istat))
+        {
+            for f in e.forecasts.iter().filter(|f| f.forecast.at_risk) {
+                let days = (f.deadline - as_of).num_days();
+                let Some(objective) = snapshot.programme.objectives.iter().find(|o| o.code == f.objective)
+                else {
+                    continue;
+                };
+                if days <= WINDOW_DAYS {
+                    continue;
+                }
+                at_risk.push(ScadenzaRow {
+                    codice_istat: e.record.codice_istat.clone(),
+                    denominazione: e.record.denominazione.clone(),
+                    sigla_provincia: e.record.sigla_provincia.clone(),
+                    objective_code: objective.code.clone(),
+                    platform_code: objective.platform.code().to_string(),
+                    platform: objective.platform.label().to_string(),
+                    description: objective.description.clone(),
+                    deadline: objective.deadline,
+                    urgency: Urgency::DueSoon { days },
+                    blockers: open.get(&e.record.codice_istat).cloned().unwrap_or_default(),
+                    previsione: forecast_of(e, &objective.code),
+                });
+            }
+        }
+        at_risk.sort_by(|a, b| (a.deadline, &a.denominazione).cmp(&(b.deadline, &b.denominazione)));
+        if query.by_risk {
+            sort_by_risk(&mut due_soon);
+            sort_by_risk(&mut at_risk);
         }
         Ok(ScadenzeData {
             as_of,
@@ -107,8 +147,18 @@ pub mod ssr {
             window_days: WINDOW_DAYS,
             overdue,
             due_soon,
+            at_risk,
+            by_risk: query.by_risk,
             own_comuni_only: user.role == crate::auth::Role::Comune,
             demo: snapshot.demo,
         })
+    }
+
+    /// The forecast of objective `code` of comune `e`, if it is open on the snapshot's day.
+    fn forecast_of(e: &Evaluated, code: &str) -> Option<RowForecast> {
+        e.forecasts
+            .iter()
+            .find(|f| f.objective == code)
+            .map(|f| RowForecast { expected: f.forecast.expected, at_risk: f.forecast.at_risk })
     }
 }

@@ -161,10 +161,13 @@ fn the_days_in_words() {
 
 #[test]
 fn the_query_accepts_iso_and_italian_dates_and_refuses_others_in_italian() {
-    let q =
-        |al: &str, provincia: &str| ScadenzeQuery { al: Some(al.into()), provincia: Some(provincia.into()) };
+    let q = |al: &str, provincia: &str| ScadenzeQuery {
+        al: Some(al.into()),
+        provincia: Some(provincia.into()),
+        ordina: None,
+    };
     let v = q("2021-02-15", "le").validate().unwrap();
-    assert_eq!(v, ValidScadenzeQuery { al: Some(day("2021-02-15")), provincia: Some("LE") });
+    assert_eq!(v, ValidScadenzeQuery { al: Some(day("2021-02-15")), provincia: Some("LE"), by_risk: false });
     assert_eq!(v.query(), "al=2021-02-15&provincia=LE");
     assert_eq!(q("15/02/2021", "").validate().unwrap().al, Some(day("2021-02-15")));
     assert_eq!(q(" ", " ").validate().unwrap(), ValidScadenzeQuery::default(), "empty means today, all");

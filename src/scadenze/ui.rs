@@ -1,5 +1,5 @@
-//! The `/scadenze` page: two tables (overdue, due soon) under a plain GET form for the date and
-//! the province. Server-rendered, no island: it works the same with JavaScript off.
+//! The `/scadenze` page: three tables (overdue, due soon, at risk later) under a plain GET form
+//! for the date, the province and the order. Server-rendered, no island: it works the same with JavaScript off.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,7 +14,7 @@ fn use_scadenze_query() -> Memo<ScadenzeQuery> {
     Memo::new(move |_| {
         query.with(|q| {
             let get = |k: &str| q.get(k).filter(|s| !s.trim().is_empty());
-            ScadenzeQuery { al: get("al"), provincia: get("provincia") }
+            ScadenzeQuery { al: get("al"), provincia: get("provincia"), ordina: get("ordina") }
         })
     })
 }
@@ -38,7 +38,11 @@ pub fn ScadenzePage() -> impl IntoView {
                         // A bad date or province: say what is wrong, keep what was typed.
                         view! {
                             <ErrorNotice error />
-                            <ScadenzeForm al=raw.al.unwrap_or_default() provincia=raw.provincia.unwrap_or_default() />
+                            <ScadenzeForm
+                                al=raw.al.unwrap_or_default()
+                                provincia=raw.provincia.unwrap_or_default()
+                                by_risk=raw.ordina.as_deref() == Some("rischio")
+                            />
                         }
                             .into_any()
                     }
@@ -51,7 +55,7 @@ pub fn ScadenzePage() -> impl IntoView {
 /// The date and province, as a plain GET form: it works without JavaScript and its URL can be
 /// shared.
 #[component]
-fn ScadenzeForm(al: String, provincia: String) -> impl IntoView {
+fn ScadenzeForm(al: String, provincia: String, by_risk: bool) -> impl IntoView {
     view! {
         <form method="get" action="/scadenze" class="filtri" aria-label="Data e provincia">
             <div class="campo">
@@ -78,6 +82,17 @@ fn ScadenzeForm(al: String, provincia: String) -> impl IntoView {
                         .collect_view()}
                 </select>
             </div>
+            <div class="campo">
+                <label for="ordina">"Ordina gli obiettivi aperti"</label>
+                <select id="ordina" name="ordina" class="form-select">
+                    <option value="scadenza" selected=!by_risk>
+                        "Per scadenza"
+                    </option>
+                    <option value="rischio" selected=by_risk>
+                        "Per rischio (previsione)"
+                    </option>
+                </select>
+            </div>
             <div class="campo campo-azioni">
                 <button type="submit" class="btn btn-primary">
                     "Mostra"
@@ -96,6 +111,7 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
     let valid = super::ValidScadenzeQuery {
         al: Some(d.as_of),
         provincia: PROVINCE.iter().map(|(s, _)| *s).find(|s| Some(*s) == d.provincia.as_deref()),
+        by_risk: d.by_risk,
     };
     let province_name = d
         .provincia
@@ -113,7 +129,11 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
         {d
             .own_comuni_only
             .then(|| view! { <p class="note">"Sono mostrati solo i comuni per cui operi."</p> })}
-        <ScadenzeForm al=d.as_of.format("%Y-%m-%d").to_string() provincia=d.provincia.clone().unwrap_or_default() />
+        <ScadenzeForm
+            al=d.as_of.format("%Y-%m-%d").to_string()
+            provincia=d.provincia.clone().unwrap_or_default()
+            by_risk=d.by_risk
+        />
         <crate::exports::ui::ExportLinks stem="scadenze" query=valid.query() what="le scadenze" />
         <section aria-labelledby="scaduti">
             <h2 id="scaduti">"Obiettivi scaduti e non raggiunti"</h2>
@@ -131,6 +151,18 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
                 caption=format!("Obiettivi non ancora raggiunti in scadenza entro {window} giorni dal {day}")
                 count_text=|objectives, comuni| format!("{objectives} in scadenza, in {comuni}.")
                 empty="Nessun obiettivo in scadenza."
+            />
+        </section>
+        <section aria-labelledby="a-rischio">
+            <h2 id="a-rischio">{format!("A rischio, con scadenza oltre {window} giorni")}</h2>
+            <p class="note">
+                "Obiettivi ancora aperti che la previsione dà raggiunti dopo la scadenza, o senza progresso, al ritmo delle ultime settimane: la pagina di ciascun comune mostra il grafico e il metodo."
+            </p>
+            <ScadenzeTable
+                rows=d.at_risk
+                caption=format!("Obiettivi a rischio con scadenza oltre {window} giorni dal {day}")
+                count_text=|objectives, comuni| format!("{objectives} a rischio, in {comuni}.")
+                empty="Nessun obiettivo a rischio oltre questo periodo."
             />
         </section>
     }
@@ -168,6 +200,7 @@ fn ScadenzeTable(
                         <th scope="col">"Obiettivo"</th>
                         <th scope="col">"Scadenza"</th>
                         <th scope="col">"Stato"</th>
+                        <th scope="col">"Previsione"</th>
                         <th scope="col">"Ostacoli aperti"</th>
                     </tr>
                 </thead>
@@ -175,7 +208,7 @@ fn ScadenzeTable(
                     {if rows.is_empty() {
                         view! {
                             <tr>
-                                <td colspan="6">{empty}</td>
+                                <td colspan="7">{empty}</td>
                             </tr>
                         }
                             .into_any()
@@ -205,6 +238,7 @@ fn ScadenzaTr(r: ScadenzaRow) -> impl IntoView {
             <td>
                 <span class=r.urgency.css()>{r.urgency.label()}</span>
             </td>
+            <td>{r.previsione.map_or_else(|| "–".to_string(), |f| f.label())}</td>
             <td>
                 {if r.blockers.is_empty() {
                     view! { "Nessuno" }.into_any()
