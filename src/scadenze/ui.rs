@@ -111,6 +111,15 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             )}
         </p>
         {d
+            .al
+            .map(|day| {
+                let today_href = match &d.provincia {
+                    Some(p) => format!("/scadenze?provincia={p}"),
+                    None => "/scadenze".to_string(),
+                };
+                view! { <crate::comuni::ui::DayNotice day today_href /> }
+            })}
+        {d
             .own_comuni_only
             .then(|| view! { <p class="note">"Sono mostrati solo i comuni per cui operi."</p> })}
         <ScadenzeForm al=d.as_of.format("%Y-%m-%d").to_string() provincia=d.provincia.clone().unwrap_or_default() />
@@ -119,6 +128,7 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             <h2 id="scaduti">"Obiettivi scaduti e non raggiunti"</h2>
             <ScadenzeTable
                 rows=d.overdue
+                al=d.al
                 caption=format!("Obiettivi scaduti e non raggiunti al {day}")
                 count_text=|objectives, comuni| format!("{objectives} scaduti e non raggiunti, in {comuni}.")
                 empty="Nessun obiettivo scaduto e non raggiunto."
@@ -128,6 +138,7 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             <h2 id="in-scadenza">{format!("In scadenza entro {window} giorni")}</h2>
             <ScadenzeTable
                 rows=d.due_soon
+                al=d.al
                 caption=format!("Obiettivi non ancora raggiunti in scadenza entro {window} giorni dal {day}")
                 count_text=|objectives, comuni| format!("{objectives} in scadenza, in {comuni}.")
                 empty="Nessun obiettivo in scadenza."
@@ -144,6 +155,8 @@ fn counted(n: usize, one: &str, many: &str) -> String {
 #[component]
 fn ScadenzeTable(
     rows: Vec<ScadenzaRow>,
+    /// The past day shown: the comuni's links open their page of that day.
+    al: Option<chrono::NaiveDate>,
     caption: String,
     count_text: fn(String, String) -> String,
     empty: &'static str,
@@ -180,7 +193,7 @@ fn ScadenzeTable(
                         }
                             .into_any()
                     } else {
-                        rows.into_iter().map(|r| view! { <ScadenzaTr r /> }).collect_view().into_any()
+                        rows.into_iter().map(|r| view! { <ScadenzaTr r al /> }).collect_view().into_any()
                     }}
                 </tbody>
             </table>
@@ -189,11 +202,15 @@ fn ScadenzeTable(
 }
 
 #[component]
-fn ScadenzaTr(r: ScadenzaRow) -> impl IntoView {
+fn ScadenzaTr(r: ScadenzaRow, al: Option<chrono::NaiveDate>) -> impl IntoView {
+    let href = match al {
+        Some(d) => format!("/comuni/{}?al={}", r.codice_istat, d.format("%Y-%m-%d")),
+        None => format!("/comuni/{}", r.codice_istat),
+    };
     view! {
         <tr>
             <th scope="row">
-                <a href=format!("/comuni/{}", r.codice_istat)>{r.denominazione}</a>
+                <a href=href>{r.denominazione}</a>
             </th>
             <td>{r.sigla_provincia}</td>
             <td>
