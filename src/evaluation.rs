@@ -253,8 +253,12 @@ impl Snapshot {
     /// drop to zero, so imports of arbitrary days give a series without dents.
     pub fn series(&self, filter: &ValidFilter) -> ServicesSeries {
         let comuni: Vec<&Evaluated> = self.filtered(filter).collect();
-        let days: std::collections::BTreeSet<NaiveDate> =
-            comuni.iter().flat_map(|e| e.record.counts_over_time.iter().map(|p| p.day)).collect();
+        // Nothing after the snapshot's day: the programme as of a past day has no future.
+        let days: std::collections::BTreeSet<NaiveDate> = comuni
+            .iter()
+            .flat_map(|e| e.record.counts_over_time.iter().map(|p| p.day))
+            .filter(|d| *d <= self.as_of)
+            .collect();
         let mut by_day: BTreeMap<NaiveDate, (i64, i64)> = days.iter().map(|d| (*d, (0, 0))).collect();
         for e in comuni {
             let points = &e.record.counts_over_time;
@@ -434,10 +438,20 @@ impl Snapshot {
     }
 }
 
-/// The current [`Snapshot`], rebuilt when the data or the day changes.
+/// Past days' snapshots kept at once: a handful of days compared in a meeting (each is a few
+/// MB with 257 comuni); past it the least recently asked day is dropped, which only costs a
+/// rebuild.
+pub const PAST_DAYS_KEPT: usize = 8;
+
+/// The current [`Snapshot`], rebuilt when the data or the day changes, and the snapshots of a
+/// few past days (`?al=`), rebuilt when the data changes.
 #[derive(Debug, Default)]
 pub struct SnapshotCache {
     current: RwLock<Option<Arc<Snapshot>>>,
+    /// Most recently asked last. One lock held across a build: requests for a past day that
+    /// arrive together (the dashboard asks for its figures and its pictures at once) wait for
+    /// one evaluation instead of each doing it, and past days never evaluate in parallel.
+    past: tokio::sync::Mutex<std::collections::VecDeque<Arc<Snapshot>>>,
 }
 
 impl SnapshotCache {
@@ -474,6 +488,54 @@ impl SnapshotCache {
         *slot = Some(snapshot.clone());
         Ok(snapshot)
     }
+
+    /// The snapshot of `day` (a past day, already checked by the caller) for data `version`
+    /// (the current one): cached per day, dropped when the data changes. A set of
+    /// [`Snapshot::build`]'s set-based queries on a miss, nothing else.
+    pub async fn get_on(
+        &self,
+        db: &Db,
+        programme_code: &str,
+        day: NaiveDate,
+        version: i64,
+    ) -> Result<Arc<Snapshot>, AppError> {
+        let mut past = self.past.lock().await;
+        // A write made every kept day stale.
+        past.retain(|s| s.version == version && s.programme.code == programme_code);
+        if let Some(i) = past.iter().position(|s| s.as_of == day) {
+            let s = past.remove(i).expect("position is inside");
+            past.push_back(s.clone());
+            return Ok(s);
+        }
+        let started = std::time::Instant::now();
+        let snapshot = Arc::new(Snapshot::build(db, programme_code, day).await?);
+        tracing::info!(
+            day = %day,
+            version = snapshot.version,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "snapshot of a past day built"
+        );
+        if past.len() >= PAST_DAYS_KEPT {
+            past.pop_front();
+        }
+        past.push_back(snapshot.clone());
+        Ok(snapshot)
+    }
+}
+
+/// Whether `day` may be asked about: from the programme's start to `today`, both included
+/// (before the start the rules have nothing to say; after today nothing is recorded yet). The
+/// refusal says the allowed range in words.
+pub fn check_day(programme: &Programme, day: NaiveDate, today: NaiveDate) -> Result<(), AppError> {
+    if day < programme.start || day > today {
+        return Err(AppError::BadRequest(format!(
+            "Giorno non consultabile: {}. Si può indicare un giorno dal {} (inizio del programma) al {} (oggi).",
+            crate::format::date(day),
+            crate::format::date(programme.start),
+            crate::format::date(today)
+        )));
+    }
+    Ok(())
 }
 
 /// Today by the server clock (run it with TZ=Europe/Rome): the rules' "as of" day.

@@ -101,6 +101,23 @@ impl AppState {
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, AppError> {
         self.snapshots.get(&self.db, &self.programme).await
     }
+
+    /// The evaluated programme as it stood at the end of `day` (`None` or today: today's
+    /// snapshot, exactly as [`AppState::snapshot`]). A day before the programme's start or
+    /// after today is a 400 in Italian. Past days are cached per day until the data changes.
+    pub async fn snapshot_on(&self, day: Option<chrono::NaiveDate>) -> Result<Arc<Snapshot>, AppError> {
+        // Today's snapshot gives the programme's start, today and the current data version.
+        let current = self.snapshot().await?;
+        let Some(day) = day.filter(|d| *d != current.as_of) else { return Ok(current) };
+        crate::evaluation::check_day(&current.programme, day, current.as_of)?;
+        self.snapshots.get_on(&self.db, &self.programme, day, current.version).await
+    }
+
+    /// `Some(day)` when `snapshot` is of a past day (what the pages' notice and the file names
+    /// say), `None` when it is today's.
+    pub fn past_day(snapshot: &Snapshot) -> Option<chrono::NaiveDate> {
+        (snapshot.as_of < crate::evaluation::today()).then_some(snapshot.as_of)
+    }
 }
 
 /// The state inside a server function or a component rendered on the server.

@@ -58,6 +58,10 @@ pub struct ExportArgs {
     /// `si`: with an open blocker.
     #[arg(long)]
     pub bloccato: Option<String>,
+    /// The day (`2021-02-28` or `28/02/2021`): the programme as it stood at its end, from the
+    /// programme's start to today; the file name says it (`comuni-al-2021-02-28.csv`).
+    #[arg(long)]
+    pub al: Option<String>,
     /// Sort: nome, provincia, popolazione, adesione, primo_step or finale.
     #[arg(long)]
     pub ordina: Option<String>,
@@ -82,6 +86,7 @@ impl Default for ExportArgs {
             finale: None,
             scaduto: None,
             bloccato: None,
+            al: None,
             ordina: None,
             verso: None,
         }
@@ -109,10 +114,19 @@ pub async fn run(db: &Db, args: ExportArgs) -> anyhow::Result<String> {
         finale: args.finale,
         scaduto: args.scaduto,
         bloccato: args.bloccato,
+        al: args.al,
     };
     let vista = ListParams { ordina: args.ordina, verso: args.verso, pagina: None };
-    let snapshot =
-        Arc::new(Snapshot::build(db, FONDO_INNOVAZIONE, today()).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+    // The day asked about (`--al`), checked as the pages check it.
+    let day = filter.validate().map_err(|e| anyhow::anyhow!("{e}"))?.al;
+    let snapshot = Snapshot::build(db, FONDO_INNOVAZIONE, day.unwrap_or_else(today))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(day) = day {
+        crate::evaluation::check_day(&snapshot.programme, day, today())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let snapshot = Arc::new(snapshot);
     let e = export(db, snapshot, &filter, &vista, format, BlockerAccess::Operator)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -123,11 +123,14 @@ fn selected(snapshot: &Snapshot, filter: &ComuniFilter, vista: &ListParams) -> R
 }
 
 /// The file name of an export: the data's date in it, and the demo label, since a file has no
-/// room for the banner (`comuni-dati-dimostrativi-2026-11-27.csv`).
+/// room for the banner (`comuni-dati-dimostrativi-2026-11-27.csv`); a past day asked with
+/// `?al=` is said as such (`comuni-al-2021-02-28.csv`), so two files of different days are
+/// never taken for one another.
 pub fn file_name(snapshot: &Snapshot, stem: &str, extension: &str) -> String {
     format!(
-        "{stem}-{}{}.{extension}",
+        "{stem}-{}{}{}.{extension}",
         if snapshot.demo { "dati-dimostrativi-" } else { "" },
+        if AppState::past_day(snapshot).is_some() { "al-" } else { "" },
         snapshot.as_of.format("%Y-%m-%d")
     )
 }
@@ -271,12 +274,12 @@ async fn respond(
 ) -> Result<Response, AppError> {
     let viewer = crate::auth::session::viewer_of(&extensions);
     // Refused before anything is read: `bloccato` is not a filter the public may use.
-    filter.validate_for(viewer.as_ref())?;
+    let valid = filter.validate_for(viewer.as_ref())?;
     let access = match viewer {
         Some(user) => BlockerAccess::Viewer(user),
         None => BlockerAccess::Public,
     };
-    let snapshot = state.snapshot().await?;
+    let snapshot = state.snapshot_on(valid.al).await?;
     if format == ExportFormat::Xlsx {
         // A workbook is built whole in memory: a few at a time (`TRAGUARDI_LIMITE_XLSX`).
         let _permit = state.limits.xlsx.acquire().await?;

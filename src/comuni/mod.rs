@@ -71,6 +71,11 @@ pub struct ComuniFilter {
     /// (signed in): blockers are not public data, so anyone else gets a 400.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bloccato: Option<String>,
+    /// The day the figures are of (`2021-02-28` or `28/02/2021`): the programme as it stood at
+    /// the end of that day. Empty: today. It travels with the filters so that every link built
+    /// from the filter's query string (pagination, sort, cards, provinces, exports) keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub al: Option<String>,
 }
 
 /// A filter value that is not one of the known ones, said in Italian.
@@ -106,6 +111,10 @@ pub enum FilterError {
     Verso(String),
     #[error("Numero di pagina non valido: «{0}». Usare un numero intero da 1 in su.")]
     Pagina(String),
+    /// A day that is not a date (the message of [`crate::scadenze::parse_day`]); whether it
+    /// falls inside the programme is checked against the programme, on the server.
+    #[error("{0}")]
+    Giorno(String),
 }
 
 /// A step filter: reached (on time or late) or not yet, among the comuni in the programme.
@@ -276,6 +285,9 @@ pub struct ValidFilter {
     pub scaduto: bool,
     /// Only the comuni with an open blocker.
     pub bloccato: bool,
+    /// The day asked about; `None` is today. Checked against the programme's start and today
+    /// by `AppState::snapshot_on`, which gives the snapshot of that day.
+    pub al: Option<NaiveDate>,
 }
 
 /// Milestones in [`Milestone::ALL`]'s order, each once: one query string per set.
@@ -291,7 +303,7 @@ fn milestone_codes(set: &[Milestone]) -> Option<String> {
 }
 
 /// The parameters [`ValidFilter::query`] writes after `traguardo`.
-const AFTER_MILESTONE: [&str; 4] = ["primo_step=", "finale=", "scaduto=", "bloccato="];
+const AFTER_MILESTONE: [&str; 5] = ["primo_step=", "finale=", "scaduto=", "bloccato=", "al="];
 
 /// The query string `query` (a validated filter's, as the dashboard holds it) narrowed to one
 /// more milestone: the link of a card, equal to `with_milestone(m).query()`. Its `traguardo` is
@@ -378,6 +390,12 @@ impl ComuniFilter {
         };
         let scaduto = yes(&self.scaduto, FilterError::Scaduto)?;
         let bloccato = yes(&self.bloccato, FilterError::Bloccato)?;
+        let al = match non_empty(&self.al) {
+            None => None,
+            Some(raw) => {
+                Some(crate::scadenze::parse_day(raw).map_err(|e| FilterError::Giorno(e.to_string()))?)
+            }
+        };
         Ok(ValidFilter {
             provincia,
             adesione,
@@ -389,6 +407,7 @@ impl ComuniFilter {
             finale,
             scaduto,
             bloccato,
+            al,
         })
     }
 }
@@ -495,7 +514,16 @@ impl ValidFilter {
         if self.bloccato {
             parts.push("bloccato=si".to_string());
         }
+        // Last, and only when asked: today's links are those of before days could be asked.
+        if let Some(d) = self.al {
+            parts.push(format!("al={}", d.format("%Y-%m-%d")));
+        }
         parts.join("&")
+    }
+
+    /// The same filter on today (the notice's link back to the present).
+    pub fn today(&self) -> ValidFilter {
+        ValidFilter { al: None, ..self.clone() }
     }
 
     /// The same filter narrowed to one more milestone (the cards' links): under a filter that
@@ -524,6 +552,7 @@ impl ValidFilter {
             finale: self.finale.map(|s| s.code().to_string()),
             scaduto: self.scaduto.then(|| "si".to_string()),
             bloccato: self.bloccato.then(|| "si".to_string()),
+            al: self.al.map(|d| d.format("%Y-%m-%d").to_string()),
         }
     }
 }
@@ -558,6 +587,9 @@ pub struct ListPage {
     pub page: usize,
     /// At least 1 (an empty result is one empty page).
     pub pages: usize,
+    /// The past day the list is of (`None`: today): the notice and the comuni's links.
+    #[serde(default)]
+    pub al: Option<NaiveDate>,
 }
 
 /// Rows per page of `/comuni`.
@@ -768,7 +800,7 @@ impl ListView {
         let total = rows.len();
         let (page, pages) = self.page_of(total);
         let rows = rows.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
-        ListPage { rows, total, page, pages }
+        ListPage { rows, total, page, pages, al: None }
     }
 }
 
@@ -851,6 +883,9 @@ impl StepState {
 /// Everything a comune's page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ComuneDetail {
+    /// The past day the page is of (`None`: today).
+    #[serde(default)]
+    pub al: Option<NaiveDate>,
     pub codice_istat: String,
     pub denominazione: String,
     pub sigla_provincia: String,
@@ -981,6 +1016,7 @@ mod tests {
             finale: None,
             scaduto: None,
             bloccato: None,
+            al: None,
         };
         let v = f.validate().unwrap();
         assert_eq!(v.provincia, Some("LE"));
@@ -1265,6 +1301,7 @@ mod tests {
                 finale: get("finale"),
                 scaduto: get("scaduto"),
                 bloccato: get("bloccato"),
+                al: get("al"),
             }
             .validate()
             .unwrap();

@@ -17,8 +17,10 @@ pub async fn list_comuni(
     let result = async {
         let filter = filter.validate_for(crate::auth::guard::viewer().as_ref())?;
         let vista = vista.validate()?;
-        let snapshot = crate::state::app_state()?.snapshot().await?;
-        Ok(vista.page(snapshot.list(&filter)))
+        let snapshot = crate::state::app_state()?.snapshot_on(filter.al).await?;
+        let mut page = vista.page(snapshot.list(&filter));
+        page.al = crate::state::AppState::past_day(&snapshot);
+        Ok(page)
     }
     .await;
     set_status_on_error(&result);
@@ -32,11 +34,19 @@ pub async fn filter_choices() -> Result<Vec<FilterChoice>, AppError> {
     Ok(snapshot.population_choices())
 }
 
-/// One comune's page. An unknown code is a 404, never a 500.
+/// One comune's page, as of `al` (a day, as the filters take it; `None`: today). An unknown
+/// code is a 404, a bad day a 400, never a 500.
 #[server(endpoint = "comune")]
-pub async fn get_comune(codice_istat: String) -> Result<ComuneDetail, AppError> {
-    let state = crate::state::app_state()?;
-    let result = ssr::detail(&state, codice_istat.trim()).await;
+pub async fn get_comune(
+    codice_istat: String,
+    #[server(default)] al: Option<String>,
+) -> Result<ComuneDetail, AppError> {
+    let result = async {
+        let state = crate::state::app_state()?;
+        let day = ComuniFilter { al, ..Default::default() }.validate()?.al;
+        ssr::detail_on(&state, codice_istat.trim(), day).await
+    }
+    .await;
     set_status_on_error(&result);
     result
 }
@@ -50,7 +60,13 @@ pub mod ssr {
         state::AppState,
     };
 
-    pub async fn detail(state: &AppState, codice_istat: &str) -> Result<ComuneDetail, AppError> {
+    /// The page of `codice_istat` as of `day` (`None`: today): the rules' outcome of that day
+    /// and the services chart up to it.
+    pub async fn detail_on(
+        state: &AppState,
+        codice_istat: &str,
+        day: Option<chrono::NaiveDate>,
+    ) -> Result<ComuneDetail, AppError> {
         let not_found = || {
             AppError::not_found(format!(
                 "Comune non trovato: nessun comune ha il codice ISTAT «{codice_istat}»."
@@ -59,7 +75,7 @@ pub mod ssr {
         if codice_istat.len() != 6 || !codice_istat.bytes().all(|b| b.is_ascii_digit()) {
             return Err(not_found());
         }
-        let snapshot = state.snapshot().await?;
+        let snapshot = state.snapshot_on(day).await?;
         let e = snapshot.find(codice_istat).ok_or_else(not_found)?;
         let (pagopa, io, online) = services_of(&state.db, codice_istat).await?;
         let series = crate::dashboard::ServicesSeries {
@@ -67,6 +83,7 @@ pub mod ssr {
                 .record
                 .counts_over_time
                 .iter()
+                .filter(|c| c.day <= snapshot.as_of)
                 .map(|c| crate::dashboard::SeriesPoint { day: c.day, pagopa: c.pagopa, io: c.io })
                 .collect(),
             deadlines: snapshot.programme.steps.iter().map(|s| (s.name.clone(), s.deadline)).collect(),
@@ -110,6 +127,7 @@ pub mod ssr {
             .collect();
         let r = &e.record;
         Ok(ComuneDetail {
+            al: AppState::past_day(&snapshot),
             codice_istat: r.codice_istat.clone(),
             denominazione: r.denominazione.clone(),
             sigla_provincia: r.sigla_provincia.clone(),

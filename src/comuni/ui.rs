@@ -37,6 +37,7 @@ pub fn use_filter() -> Memo<ComuniFilter> {
                 finale: get("finale"),
                 scaduto: get("scaduto"),
                 bloccato: get("bloccato"),
+                al: get("al"),
             }
         })
     })
@@ -60,6 +61,31 @@ fn href_with(path: &str, parts: &[&str]) -> String {
         path.to_string()
     } else {
         format!("{path}?{query}")
+    }
+}
+
+/// `al=2021-02-28` for a past day, empty for today: what a link adds to keep the day.
+pub fn day_query(al: Option<chrono::NaiveDate>) -> String {
+    al.map(|d| format!("al={}", d.format("%Y-%m-%d"))).unwrap_or_default()
+}
+
+/// A query string without its `al=` part: the same view, today.
+pub fn query_today(query: &str) -> String {
+    query.split('&').filter(|p| !p.is_empty() && !p.starts_with("al=")).collect::<Vec<_>>().join("&")
+}
+
+/// The notice of a page that shows a past day, in words, with the way back to today
+/// (`today_href`: the same page without the day).
+#[component]
+pub fn DayNotice(day: chrono::NaiveDate, today_href: String) -> impl IntoView {
+    view! {
+        <div class="alert alert-info" role="note" data-testid="situazione-al">
+            <p class="mb-0">
+                <strong>{format!("Situazione al {}", format::date(day))}</strong>
+                ": i dati sono quelli registrati fino a quel giorno. "
+                <a href=today_href>"Torna alla situazione di oggi"</a>
+            </p>
+        </div>
     }
 }
 
@@ -126,6 +152,14 @@ pub fn FilterForm(
         Signal::derive(move || f(&filter.get()).unwrap_or_default())
     };
     let search = sel(|f| f.q.clone());
+    // A date input shows only `AAAA-MM-GG`: a day typed as `28/02/2021` is shown converted.
+    let day = Signal::derive(move || {
+        let f = filter.get();
+        match f.validate().ok().and_then(|v| v.al) {
+            Some(d) => d.format("%Y-%m-%d").to_string(),
+            None => f.al.unwrap_or_default(),
+        }
+    });
     let list_params = use_list_params();
     // The sort of the list, kept when the filters change (only values that validate).
     let hidden_sort = move || {
@@ -225,6 +259,20 @@ pub fn FilterForm(
                         {hidden_sort}
                     }
                 })}
+            <div class="campo">
+                <label for="al">"Situazione al giorno"</label>
+                <input
+                    type="date"
+                    id="al"
+                    name="al"
+                    class="form-control"
+                    aria-describedby="al-aiuto"
+                    value=move || day.get()
+                />
+                <small id="al-aiuto" class="aiuto">
+                    "Formato AAAA-MM-GG oppure GG/MM/AAAA; vuoto per oggi."
+                </small>
+            </div>
             <div class="campo campo-azioni">
                 <button type="submit" class="btn btn-primary">
                     "Applica i filtri"
@@ -306,7 +354,12 @@ pub fn ComuniPage() -> impl IntoView {
                             [one] => format!(" Traguardo: {one}."),
                             many => format!(" Traguardi: {}.", many.join(" e ")),
                         };
+                        let notice = list.al.map(|day| {
+                            let today_href = list_href(&query_today(&filter_query), &view.at_page(1));
+                            view! { <DayNotice day today_href /> }
+                        });
                         view! {
+                            {notice}
                             <p role="status">{format!("{}{milestone}", count_sentence(&list))}</p>
                             <ComuniTable list filter_query view />
                         }
@@ -392,7 +445,13 @@ fn ComuniTable(list: ListPage, filter_query: String, view: ListView) -> impl Int
                 <thead>
                     <tr>{headers}</tr>
                 </thead>
-                <tbody>{list.rows.into_iter().map(|r| view! { <ComuneRow r /> }).collect_view()}</tbody>
+                <tbody>
+                    {list
+                        .rows
+                        .into_iter()
+                        .map(|r| view! { <ComuneRow r al=list.al /> })
+                        .collect_view()}
+                </tbody>
             </table>
         </div>
         {pagination}
@@ -401,11 +460,13 @@ fn ComuniTable(list: ListPage, filter_query: String, view: ListView) -> impl Int
 }
 
 #[component]
-fn ComuneRow(r: ComuneListRow) -> impl IntoView {
+fn ComuneRow(r: ComuneListRow, al: Option<chrono::NaiveDate>) -> impl IntoView {
+    // The comune's page of the same day.
+    let href = href_with(&format!("/comuni/{}", r.codice_istat), &[&day_query(al)]);
     view! {
         <tr>
             <th scope="row">
-                <A href=format!("/comuni/{}", r.codice_istat)>{r.denominazione}</A>
+                <A href=href>{r.denominazione}</A>
             </th>
             <td>{r.codice_istat}</td>
             <td>{r.sigla_provincia}</td>
@@ -489,8 +550,10 @@ fn StepBadge(state: StepState) -> impl IntoView {
 #[component]
 pub fn ComunePage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let codice = move || params.with(|p| p.get("codice").unwrap_or_default());
-    let detail = Resource::new(codice, get_comune);
+    let al = move || query.with(|q| q.get("al").filter(|s| !s.trim().is_empty()));
+    let detail = Resource::new(move || (codice(), al()), |(codice, al)| get_comune(codice, al));
     view! {
         <Suspense fallback=|| view! { <p>"Caricamento del comune…"</p> }>
             {move || Suspend::new(async move {
@@ -530,11 +593,12 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
     view! {
         <Title text=d.denominazione.clone() />
         <nav aria-label="Percorso" class="breadcrumb">
-            <A href="/comuni">"Comuni"</A>
+            <A href=href_with("/comuni", &[&day_query(d.al)])>"Comuni"</A>
             " / "
             <span aria-current="page">{d.denominazione.clone()}</span>
         </nav>
         <h1>{d.denominazione.clone()}</h1>
+        {d.al.map(|day| view! { <DayNotice day today_href=format!("/comuni/{}", d.codice_istat) /> })}
         <section aria-labelledby="anagrafica">
             <h2 id="anagrafica">"Anagrafica"</h2>
             <dl class="scheda">

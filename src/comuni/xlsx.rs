@@ -112,12 +112,15 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
         "CC BY 4.0 (Regione Puglia — Traguardi)"
     };
     let mut book = Workbook::new();
-    book.set_properties(
-        &DocProperties::new()
-            .set_title(format!("{} — comuni", s.programme.name))
-            .set_author("Traguardi — Regione Puglia")
-            .set_comment(format!("Licenza {licence}")),
-    );
+    let mut properties = DocProperties::new()
+        .set_title(format!("{} — comuni", s.programme.name))
+        .set_author("Traguardi — Regione Puglia")
+        .set_comment(format!("Licenza {licence}"));
+    // A past day asked with `?al=` is said in the properties too, not only in the file name.
+    if let Some(day) = crate::state::AppState::past_day(s) {
+        properties = properties.set_subject(format!("Situazione al {}", crate::format::date(day)));
+    }
+    book.set_properties(&properties);
     let (first, last) = (s.first_step_code(), s.last_step_code());
 
     let sheet = book.add_worksheet().set_name("Comuni")?;

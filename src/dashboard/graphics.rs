@@ -1,9 +1,9 @@
 //! The dashboard's pictures, drawn once per data version and filter.
 //!
 //! Drawing four charts and a 257-comuni map takes milliseconds of CPU; a dashboard request must
-//! not pay it. [`GraphicsCache`] keeps the drawings of the current snapshot (same data version,
-//! same day) per filter and forgets them all when the snapshot changes, so a write shows at once
-//! and nothing stale is ever served.
+//! not pay it. [`GraphicsCache`] keeps the drawings of the current data version per day and
+//! filter and forgets them all when the data change, so a write shows at once and nothing stale
+//! is ever served.
 //!
 //! Each filter's entry is a cell filled once: requests that miss at the same time wait for the
 //! one drawing instead of drawing again each (a burst on a new data version draws once), and the
@@ -18,7 +18,6 @@ use std::{
     },
 };
 
-use chrono::NaiveDate;
 use tokio::sync::OnceCell;
 
 use super::{chart, map, Graphics};
@@ -40,8 +39,8 @@ pub struct GraphicsCache {
 
 #[derive(Debug, Default)]
 struct Entries {
-    /// The snapshot the drawings belong to: (data version, day).
-    of: Option<(i64, NaiveDate)>,
+    /// The data version the drawings belong to (the day is in each key).
+    of: Option<i64>,
     by_filter: HashMap<String, Cell>,
 }
 
@@ -54,8 +53,10 @@ impl GraphicsCache {
         filter: &ValidFilter,
         limit: &WorkLimit,
     ) -> Result<Arc<Graphics>, AppError> {
-        let key = filter.query();
-        let of = (snapshot.version, snapshot.as_of);
+        // The day is in the key: a past day's drawings (`?al=`) are kept beside today's, and
+        // a new day at midnight simply misses. A write (a new data version) forgets them all.
+        let key = format!("{}|{}", snapshot.as_of, filter.query());
+        let of = snapshot.version;
         let cell = self.cell(of, key);
         let drawn = cell
             .get_or_try_init(|| async {
@@ -83,7 +84,7 @@ impl GraphicsCache {
 
     /// The cell of `key` for the snapshot `of`: the cached one, or a new one (kept unless a
     /// newer snapshot's drawings are already cached).
-    fn cell(&self, of: (i64, NaiveDate), key: String) -> Cell {
+    fn cell(&self, of: i64, key: String) -> Cell {
         let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if entries.of != Some(of) {
             // An older snapshot than the cached one: draw for it, keep nothing.

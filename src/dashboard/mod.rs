@@ -38,6 +38,9 @@ pub struct DashboardData {
     /// The points of the services-over-time chart that its table lists (at each deadline and
     /// the latest).
     pub servizi: Vec<SeriesPoint>,
+    /// The past day shown (`None`: today), for the notice.
+    #[serde(default)]
+    pub al: Option<chrono::NaiveDate>,
 }
 
 /// One class of the map with its count.

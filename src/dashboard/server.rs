@@ -13,7 +13,7 @@ use crate::{comuni::ComuniFilter, error::AppError};
 pub async fn get_dashboard(#[server(default)] filter: ComuniFilter) -> Result<DashboardData, AppError> {
     let result = async {
         let filter = filter.validate_for(crate::auth::guard::viewer().as_ref())?;
-        let snapshot = crate::state::app_state()?.snapshot().await?;
+        let snapshot = crate::state::app_state()?.snapshot_on(filter.al).await?;
         let map_status = snapshot.map_status(&filter);
         let legenda = super::map::legend_counts(&map_status)
             .into_iter()
@@ -30,6 +30,7 @@ pub async fn get_dashboard(#[server(default)] filter: ComuniFilter) -> Result<Da
             fasce_popolazione: snapshot.population_choices(),
             legenda,
             servizi: super::chart::series_table(&snapshot.series(&filter)),
+            al: crate::state::AppState::past_day(&snapshot),
         })
     }
     .await;
@@ -43,7 +44,7 @@ pub async fn get_graphics(#[server(default)] filter: ComuniFilter) -> Result<Gra
     let result = async {
         let filter = filter.validate_for(crate::auth::guard::viewer().as_ref())?;
         let state = crate::state::app_state()?;
-        let snapshot = state.snapshot().await?;
+        let snapshot = state.snapshot_on(filter.al).await?;
         let graphics = state.graphics.get(&snapshot, &filter, &state.limits.drawing).await?;
         Ok(Graphics::clone(&graphics))
     }
@@ -80,13 +81,9 @@ pub async fn download_svg(
     }
     let viewer = crate::auth::session::viewer_of(&extensions);
     let filter = filter.validate_for(viewer.as_ref())?;
-    let snapshot = state.snapshot().await?;
+    let snapshot = state.snapshot_on(filter.al).await?;
     let filename = |extension: &str| {
-        format!(
-            "traguardi-{name}-{}{}.{extension}",
-            if snapshot.demo { "dati-dimostrativi-" } else { "" },
-            snapshot.as_of.format("%Y-%m-%d")
-        )
+        crate::comuni::export::file_name(&snapshot, &format!("traguardi-{name}"), extension)
     };
     let attachment = |content_type: &str, extension: &str, body: Vec<u8>| {
         (

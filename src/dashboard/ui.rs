@@ -104,6 +104,13 @@ mod browser {
             return;
         }
         let Some(url) = form_url(&form) else { return };
+        // Another day changes the page's heading too: load the whole page, as without
+        // JavaScript.
+        if day_of(&url)
+            != day_of(&web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default())
+        {
+            return;
+        }
         ev.prevent_default();
         busy.set(true);
         message.set("Aggiornamento dei dati in corso.".into());
@@ -120,6 +127,16 @@ mod browser {
                 }
             }
         });
+    }
+
+    /// The `al` of an address (empty: today).
+    fn day_of(url: &str) -> String {
+        let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        web_sys::UrlSearchParams::new_with_str(query)
+            .ok()
+            .and_then(|q| q.get("al"))
+            .map(|d| d.trim().to_string())
+            .unwrap_or_default()
     }
 
     /// The address the form would load: its action with its fields as the query.
@@ -158,7 +175,13 @@ mod browser {
 
 #[component]
 fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>) -> impl IntoView {
-    let DashboardData { summary: s, filtro, fasce_popolazione, legenda, servizi } = data;
+    let DashboardData { summary: s, filtro, fasce_popolazione, legenda, servizi, al } = data;
+    // A past day: said in words, with the same filters today one click away.
+    let notice = al.map(|day| {
+        let today = crate::comuni::ui::query_today(&filtro);
+        let today_href = if today.is_empty() { "/".to_string() } else { format!("/?{today}") };
+        view! { <crate::comuni::ui::DayNotice day today_href /> }
+    });
     let as_of = s.data_riferimento.map(format::date).unwrap_or_default();
     let download = |name: &str| {
         if filtro.is_empty() {
@@ -197,6 +220,7 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
         </section>
         // What a filter changes: with JavaScript, replaced in place by the `InPlaceFilters` island.
         <div id="cruscotto-risultati">
+        {notice}
         <p role="status" class="filtri-applicati" data-testid="filtri-applicati">
             {format!("{applied} {} comuni considerati.", format::int(s.totale_comuni))}
         </p>

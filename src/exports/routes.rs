@@ -106,6 +106,9 @@ async fn scadenze(
     if data.own_comuni_only {
         filters.push("solo i comuni del profilo".to_string());
     }
+    if let Some(day) = data.al {
+        filters.push(format!("situazione al {}", crate::format::date(day)));
+    }
     let table = Table {
         stem: "scadenze",
         title: "Scadenze",
@@ -113,6 +116,7 @@ async fn scadenze(
         filters,
         as_of: data.as_of,
         demo: data.demo,
+        past_day: data.al.is_some(),
     };
     respond(table, format, rows_in_memory(crate::scadenze::export::rows(&data))).await
 }
@@ -173,6 +177,7 @@ async fn registro(
         filters,
         as_of: snapshot.as_of,
         demo: snapshot.demo,
+        past_day: false,
     };
     // Newest first, as the page: each query continues below the last entry of the previous one.
     let db = state.db.clone();
@@ -259,6 +264,7 @@ async fn proposte(
         filters: Vec::new(),
         as_of: snapshot.as_of,
         demo: snapshot.demo,
+        past_day: false,
     };
     respond(table, format, rows_in_memory(batch)).await
 }
@@ -342,6 +348,7 @@ async fn evidenze(
         filters,
         as_of: snapshot.as_of,
         demo: snapshot.demo,
+        past_day: false,
     };
     respond(table, format, rows_in_memory(batch)).await
 }

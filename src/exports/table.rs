@@ -89,6 +89,9 @@ pub struct Table {
     pub as_of: NaiveDate,
     /// The database holds the demo data: the file name says so.
     pub demo: bool,
+    /// `as_of` is a past day asked with `?al=`: the file name and the workbook's properties
+    /// say so (`scadenze-al-2021-02-15.csv`).
+    pub past_day: bool,
 }
 
 impl Table {
@@ -101,9 +104,10 @@ impl Table {
             ExportFormat::Json => ("", "json"),
         };
         format!(
-            "{}-{variant}{}{}.{extension}",
+            "{}-{variant}{}{}{}.{extension}",
             self.stem,
             if self.demo { "dati-dimostrativi-" } else { "" },
+            if self.past_day { "al-" } else { "" },
             self.as_of.format("%Y-%m-%d")
         )
     }
@@ -167,11 +171,13 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
     let integer = Format::new().set_num_format("#,##0");
     let quoted = super::formula::quoted();
     let mut book = Workbook::new();
-    book.set_properties(
-        &DocProperties::new()
-            .set_title(format!("Traguardi — {}", table.title))
-            .set_author("Traguardi — Regione Puglia"),
-    );
+    let mut properties = DocProperties::new()
+        .set_title(format!("Traguardi — {}", table.title))
+        .set_author("Traguardi — Regione Puglia");
+    if table.past_day {
+        properties = properties.set_subject(format!("Situazione al {}", crate::format::date(table.as_of)));
+    }
+    book.set_properties(&properties);
     let sheet = book.add_worksheet().set_name(table.title)?;
     for (c, h) in table.columns.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &header)?;
@@ -347,6 +353,7 @@ mod tests {
             filters: vec!["=provincia".into()],
             as_of: NaiveDate::from_ymd_opt(2021, 2, 15).unwrap(),
             demo: false,
+            past_day: false,
         }
     }
 

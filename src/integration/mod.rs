@@ -6,6 +6,7 @@
 //! is skipped with a printed line.
 
 mod as_of;
+mod as_of_pages;
 mod audit;
 mod auth;
 mod authorization;

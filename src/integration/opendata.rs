@@ -321,6 +321,7 @@ async fn the_openapi_document_matches_the_api() {
                 "verso" => "desc".into(),
                 "pagina" => "2".into(),
                 "per_pagina" => "5".into(),
+                "al" => "2021-02-28".into(),
                 other => panic!("{other}: a documented parameter with no sample here"),
             }
         };
@@ -371,6 +372,9 @@ async fn the_openapi_document_matches_the_api() {
                 .as_str()
                 .unwrap();
             let body = json(&app, &format!("/api/v1/comuni/{code}")).await;
+            fits(&doc, "/api/v1/comuni/{codice_istat}", 200, &body);
+            // As of a past day too (`metadati.situazione_al`).
+            let body = json(&app, &format!("/api/v1/comuni/{code}?al=2021-02-28")).await;
             fits(&doc, "/api/v1/comuni/{codice_istat}", 200, &body);
         }
         for (path, uri, status) in [

@@ -127,7 +127,10 @@ async fn deadlines_with_blockers_csv_and_access() {
         assert!(html.contains("Nessun obiettivo scaduto e non raggiunto."));
         assert_eq!(html.matches("<tbody>").count(), 3, "the three tables have a body");
         assert!(html.contains("28/02/2021") && html.contains("In scadenza tra 13 giorni"));
-        assert!(html.contains(&format!("href=\"/comuni/{target}\"")), "{backend}: link to the comune");
+        assert!(
+            html.contains(&format!("href=\"/comuni/{target}?al=2021-02-15\"")),
+            "{backend}: link to the comune, same day"
+        );
         assert!(html.contains(&target_name));
         assert!(html.contains(OPEN) && html.contains("<strong>Fornitore</strong>"), "{backend}");
         assert!(!html.contains(RESOLVED) && !html.contains(LATER) && !html.contains(OTHER));

@@ -79,6 +79,9 @@ pub struct Metadati {
     pub licenza_url: String,
     /// The filters applied, as a query string (empty: none).
     pub filtro: String,
+    /// The past day asked with `?al=`, when the figures are not today's (absent: today).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub situazione_al: Option<NaiveDate>,
 }
 
 impl Metadati {
@@ -90,6 +93,7 @@ impl Metadati {
             licenza: LICENCE_ID.into(),
             licenza_url: LICENCE_URL.into(),
             filtro: filter.query(),
+            situazione_al: crate::state::AppState::past_day(snapshot),
         }
     }
 }
@@ -402,7 +406,7 @@ pub async fn get_province(
     let Query(filter) = filter?;
     let filter =
         filter.validate_for(crate::auth::session::viewer_of(&extensions).as_ref()).map_err(AppError::from)?;
-    let snapshot = state.snapshot().await?;
+    let snapshot = state.snapshot_on(filter.al).await?;
     Ok(Json(ProvinceRisposta {
         metadati: Metadati::of(&snapshot, &filter),
         province: province(&snapshot, &filter),
@@ -434,7 +438,7 @@ pub async fn get_comuni(
         .validate()
         .map_err(AppError::from)?;
     let (pagina, per_pagina) = paging(&p)?;
-    let snapshot = state.snapshot().await?;
+    let snapshot = state.snapshot_on(filter.al).await?;
     let mut rows = snapshot.list(&filter);
     vista.sort(&mut rows);
     let totale = rows.len();
@@ -460,17 +464,21 @@ pub async fn get_comuni(
     get,
     path = "/api/v1/comuni/{codice_istat}",
     tag = "dati",
-    params(("codice_istat" = String, Path, description = "Codice ISTAT del comune, sei cifre (072006)")),
+    params(("codice_istat" = String, Path, description = "Codice ISTAT del comune, sei cifre (072006)"), Giorno),
     responses(
         (status = 200, description = "Il comune", body = ComuneRisposta),
+        (status = 400, description = "Giorno non valido o fuori dal programma", body = ApiError),
         (status = 404, description = "Nessun comune con questo codice", body = ApiError),
     )
 )]
 pub async fn get_comune(
     State(state): State<AppState>,
     Path(codice): Path<String>,
+    giorno: Result<Query<Giorno>, QueryRejection>,
 ) -> ApiResult<ComuneRisposta> {
-    let snapshot = state.snapshot().await?;
+    let Query(giorno) = giorno?;
+    let day = ComuniFilter { al: giorno.al, ..Default::default() }.validate().map_err(AppError::from)?.al;
+    let snapshot = state.snapshot_on(day).await?;
     let e = snapshot.find(codice.trim()).ok_or_else(|| {
         AppError::not_found(format!("Comune non trovato: nessun comune ha il codice ISTAT «{codice}»."))
     })?;
@@ -478,6 +486,15 @@ pub async fn get_comune(
         metadati: Metadati::of(&snapshot, &ValidFilter::default()),
         comune: comune(&snapshot, e),
     }))
+}
+
+/// The day of one comune's figures: `?al=2021-02-28` (or `28/02/2021`); absent, today.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Giorno {
+    /// The programme as it stood at the end of this day, from its start to today.
+    #[serde(default)]
+    pub al: Option<String>,
 }
 
 /// Any other address under `/api/v1/`: a JSON 404, not the HTML page.

@@ -175,8 +175,13 @@ pub fn contents(
         didascalia: didascalia.to_string(),
     };
     let see_table = "I valori sono nella tabella «Le province in cifre».";
+    // A past day asked with `?al=` is in the title: the heading and the PDF's metadata say it.
+    let titolo = match crate::state::AppState::past_day(snapshot) {
+        Some(_) => format!("{}: situazione al {data}", summary.programma),
+        None => format!("{}: rapporto sull'avanzamento", summary.programma),
+    };
     Report {
-        titolo: format!("{}: rapporto sull'avanzamento", summary.programma),
+        titolo,
         sottotitolo: "Adesione e obiettivi dei comuni pugliesi su pagoPA, App IO e SPID/CIE".to_string(),
         descrizione: format!(
             "Cifre principali, mappa, grafici per provincia ed elenco dei comuni del programma {}, dati al {data}.",

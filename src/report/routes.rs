@@ -53,8 +53,8 @@ pub async fn report_pdf(
 ) -> Result<Response, AppError> {
     // Refused before any work: `bloccato` is not a filter the public may use.
     let viewer = crate::auth::session::viewer_of(&extensions);
-    filter.validate_for(viewer.as_ref())?;
-    let snapshot = state.snapshot().await?;
+    let valid = filter.validate_for(viewer.as_ref())?;
+    let snapshot = state.snapshot_on(valid.al).await?;
     let filename = crate::comuni::export::file_name(&snapshot, "rapporto", "pdf");
     let bytes = render(&state, snapshot, &filter).await?;
     Ok((

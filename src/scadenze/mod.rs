@@ -318,6 +318,9 @@ pub struct ScadenzeData {
     /// A `comune` user: only the comuni they operate for are listed.
     pub own_comuni_only: bool,
     pub demo: bool,
+    /// `Some(as_of)` when the day asked about is a past day: the page says so.
+    #[serde(default)]
+    pub al: Option<NaiveDate>,
 }
 
 /// Properties of `?al=&provincia=` (see `crate::fuzz`): any query string is refused with a 400

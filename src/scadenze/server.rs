@@ -22,14 +22,13 @@ pub async fn get_scadenze(#[server(default)] query: ScadenzeQuery) -> Result<Sca
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use std::{collections::HashMap, sync::Arc};
+    use std::collections::HashMap;
 
     use super::*;
     use crate::{
         auth::{may_read_private, CurrentUser},
         data::blockers,
         evaluation::Evaluated,
-        evaluation::{today, Snapshot},
         scadenze::{
             pending_objectives, sort_by_risk, BlockerCategory, BlockerView, ComuneStanding, RowForecast,
             ScadenzaRow, Urgency, WINDOW_DAYS,
@@ -45,14 +44,9 @@ pub mod ssr {
         query: &ScadenzeQuery,
     ) -> Result<ScadenzeData, AppError> {
         let query = query.validate()?;
-        let today = today();
-        let as_of = query.al.unwrap_or(today);
-        // Today's snapshot is cached; another day is evaluated for this request.
-        let snapshot = if as_of == today {
-            state.snapshot().await?
-        } else {
-            Arc::new(Snapshot::build(&state.db, &state.programme, as_of).await?)
-        };
+        // Today's snapshot, or a past day's (cached); a day outside the programme is a 400.
+        let snapshot = state.snapshot_on(query.al).await?;
+        let as_of = snapshot.as_of;
         let visible = |codice: &str| may_read_private(Some(user), codice);
         let standings = snapshot
             .comuni
@@ -151,6 +145,7 @@ pub mod ssr {
             by_risk: query.by_risk,
             own_comuni_only: user.role == crate::auth::Role::Comune,
             demo: snapshot.demo,
+            al: AppState::past_day(&snapshot),
         })
     }
 

@@ -127,6 +127,15 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             )}
         </p>
         {d
+            .al
+            .map(|day| {
+                let today_href = match &d.provincia {
+                    Some(p) => format!("/scadenze?provincia={p}"),
+                    None => "/scadenze".to_string(),
+                };
+                view! { <crate::comuni::ui::DayNotice day today_href /> }
+            })}
+        {d
             .own_comuni_only
             .then(|| view! { <p class="note">"Sono mostrati solo i comuni per cui operi."</p> })}
         <ScadenzeForm
@@ -139,6 +148,7 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             <h2 id="scaduti">"Obiettivi scaduti e non raggiunti"</h2>
             <ScadenzeTable
                 rows=d.overdue
+                al=d.al
                 caption=format!("Obiettivi scaduti e non raggiunti al {day}")
                 count_text=|objectives, comuni| format!("{objectives} scaduti e non raggiunti, in {comuni}.")
                 empty="Nessun obiettivo scaduto e non raggiunto."
@@ -148,6 +158,7 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             <h2 id="in-scadenza">{format!("In scadenza entro {window} giorni")}</h2>
             <ScadenzeTable
                 rows=d.due_soon
+                al=d.al
                 caption=format!("Obiettivi non ancora raggiunti in scadenza entro {window} giorni dal {day}")
                 count_text=|objectives, comuni| format!("{objectives} in scadenza, in {comuni}.")
                 empty="Nessun obiettivo in scadenza."
@@ -176,6 +187,8 @@ fn counted(n: usize, one: &str, many: &str) -> String {
 #[component]
 fn ScadenzeTable(
     rows: Vec<ScadenzaRow>,
+    /// The past day shown: the comuni's links open their page of that day.
+    al: Option<chrono::NaiveDate>,
     caption: String,
     count_text: fn(String, String) -> String,
     empty: &'static str,
@@ -213,7 +226,7 @@ fn ScadenzeTable(
                         }
                             .into_any()
                     } else {
-                        rows.into_iter().map(|r| view! { <ScadenzaTr r /> }).collect_view().into_any()
+                        rows.into_iter().map(|r| view! { <ScadenzaTr r al /> }).collect_view().into_any()
                     }}
                 </tbody>
             </table>
@@ -222,11 +235,15 @@ fn ScadenzeTable(
 }
 
 #[component]
-fn ScadenzaTr(r: ScadenzaRow) -> impl IntoView {
+fn ScadenzaTr(r: ScadenzaRow, al: Option<chrono::NaiveDate>) -> impl IntoView {
+    let href = match al {
+        Some(d) => format!("/comuni/{}?al={}", r.codice_istat, d.format("%Y-%m-%d")),
+        None => format!("/comuni/{}", r.codice_istat),
+    };
     view! {
         <tr>
             <th scope="row">
-                <a href=format!("/comuni/{}", r.codice_istat)>{r.denominazione}</a>
+                <a href=href>{r.denominazione}</a>
             </th>
             <td>{r.sigla_provincia}</td>
             <td>
