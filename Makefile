@@ -22,6 +22,8 @@ DATABASE_URL ?= sqlite://data/traguardi.sqlite
 E2E_ADDR ?= 127.0.0.1:3100
 MOTO_SERVER ?= $(HOME)/.local/share/traguardi-moto/bin/moto_server
 MOTO_PORT ?= 9100
+AIOSMTPD_PYTHON ?= $(HOME)/.local/share/traguardi-aiosmtpd/bin/python
+SMTP_PORT ?= 9200
 SOAK_SECS ?= 600
 SOAK_RATE ?= 200
 SOAK_ADDR ?= 127.0.0.1:3300
@@ -87,6 +89,9 @@ lint:
 ## The evidence tests store files in a folder and, when TRAGUARDI_TEST_S3 names an S3 endpoint,
 ## in S3 too: moto's S3 server (installed by .ci/install-tools) runs on 127.0.0.1 for the length
 ## of the tests, on the first free port from MOTO_PORT, and is stopped afterwards whatever happens.
+## Likewise the reminder tests send e-mail to a real SMTP server, aiosmtpd (.ci/smtp-sink.py, which
+## writes each received message as JSON into a temporary folder), on the first free port from
+## SMTP_PORT, named by TRAGUARDI_TEST_SMTP and TRAGUARDI_TEST_SMTP_DIR.
 unit:
 	@if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
 	  echo "PostgreSQL answers on 127.0.0.1:5432: the database tests run on SQLite and PostgreSQL."; \
@@ -95,8 +100,10 @@ unit:
 	else \
 	  echo "SKIPPING the PostgreSQL half of the database tests: nothing answers on 127.0.0.1:5432 (SQLite still runs)."; \
 	fi
-	@moto='$(MOTO_SERVER)'; pid=''; url=''; why=''; \
-	trap '[ -z "$$pid" ] || { kill "$$pid" 2>/dev/null; wait "$$pid" 2>/dev/null; } || true' EXIT; \
+	@moto='$(MOTO_SERVER)'; pid=''; url=''; why=''; spid=''; sdir=''; \
+	trap '[ -z "$$pid" ] || { kill "$$pid" 2>/dev/null; wait "$$pid" 2>/dev/null; } || true; \
+	  [ -z "$$spid" ] || { kill "$$spid" 2>/dev/null; wait "$$spid" 2>/dev/null; } || true; \
+	  [ -z "$$sdir" ] || rm -rf "$$sdir"' EXIT; \
 	trap 'exit 130' INT TERM; \
 	port=''; for p in $$(seq $(MOTO_PORT) $$(($(MOTO_PORT) + 19))); do \
 	  if ! (exec 3<>/dev/tcp/127.0.0.1/$$p) 2>/dev/null; then port=$$p; break; fi; \
@@ -123,6 +130,33 @@ unit:
 	  echo "moto's S3 server is required in CI but $$why."; exit 1; \
 	else \
 	  echo "SKIPPING the S3 half of the evidence tests: $$why (the folder half still runs)."; \
+	fi; \
+	sport=''; why=''; for p in $$(seq $(SMTP_PORT) $$(($(SMTP_PORT) + 19))); do \
+	  if ! (exec 3<>/dev/tcp/127.0.0.1/$$p) 2>/dev/null; then sport=$$p; break; fi; \
+	done; \
+	if ! '$(AIOSMTPD_PYTHON)' -c 'import aiosmtpd.controller' >/dev/null 2>&1; then \
+	  why="aiosmtpd is not installed in $(AIOSMTPD_PYTHON) (bash .ci/install-tools installs it)"; \
+	elif [ -z "$$sport" ]; then \
+	  why="no free port on 127.0.0.1 from $(SMTP_PORT) to $$(($(SMTP_PORT) + 19))"; \
+	else \
+	  sdir=$$(mktemp -d "$${TMPDIR:-/tmp}/traguardi-smtp-XXXXXX"); \
+	  '$(AIOSMTPD_PYTHON)' .ci/smtp-sink.py "$$sport" "$$sdir/posta" > "$$sdir/server.log" 2>&1 & spid=$$!; \
+	  for i in $$(seq 1 50); do \
+	    kill -0 "$$spid" 2>/dev/null || break; \
+	    if (exec 3<>/dev/tcp/127.0.0.1/$$sport) 2>/dev/null; then why=ok; break; fi; \
+	    sleep 0.2; \
+	  done; \
+	  if [ "$$why" != ok ] || ! kill -0 "$$spid" 2>/dev/null; then \
+	    why="the SMTP test server did not answer on 127.0.0.1:$$sport (its log: $$(cat "$$sdir/server.log" 2>/dev/null | tail -3))"; \
+	  fi; \
+	fi; \
+	if [ "$$why" = ok ]; then \
+	  echo "aiosmtpd answers on 127.0.0.1:$$sport: the reminder tests send real e-mail to it."; \
+	  export TRAGUARDI_TEST_SMTP="127.0.0.1:$$sport" TRAGUARDI_TEST_SMTP_DIR="$$sdir/posta"; \
+	elif [ -n "$${CI:-}" ]; then \
+	  echo "the SMTP test server is required in CI but $$why."; exit 1; \
+	else \
+	  echo "SKIPPING the SMTP half of the reminder tests: $$why (the rest still runs)."; \
 	fi; \
 	status=0; cargo test --features ssr --lib || status=$$?; exit $$status
 

@@ -92,6 +92,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accedi") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/profilo") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/utenti") view=UsersPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/promemoria")
+                        view=crate::reminders::RemindersPageView
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/accessibilita") view=AccessibilityPage ssr=SsrMode::Async />
                     <Route path=path!("/privacy") view=PrivacyPage ssr=SsrMode::Async />
                     <Route path=path!("/note-legali") view=LegalNotesPage ssr=SsrMode::Async />

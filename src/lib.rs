@@ -2,7 +2,7 @@
 //! comune by comune.
 //!
 //! Feature folders hold their types, server functions and views (`dashboard`, `comuni`,
-//! `scadenze`, `workspace`, `evidence`, `imports`, `opendata`, `auth`, `site`, `backup`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
+//! `scadenze`, `workspace`, `evidence`, `imports`, `opendata`, `reminders`, `auth`, `site`, `backup`); the programme's rules are plain Rust in `rules`; the server-only data layer is `data`.
 
 #![recursion_limit = "256"]
 
@@ -17,6 +17,7 @@ pub mod forecasts;
 pub mod format;
 pub mod imports;
 pub mod opendata;
+pub mod reminders;
 pub mod report;
 pub mod rules;
 pub mod scadenze;

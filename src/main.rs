@@ -1,5 +1,5 @@
 //! The `traguardi` command: `serve` (the default), `demo`, `check`, `user`, `audit`, `export`,
-//! `import`, `backup` and `restore`.
+//! `import`, `backup`, `restore`, `previsioni` and `promemoria`.
 
 use clap::{Parser, Subcommand};
 use traguardi::{
@@ -33,6 +33,8 @@ enum Command {
         auth: AuthArgs,
         #[command(flatten)]
         audit: traguardi::audit::AuditArgs,
+        #[command(flatten)]
+        smtp: traguardi::reminders::config::SmtpArgs,
     },
     /// Load the deterministic demo dataset (refuses a database that holds real data).
     Demo,
@@ -59,6 +61,9 @@ enum Command {
     /// The forecasts: `--verifica` checks those made on past days (`--al`, default 31/10/2021
     /// and 30/11/2021) against the outcome on the last deadline.
     Previsioni(traguardi::forecasts::cli::ForecastArgs),
+    /// The day's reminders by e-mail (`--al` another day): recorded and sent once each, as the
+    /// server's daily job does; `--dry-run` lists them and sends nothing.
+    Promemoria(traguardi::reminders::cli::ReminderArgs),
 }
 
 /// mimalloc instead of glibc's allocator: the dashboard's pages are a quarter of a megabyte,
@@ -98,7 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         None => Cli::parse_from(["traguardi", "serve"]).command.expect("serve parses"),
     };
     match command {
-        Command::Serve { demo, auth, audit } => {
+        Command::Serve { demo, auth, audit, smtp } => {
             if demo {
                 if !traguardi::demo::has_programme_data(&db).await? {
                     let report = traguardi::demo::load(&db).await?;
@@ -112,7 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     }
                 }
             }
-            traguardi::server::serve(db, auth, audit).await?;
+            traguardi::server::serve(db, auth, audit, smtp).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Demo => {
@@ -126,6 +131,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(if outcome.failed { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
         }
         Command::User(command) => traguardi::auth::cli::run(&db, command).await,
+        Command::Promemoria(args) => {
+            print!("{}", traguardi::reminders::cli::run(&db, args).await?);
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Previsioni(args) => {
             print!("{}", traguardi::forecasts::cli::run(&db, args).await?);
             Ok(std::process::ExitCode::SUCCESS)

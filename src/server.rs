@@ -54,6 +54,7 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         r("/accedi/oidc/callback", Method::GET, get(auth::oidc_callback)),
         r("/utenti", Method::POST, post(auth::add_user)),
         r("/utenti/disattiva", Method::POST, post(auth::disable_user)),
+        r("/profilo/promemoria", Method::POST, post(crate::reminders::routes::save_preferences)),
         r("/feedback", Method::POST, crate::site::routes::feedback_route()),
         r("/comuni/{codice}/gestione/{azione}", Method::POST, post(crate::workspace::routes::submit)),
         // The uploads bound their own bodies (see `limits::body`).
@@ -137,6 +138,7 @@ pub async fn serve(
     db: Db,
     auth: crate::auth::config::AuthArgs,
     audit: crate::audit::AuditArgs,
+    smtp: crate::reminders::config::SmtpArgs,
 ) -> anyhow::Result<()> {
     let conf = get_configuration(None)?;
     let options = conf.leptos_options;
@@ -169,6 +171,14 @@ pub async fn serve(
     } else {
         tracing::info!("audit checkpoints off (no {})", crate::audit::KEY_ENV);
     }
+    // Fail fast on half an SMTP configuration or a bad value; none at all: no reminders.
+    let mailer = smtp.validate()?;
+    match &mailer {
+        Some(m) => tracing::info!(server = %m.description, from = %m.from, "reminders by e-mail on"),
+        None => tracing::info!(
+            "reminders by e-mail off (no TRAGUARDI_SMTP_URL and TRAGUARDI_SMTP_FROM): none are recorded or sent"
+        ),
+    }
     let limits = crate::limits::work::WorkLimits::from_env()?;
     let metrics_access = crate::ops::MetricsAccess::from_env()?;
     tracing::info!(readers = %metrics_access.describe(), "/metrics");
@@ -176,11 +186,20 @@ pub async fn serve(
     let state = AppState::with_auth(options, db, auth)
         .with_evidence(evidence)
         .with_limits(limits)
-        .with_metrics_access(metrics_access);
+        .with_metrics_access(metrics_access)
+        .with_mailer(mailer);
     if let Some(oidc) = &state.auth.oidc {
         oidc.probe().await;
     }
     tokio::spawn(sweep_periodically(state.clone()));
+    if let Some(mailer) = state.mailer.clone() {
+        tokio::spawn(crate::reminders::job::run_periodically(
+            state.db.clone(),
+            mailer,
+            state.programme.clone(),
+            state.auth.config.public_url.clone(),
+        ));
+    }
     // Build the first snapshot now: a broken programme definition fails the start, not a visitor.
     state.snapshot().await.map_err(|e| anyhow::anyhow!("cannot evaluate the programme: {e}"))?;
     let evidence = state.evidence.clone();

@@ -33,6 +33,8 @@ pub struct AppState {
     pub limits: Arc<WorkLimits>,
     /// Who may read `/metrics`.
     pub metrics_access: Arc<MetricsAccess>,
+    /// The SMTP server of the reminders; `None`: no reminders.
+    pub mailer: Option<Arc<crate::reminders::config::Mailer>>,
 }
 
 /// Sign-in settings and the state that goes with them.
@@ -76,6 +78,7 @@ impl AppState {
             evidence: Arc::new(EvidenceStore::memory(crate::evidence::store::DEFAULT_MAX_BYTES)),
             limits: Arc::default(),
             metrics_access: Arc::default(),
+            mailer: None,
         }
     }
 
@@ -88,6 +91,12 @@ impl AppState {
     /// The same state with these readers of `/metrics`.
     pub fn with_metrics_access(mut self, access: MetricsAccess) -> Self {
         self.metrics_access = Arc::new(access);
+        self
+    }
+
+    /// The same state sending reminders through `mailer`.
+    pub fn with_mailer(mut self, mailer: Option<crate::reminders::config::Mailer>) -> Self {
+        self.mailer = mailer.map(Arc::new);
         self
     }
 

@@ -33,6 +33,9 @@ pub struct ComuneRef {
 pub struct Profile {
     pub user: CurrentUser,
     pub comuni: Vec<ComuneRef>,
+    /// The kinds of reminder of the person's role, and whether they receive each (their own
+    /// choice: private, shown to them alone).
+    pub reminders: Vec<crate::reminders::Preference>,
 }
 
 /// The signed-in person's own page.
@@ -49,7 +52,12 @@ pub async fn get_profile() -> Result<Profile, AppError> {
                 denominazione: snapshot.find(c).map(|e| e.record.denominazione.clone()).unwrap_or_default(),
             })
             .collect();
-        Ok(Profile { user, comuni })
+        let off = crate::data::reminders::optouts_of(&crate::state::app_state()?.db, user.id).await?;
+        let reminders = crate::reminders::Kind::of_role(user.role)
+            .into_iter()
+            .map(|kind| crate::reminders::Preference { kind, on: !off.iter().any(|o| o == kind.code()) })
+            .collect();
+        Ok(Profile { user, comuni, reminders })
     }
     .await;
     set_status_on_error(&result);

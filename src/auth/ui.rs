@@ -187,7 +187,8 @@ pub fn ProfilePage() -> impl IntoView {
 
 #[component]
 fn ProfileView(p: Profile) -> impl IntoView {
-    let Profile { user, comuni } = p;
+    let Profile { user, comuni, reminders } = p;
+    let saved = use_query_map().with_untracked(|q| q.get("esito").as_deref() == Some("promemoria"));
     view! {
         <dl class="scheda">
             <dt>"Nome"</dt>
@@ -218,6 +219,7 @@ fn ProfileView(p: Profile) -> impl IntoView {
                     </ul>
                 }
             })}
+        <crate::reminders::PreferencesForm preferences=reminders saved />
     }
 }
 
@@ -378,6 +380,7 @@ fn SignedIn(u: CurrentUser) -> impl IntoView {
             {manager.then(|| view! { <a href="/proposte">"Proposte"</a> })}
             {manager.then(|| view! { <a href="/evidenze">"Evidenze da esaminare"</a> })}
             {manager.then(|| view! { <a href="/registro">"Registro modifiche"</a> })}
+            {manager.then(|| view! { <a href="/promemoria">"Promemoria"</a> })}
             {feedback_reader.then(|| view! { <a href="/feedback/ricevuti">"Commenti ricevuti"</a> })}
             <form method="post" action="/esci" class="in-linea">
                 <button type="submit" class="btn-link">"Esci"</button>

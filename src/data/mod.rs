@@ -25,6 +25,7 @@ pub mod opendata;
 pub mod pnrr;
 pub mod programme;
 pub mod registry;
+pub mod reminders;
 pub mod workspace;
 
 /// A connection pool to one of the two supported databases.

@@ -5,7 +5,7 @@
 //!
 //! A secret is planted in **every** private field of two comuni (see [`Planted`]: referents'
 //! e-mail addresses, the Region's notes, blockers, the Region's verification reasons, evidence
-//! reviews, proposals, evidence file names) and in the site's private records (a feedback
+//! reviews, proposals, evidence file names, reminder e-mails) and in the site's private records (a feedback
 //! message, an import's file name). Whatever the route and the role, an answer never holds a
 //! secret its reader may not read ([`may_read`], the rule in words); and each secret shows
 //! somewhere to the Region, so the planting itself is checked.
@@ -149,6 +149,13 @@ fn expected(method: &Method, path: &str, who: Who) -> (StatusCode, bool) {
         ("GET", p) if p.starts_with("/export/evidenze") => all_reader(StatusCode::OK, true),
         ("GET", p) if p.starts_with("/export/proposte") => all_reader(StatusCode::OK, true),
         ("GET", "/utenti") | ("POST", "/api/utenti") => region_only(StatusCode::OK, true),
+        // The reminders' log and tomorrow's preview: every comune's recipients and messages.
+        ("GET", "/promemoria") | ("POST", "/api/promemoria") => region_only(StatusCode::OK, true),
+        // One's own reminder preferences, sent empty: refused (400) once signed in.
+        ("POST", "/profilo/promemoria") => match who {
+            Anonymous => (StatusCode::UNAUTHORIZED, false),
+            _ => (StatusCode::BAD_REQUEST, false),
+        },
         // Forms, sent empty: the Region's get past authorization to validation (and the users
         // page comes back with its messages).
         ("POST", "/utenti") => region_only(StatusCode::BAD_REQUEST, true),
@@ -232,6 +239,8 @@ enum Field {
     Feedback,
     /// The name of an imported file (no comune).
     ImportFile,
+    /// A reminder e-mail about the comune (its subject and body; its recipient is `Email`).
+    Reminder,
 }
 
 /// One planted secret: the field, the comune it belongs to (none for the site's own records) and
@@ -283,6 +292,7 @@ async fn plant(app: &axum::Router, t: &TestDb) -> Vec<Planted> {
         };
         add(Field::Note, "nota");
         add(Field::EvidenceFile, "file");
+        let reminder = add(Field::Reminder, "promemoria");
         let writes = [
             (
                 "blocco",
@@ -336,6 +346,23 @@ async fn plant(app: &axum::Router, t: &TestDb) -> Vec<Planted> {
         .bind(format!("verbale {}.pdf", planted("file", codice)))
         .bind("1".repeat(64))
         .bind(format!("evidence/{codice}/in-attesa"))
+        .bind(email)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
+        // A reminder sent to the comune's referent: on the Region's log and the comune's trail.
+        crate::data::on_db!(&t.db, pool => sqlx::query(
+            "INSERT INTO reminder_message (dedup_key, user_id, recipient, kind, occasion, comune, day, subject, body, \
+             status, attempts, next_attempt_at, created_at, sent_at) \
+             SELECT $1, id, email, 'scadenza', $2, $3, '2021-02-21', $4, $5, 'inviato', 1, 0, 1614000000, 1614000000 \
+             FROM app_user WHERE email = $6",
+        )
+        .bind(format!("scadenza:planted:{codice}"))
+        .bind(format!("{codice}/2021-02-28/-7"))
+        .bind(codice)
+        .bind(format!("Promemoria {reminder}"))
+        .bind(format!("Gentile referente, {reminder}"))
         .bind(email)
         .execute(pool)
         .await
@@ -479,7 +506,13 @@ async fn every_route_for_every_role() {
                 // The lists of everything (users, the whole trail) show every comune's data.
                 let of_everyone = matches!(
                     path.as_str(),
-                    "/utenti" | "/api/utenti" | "/registro" | "/evidenze" | "/api/evidenze-coda"
+                    "/utenti"
+                        | "/api/utenti"
+                        | "/registro"
+                        | "/evidenze"
+                        | "/api/evidenze-coda"
+                        | "/promemoria"
+                        | "/api/promemoria"
                 ) || path.starts_with("/export/registro")
                     || path.starts_with("/export/evidenze");
                 if !of_everyone {

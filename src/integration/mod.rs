@@ -28,6 +28,7 @@ mod oidc;
 mod opendata;
 mod ops;
 mod props;
+mod reminders;
 mod renunciation;
 mod report;
 mod scadenze;

@@ -44,7 +44,7 @@ const REPEATED: [(&str, &str); 4] = [
 ];
 
 /// The functions without arguments (only the body and the method can be wrong).
-const NO_ARGUMENTS: [&str; 10] = [
+const NO_ARGUMENTS: [&str; 11] = [
     "/api/accesso-oidc",
     "/api/utente-corrente",
     "/api/esito-modulo",
@@ -55,6 +55,7 @@ const NO_ARGUMENTS: [&str; 10] = [
     "/api/scelte-filtri",
     "/api/dati-aperti",
     "/api/feedback-ricevuti",
+    "/api/promemoria",
 ];
 
 fn raw(uri: &str, content_type: Option<&str>, body: Vec<u8>, token: &str) -> Request<Body> {

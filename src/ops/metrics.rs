@@ -37,6 +37,7 @@ pub const BUSY: &str = "traguardi_busy_refusals_total";
 pub const JOB_RUNS: &str = "traguardi_background_job_runs_total";
 pub const JOB_FAILURES: &str = "traguardi_background_job_failures_total";
 pub const JOB_LAST_SUCCESS: &str = "traguardi_background_job_last_success_timestamp_seconds";
+pub const REMINDERS: &str = "traguardi_reminders_total";
 pub const BUILD_INFO: &str = "traguardi_build_info";
 
 /// Request latency buckets (seconds): pages answer in milliseconds, the report in about a
@@ -116,6 +117,10 @@ fn describe() {
     describe_counter!(BUSY, "Expensive requests refused with 503 because the queue was full, by work.");
     describe_counter!(JOB_RUNS, "Runs of background jobs, by job.");
     describe_counter!(JOB_FAILURES, "Failed runs of background jobs, by job.");
+    describe_counter!(
+        REMINDERS,
+        "Reminder e-mails by outcome (sent, retry: failed and queued again, failed: given up, interrupted: claimed by a sender that stopped mid-send)."
+    );
     describe_gauge!(
         JOB_LAST_SUCCESS,
         Unit::Seconds,
@@ -234,6 +239,11 @@ pub fn import_dry_run(outcome: &'static str) {
 
 pub fn import_apply(outcome: &'static str) {
     counter!(IMPORT_APPLIES, "outcome" => outcome).increment(1);
+}
+
+/// Reminder e-mails by outcome (`sent`, `retry`, `failed`, `interrupted`).
+pub fn reminders(outcome: &'static str, n: u64) {
+    counter!(REMINDERS, "outcome" => outcome).increment(n);
 }
 
 /// One run of a background job (`session_sweep`, `evidence_sweep`, `audit_checkpoint`).

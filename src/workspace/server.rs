@@ -141,6 +141,8 @@ pub struct TrailPage {
     pub entries: Vec<TrailEntry>,
     /// The `before` of the next page, when there is one.
     pub next: Option<i64>,
+    /// On a comune's trail (first page), the reminders recorded about it, newest first.
+    pub reminders: Vec<crate::reminders::LogItem>,
 }
 
 #[cfg(feature = "ssr")]
@@ -375,6 +377,14 @@ pub mod ssr {
         let rows = audit::list(&state.db, codice, before, TRAIL_PAGE + 1, hidden).await?;
         let next = (rows.len() as i64 > TRAIL_PAGE).then(|| rows[TRAIL_PAGE as usize - 1].seq);
         let entries = rows.into_iter().take(TRAIL_PAGE as usize).map(trail_entry).collect();
-        Ok(TrailPage { comune, entries, next })
+        let reminders = match (codice, before) {
+            (Some(c), None) => crate::data::reminders::of_comune(&state.db, c, TRAIL_PAGE)
+                .await?
+                .into_iter()
+                .map(crate::reminders::ssr::log_item)
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(TrailPage { comune, entries, next, reminders })
     }
 }

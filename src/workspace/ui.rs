@@ -947,6 +947,14 @@ fn TrailTable(p: TrailPage) -> impl IntoView {
         <crate::exports::ui::ExportLinks stem="registro" query=export_query what=export_what />
         <TrailEntries entries=p.entries global />
         {next.map(|href| view! { <p><a href=href>"Voci precedenti"</a></p> })}
+        {(!global)
+            .then(|| {
+                view! {
+                    <h2>"Promemoria ricevuti"</h2>
+                    <p>"I promemoria via e-mail inviati ai referenti del comune, dal più recente."</p>
+                    <crate::reminders::ReminderLog items=p.reminders with_comune=false />
+                }
+            })}
     }
 }
 
