@@ -92,3 +92,42 @@ async fn the_demo_has_forecasts_before_the_final_deadline_and_none_today() {
 fn s_a_rischio(s: &Snapshot) -> usize {
     s.summary(&ValidFilter::default()).a_rischio as usize
 }
+
+/// Through the router, as of 31/10/2021 (`?al=`): a comune with open objectives shows its
+/// «Previsioni» with a chart and the verdict in words, the dashboard shows the «a rischio» card
+/// whose link keeps the day; today neither appears.
+#[tokio::test]
+async fn pages_as_of_a_day_before_the_deadline_show_the_forecasts() {
+    use axum::http::StatusCode;
+
+    use super::auth::{app_with, get, local, send};
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app_with(&t, local()).await;
+        let october = Snapshot::build(&t.db, FONDO_INNOVAZIONE, day(2021, 10, 31)).await.unwrap();
+        let e = october.comuni.iter().find(|e| !e.forecasts.is_empty()).expect("a comune with forecasts");
+        let code = &e.record.codice_istat;
+        let a = send(&app, get(&format!("/comuni/{code}?al=2021-10-31"), None)).await;
+        assert_eq!(a.status, StatusCode::OK, "{backend}: {}", a.body);
+        assert!(a.body.contains("<h2 id=\"previsioni\">Previsioni</h2>"), "{backend}");
+        assert_eq!(a.body.matches("data-previsione=").count(), e.forecasts.len(), "{backend}");
+        assert!(a.body.contains("A rischio") || a.body.contains("In tempo"), "{backend}");
+        assert!(a.body.contains("role=\"img\" aria-label=\"Previsione: "), "{backend}: the chart");
+        let today = send(&app, get(&format!("/comuni/{code}"), None)).await;
+        assert!(
+            !today.body.contains("id=\"previsioni\""),
+            "{backend}: no forecast once the deadlines passed"
+        );
+
+        let a = send(&app, get("/?al=2021-10-31", None)).await;
+        assert_eq!(a.status, StatusCode::OK, "{backend}");
+        assert!(a.body.contains("data-figura=\"a-rischio\""), "{backend}: the card");
+        assert!(a.body.contains("Comuni a rischio secondo la previsione"), "{backend}");
+        let card = &a.body[a.body.find("data-figura=\"a-rischio\"").unwrap()..];
+        let href = &card[card.find("href=\"").unwrap() + 6..];
+        let href = &href[..href.find('"').unwrap()];
+        assert!(href.contains("traguardo=a_rischio") && href.contains("al=2021-10-31"), "{backend}: {href}");
+        let dashboard_today = send(&app, get("/", None)).await;
+        assert!(!dashboard_today.body.contains("data-figura=\"a-rischio\""), "{backend}");
+    }
+}
