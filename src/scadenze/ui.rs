@@ -171,6 +171,7 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             </p>
             <ScadenzeTable
                 rows=d.at_risk
+                al=d.al
                 caption=format!("Obiettivi a rischio con scadenza oltre {window} giorni dal {day}")
                 count_text=|objectives, comuni| format!("{objectives} a rischio, in {comuni}.")
                 empty="Nessun obiettivo a rischio oltre questo periodo."
