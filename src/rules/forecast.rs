@@ -123,7 +123,7 @@ pub fn theil_sen(history: &[(NaiveDate, f64)]) -> Option<Pace> {
 /// The median of sorted values (the mean of the middle two for an even count).
 fn median(sorted: &[f64]) -> f64 {
     let m = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
+    if !sorted.len().is_multiple_of(2) {
         sorted[m]
     } else {
         (sorted[m - 1] + sorted[m]) / 2.0
