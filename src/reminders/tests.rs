@@ -263,7 +263,7 @@ fn serde_urlencoded_form(q: &str) -> PreferencesForm {
         let (k, v) = pair.split_once('=').unwrap();
         let v = Some(v.to_string());
         match k {
-            "modulo" => f.modulo = v.unwrap(),
+            "modulo" => f.modulo = v.unwrap_or_default(),
             "scadenza" => f.scadenza = v,
             "ritardo" => f.ritardo = v,
             "settimanale" => f.settimanale = v,

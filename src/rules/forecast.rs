@@ -256,6 +256,9 @@ pub fn open_objectives<'a>(
     })
 }
 
+/// Weekly samples of a measure: (day, value), oldest first.
+type History = Vec<(NaiveDate, f64)>;
+
 /// One comune as the forecasts need it: its province (for the province's pace), facts and
 /// outcome on the day of the forecast.
 pub struct ForecastInput<'a> {
@@ -274,7 +277,7 @@ pub fn forecast_all(
     as_of: NaiveDate,
 ) -> Vec<Vec<ObjectiveForecast>> {
     let mut paces: HashMap<(&str, &str), Vec<Pace>> = HashMap::new();
-    let histories: Vec<Vec<(&Objective, Vec<(NaiveDate, f64)>)>> = comuni
+    let histories: Vec<Vec<(&Objective, History)>> = comuni
         .iter()
         .map(|c| {
             open_objectives(programme, c.outcome, as_of)
