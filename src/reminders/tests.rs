@@ -261,13 +261,13 @@ fn serde_urlencoded_form(q: &str) -> PreferencesForm {
     let mut f = PreferencesForm::default();
     for pair in q.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap();
-        let v = Some(v.to_string());
+        let v = v.to_string();
         match k {
-            "modulo" => f.modulo = v.unwrap_or_default(),
-            "scadenza" => f.scadenza = v,
-            "ritardo" => f.ritardo = v,
-            "settimanale" => f.settimanale = v,
-            "mensile" => f.mensile = v,
+            "modulo" => f.modulo = v,
+            "scadenza" => f.scadenza = Some(v),
+            "ritardo" => f.ritardo = Some(v),
+            "settimanale" => f.settimanale = Some(v),
+            "mensile" => f.mensile = Some(v),
             other => panic!("unknown field {other}"),
         }
     }
