@@ -7,7 +7,7 @@
 
 use chrono::NaiveDate;
 use plotters::{
-    coord::Shift,
+    coord::{cartesian::Cartesian2d, types::RangedCoordf64, Shift},
     element::DashedPathElement,
     prelude::*,
     style::text_anchor::{HPos, Pos, VPos},
@@ -272,28 +272,7 @@ pub fn services_over_time(series: &ServicesSeries) -> Result<String, String> {
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin_top(44)
-            .margin_right(130)
-            .margin_left(12)
-            .margin_bottom(8)
-            .x_label_area_size(86)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0f64..span, 0f64..top)
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(6)
-            .x_desc("Giorno del conteggio")
-            .y_desc("Servizi attivi")
-            .y_label_formatter(&|v| format::int(v.round() as i64))
-            .axis_desc_style(("sans-serif", 15).into_font().color(&TEXT))
-            .label_style(("sans-serif", 14).into_font().color(&TEXT))
-            .light_line_style(WHITE)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut chart = days_chart(&root, (44, 130), span, top, "Giorno del conteggio", "Servizi attivi")?;
         let (plot_left, plot_bottom) = chart.backend_coord(&(0.0, 0.0));
         let (plot_right, plot_top) = chart.backend_coord(&(span, top));
 
@@ -608,28 +587,7 @@ pub fn forecast_chart(f: &ForecastSeries<'_>) -> Result<String, String> {
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin_top(64)
-            .margin_right(150)
-            .margin_left(12)
-            .margin_bottom(8)
-            .x_label_area_size(86)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0f64..span, 0f64..top)
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(6)
-            .x_desc("Giorno")
-            .y_desc(f.measure)
-            .y_label_formatter(&|v| format::int(v.round() as i64))
-            .axis_desc_style(("sans-serif", 15).into_font().color(&TEXT))
-            .label_style(("sans-serif", 14).into_font().color(&TEXT))
-            .light_line_style(WHITE)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut chart = days_chart(&root, (64, 150), span, top, "Giorno", f.measure)?;
         let (_, plot_bottom) = chart.backend_coord(&(0.0, 0.0));
         let (plot_right, plot_top) = chart.backend_coord(&(span, top));
 
@@ -749,6 +707,42 @@ pub fn forecast_chart(f: &ForecastSeries<'_>) -> Result<String, String> {
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(accessible(svg, &title))
+}
+
+/// The frame of the charts over time: `span` days wide and `top` high, the days' axis without
+/// labels (each chart writes its own dates), the values' axis with six, both described in words.
+/// `margins` are the top (the legend's room) and the right (the end labels' room).
+fn days_chart<'a, 'b>(
+    root: &'a Area<'b>,
+    (margin_top, margin_right): (u32, u32),
+    span: f64,
+    top: f64,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let mut chart = ChartBuilder::on(root)
+        .margin_top(margin_top)
+        .margin_right(margin_right)
+        .margin_left(12)
+        .margin_bottom(8)
+        .x_label_area_size(86)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..span, 0f64..top)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_labels(6)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .y_label_formatter(&|v| format::int(v.round() as i64))
+        .axis_desc_style(("sans-serif", 15).into_font().color(&TEXT))
+        .label_style(("sans-serif", 14).into_font().color(&TEXT))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(chart)
 }
 
 /// One line of text, vertically centred on `at`.
