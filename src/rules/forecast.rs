@@ -299,17 +299,18 @@ pub fn forecast_all(
         .map(|(c, objectives)| {
             objectives
                 .into_iter()
-                .map(|(o, h)| {
-                    let progress = super::measure(o, c.facts, as_of);
+                .filter_map(|(o, h)| {
+                    // The outcome measured it on the day already (`open_objectives` found it there).
+                    let progress = &c.outcome.objectives.iter().find(|r| r.code == o.code)?.progress;
                     let pace = province.get(&(c.province, o.code.as_str())).copied();
-                    ObjectiveForecast {
+                    Some(ObjectiveForecast {
                         objective: o.code.clone(),
                         current: progress.value,
                         required: progress.required,
                         deadline: o.deadline,
                         forecast: forecast(&h, progress.required as f64, as_of, o.deadline, pace),
                         history: h,
-                    }
+                    })
                 })
                 .collect()
         })
