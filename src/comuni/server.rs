@@ -77,7 +77,14 @@ pub mod ssr {
         }
         let snapshot = state.snapshot_on(day).await?;
         let e = snapshot.find(codice_istat).ok_or_else(not_found)?;
-        let (pagopa, io, online) = services_of(&state.db, codice_istat).await?;
+        let (mut pagopa, mut io, mut online) = services_of(&state.db, codice_istat).await?;
+        // A past day lists the services as they stood that day, like its figures; today's page
+        // lists every recorded row, future days included.
+        if let Some(day) = AppState::past_day(&snapshot) {
+            pagopa = pagopa.into_iter().filter_map(|s| s.as_of(day)).collect();
+            io = io.into_iter().filter_map(|s| s.as_of(day)).collect();
+            online = online.into_iter().filter_map(|s| s.as_of(day)).collect();
+        }
         let series = crate::dashboard::ServicesSeries {
             points: e
                 .record

@@ -863,7 +863,7 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
             </div>
         </section>
         <PnrrSection projects=d.pnrr.clone() />
-        <PrivateSection codice=d.codice_istat.clone() />
+        <PrivateSection codice=d.codice_istat.clone() al=d.al />
     }
 }
 
@@ -934,7 +934,7 @@ fn PnrrSection(projects: Vec<super::PnrrView>) -> impl IntoView {
 /// The comune's non-public section, fetched only for someone allowed to read it (the server
 /// checks again: the public never receives it).
 #[component]
-fn PrivateSection(codice: String) -> impl IntoView {
+fn PrivateSection(codice: String, al: Option<chrono::NaiveDate>) -> impl IntoView {
     let user = Resource::new(|| (), |_| crate::auth::server::who_am_i());
     view! {
         <Suspense fallback=|| ()>
@@ -946,7 +946,7 @@ fn PrivateSection(codice: String) -> impl IntoView {
                         return ().into_any();
                     }
                     match super::server::get_comune_private(codice).await {
-                        Ok(p) => view! { <PrivateView p /> }.into_any(),
+                        Ok(p) => view! { <PrivateView p al /> }.into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })
@@ -956,11 +956,23 @@ fn PrivateSection(codice: String) -> impl IntoView {
 }
 
 #[component]
-fn PrivateView(p: super::server::ComunePrivate) -> impl IntoView {
+fn PrivateView(p: super::server::ComunePrivate, al: Option<chrono::NaiveDate>) -> impl IntoView {
+    // Referents, blockers, verifications and evidence are today's, also on a past day's page:
+    // said in words, so nobody reads them as that day's.
+    let today_only = al.map(|day| {
+        let href = format!("/comuni/{}#riservato", p.codice);
+        view! {
+            <p class="aiuto" data-testid="riservato-oggi">
+                <strong>{format!("Quest'area mostra la situazione di oggi, non quella del {}.", format::date(day))}</strong>
+                " " <a href=href>"Apri la pagina di oggi"</a> "."
+            </p>
+        }
+    });
     view! {
         <section aria-labelledby="riservato" class="riservato">
             <h2 id="riservato">"Area riservata"</h2>
             <p class="aiuto">"Visibile solo alla Regione, agli assessori e ai referenti di questo comune."</p>
+            {today_only}
             <h3>"Referenti registrati in Traguardi"</h3>
             {if p.referenti.is_empty() {
                 view! { <p>"Nessun referente registrato."</p> }.into_any()

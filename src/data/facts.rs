@@ -277,9 +277,40 @@ pub struct PagoPaServiceRow {
     pub description: String,
     pub origin: String,
     pub applicable: bool,
+    pub applicable_since: Option<NaiveDate>,
     pub active_since: Option<NaiveDate>,
     pub deactivated_on: Option<NaiveDate>,
     pub on_mypay: bool,
+    pub code_valid_from: Option<NaiveDate>,
+    pub code_valid_to: Option<NaiveDate>,
+}
+
+impl PagoPaServiceRow {
+    /// The row as it stood at the end of `day`, for a comune's page of a past day; `None` when
+    /// the service was not in the comune's records yet. The rules decide, so the list and the
+    /// figures of that day agree: an applicable service shows from the day it entered the pagoPA
+    /// rules ([`PagoPaService::applicable_on`]); one marked not applicable (its day is not kept)
+    /// while its taxonomy code was valid. Activation and deactivation after `day` had not
+    /// happened yet.
+    pub fn as_of(mut self, day: NaiveDate) -> Option<Self> {
+        let fact = PagoPaService {
+            applicable: self.applicable,
+            applicable_since: self.applicable_since,
+            active_since: self.active_since,
+            deactivated_on: self.deactivated_on,
+            on_mypay: self.on_mypay,
+            code_valid_from: self.code_valid_from,
+            code_valid_to: self.code_valid_to,
+        };
+        let code_valid = PagoPaService { applicable: true, applicable_since: None, ..fact.clone() };
+        let known = if self.applicable { fact.applicable_on(day) } else { code_valid.applicable_on(day) };
+        if !known {
+            return None;
+        }
+        self.active_since = self.active_since.filter(|d| *d <= day);
+        self.deactivated_on = self.deactivated_on.filter(|d| *d <= day);
+        Some(self)
+    }
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -290,11 +321,38 @@ pub struct IoServiceRow {
     pub withdrawn_on: Option<NaiveDate>,
 }
 
+impl IoServiceRow {
+    /// The row at the end of `day`: only a service published by then and not yet withdrawn
+    /// (what the App IO rules count on that day, [`crate::rules::on_at`]).
+    pub fn as_of(self, day: NaiveDate) -> Option<Self> {
+        crate::rules::on_at(self.published_since, self.withdrawn_on, day).then_some(self)
+    }
+}
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct OnlineServiceRow {
     pub name: String,
+    pub online_since: Option<NaiveDate>,
     pub spid_since: Option<NaiveDate>,
     pub cie_since: Option<NaiveDate>,
+}
+
+impl OnlineServiceRow {
+    /// The row at the end of `day`: a service online by then ([`OnlineService::online_on`], the
+    /// SPID/CIE denominator of that day), with SPID and CIE only from the days they came.
+    pub fn as_of(mut self, day: NaiveDate) -> Option<Self> {
+        let fact = OnlineService {
+            online_since: self.online_since,
+            spid_since: self.spid_since,
+            cie_since: self.cie_since,
+        };
+        if !fact.online_on(day) {
+            return None;
+        }
+        self.spid_since = self.spid_since.filter(|d| *d <= day);
+        self.cie_since = self.cie_since.filter(|d| *d <= day);
+        Some(self)
+    }
 }
 
 /// The named services of one comune, for its page.
@@ -304,8 +362,9 @@ pub async fn services_of(
 ) -> Result<(Vec<PagoPaServiceRow>, Vec<IoServiceRow>, Vec<OnlineServiceRow>), sqlx::Error> {
     on_db!(db, pool => {
         let pagopa = sqlx::query_as::<_, PagoPaServiceRow>(
-            "SELECT s.taxonomy_code, t.description, t.origin, s.applicable, s.active_since, s.deactivated_on, \
-             s.on_mypay FROM pagopa_service s JOIN taxonomy_entry t ON t.code = s.taxonomy_code \
+            "SELECT s.taxonomy_code, t.description, t.origin, s.applicable, s.applicable_since, s.active_since, \
+             s.deactivated_on, s.on_mypay, t.valid_from AS code_valid_from, t.valid_to AS code_valid_to \
+             FROM pagopa_service s JOIN taxonomy_entry t ON t.code = s.taxonomy_code \
              WHERE s.comune = $1 ORDER BY s.applicable DESC, s.active_since IS NULL, s.active_since, s.taxonomy_code",
         )
         .bind(codice_istat)
@@ -319,7 +378,7 @@ pub async fn services_of(
         .fetch_all(pool)
         .await?;
         let online = sqlx::query_as::<_, OnlineServiceRow>(
-            "SELECT name, spid_since, cie_since FROM online_service WHERE comune = $1 ORDER BY name",
+            "SELECT name, online_since, spid_since, cie_since FROM online_service WHERE comune = $1 ORDER BY name",
         )
         .bind(codice_istat)
         .fetch_all(pool)
@@ -377,4 +436,91 @@ pub async fn all_services(db: &Db) -> Result<AllServices, sqlx::Error> {
         .await?;
         Ok(AllServices { pagopa, io, online })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn pagopa(applicable: bool) -> PagoPaServiceRow {
+        PagoPaServiceRow {
+            taxonomy_code: "9/0101100IM/".into(),
+            description: "Imposta di soggiorno".into(),
+            origin: "ufficiale".into(),
+            applicable,
+            applicable_since: Some(day("2021-01-10")),
+            active_since: Some(day("2021-02-01")),
+            deactivated_on: Some(day("2021-06-30")),
+            on_mypay: true,
+            code_valid_from: None,
+            code_valid_to: None,
+        }
+    }
+
+    #[test]
+    fn a_pagopa_service_shows_from_its_day_with_only_what_had_happened() {
+        // Before it was recorded: not on the page of that day.
+        assert!(pagopa(true).as_of(day("2021-01-09")).is_none());
+        // Recorded, not active yet: listed, without the later activation.
+        let early = pagopa(true).as_of(day("2021-01-31")).unwrap();
+        assert_eq!((early.active_since, early.deactivated_on), (None, None));
+        // Active, not yet deactivated.
+        let active = pagopa(true).as_of(day("2021-02-28")).unwrap();
+        assert_eq!((active.active_since, active.deactivated_on), (Some(day("2021-02-01")), None));
+        // Both days passed: as today.
+        let later = pagopa(true).as_of(day("2021-12-31")).unwrap();
+        assert_eq!(later.deactivated_on, Some(day("2021-06-30")));
+    }
+
+    #[test]
+    fn a_pagopa_service_shows_only_while_its_taxonomy_code_is_valid() {
+        let coded = |applicable| PagoPaServiceRow {
+            code_valid_from: Some(day("2021-03-01")),
+            code_valid_to: Some(day("2021-09-30")),
+            ..pagopa(applicable)
+        };
+        for applicable in [true, false] {
+            assert!(coded(applicable).as_of(day("2021-02-28")).is_none(), "{applicable}");
+            assert!(coded(applicable).as_of(day("2021-03-01")).is_some(), "{applicable}");
+            assert!(coded(applicable).as_of(day("2021-10-01")).is_none(), "{applicable}");
+        }
+        // One not applicable has no day of its own: it shows whenever its code is valid.
+        assert!(pagopa(false).as_of(day("2020-12-15")).is_some());
+    }
+
+    #[test]
+    fn an_io_service_shows_while_published() {
+        let row = || IoServiceRow {
+            service_id: "01H".into(),
+            name: "Mensa".into(),
+            published_since: Some(day("2021-02-10")),
+            withdrawn_on: Some(day("2021-11-01")),
+        };
+        assert!(row().as_of(day("2021-02-09")).is_none());
+        assert!(row().as_of(day("2021-02-10")).is_some());
+        assert!(row().as_of(day("2021-11-01")).is_none());
+        let never = IoServiceRow { published_since: None, ..row() };
+        assert!(never.as_of(day("2021-12-31")).is_none());
+    }
+
+    #[test]
+    fn an_online_service_shows_from_its_day_with_spid_and_cie_from_theirs() {
+        let row = || OnlineServiceRow {
+            name: "Anagrafe".into(),
+            online_since: Some(day("2021-01-15")),
+            spid_since: Some(day("2021-02-01")),
+            cie_since: Some(day("2021-05-01")),
+        };
+        assert!(row().as_of(day("2021-01-14")).is_none());
+        let feb = row().as_of(day("2021-02-28")).unwrap();
+        assert_eq!((feb.spid_since, feb.cie_since), (Some(day("2021-02-01")), None));
+        // A row kept before the day was recorded (online_since empty) is there since always.
+        let old = OnlineServiceRow { online_since: None, ..row() };
+        let dec = old.as_of(day("2020-12-15")).unwrap();
+        assert_eq!((dec.spid_since, dec.cie_since), (None, None));
+    }
 }

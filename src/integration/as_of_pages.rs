@@ -380,3 +380,98 @@ async fn a_past_day_is_evaluated_once_until_a_write() {
         t.drop_db().await;
     }
 }
+
+/// A comune's page of a past day lists its services as they stood that day, in step with its
+/// figures: no service recorded, activated or published later, and exactly the pagoPA and App
+/// IO services the rules counted active that day. Today's lists keep every row.
+#[tokio::test]
+async fn a_comune_page_of_a_past_day_lists_the_services_of_that_day() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let (_, state) = app(&t).await;
+        // A demo comune whose services came during the programme (Bari's demo has none).
+        let today_snapshot = state.snapshot().await.unwrap();
+        let codice = today_snapshot
+            .comuni
+            .iter()
+            .find(|e| {
+                e.record.facts.io.iter().any(|s| s.published_since.is_some_and(|p| p > ymd(2021, 3, 1)))
+                    && e.record
+                        .facts
+                        .pagopa
+                        .iter()
+                        .any(|s| s.active_since.is_some_and(|a| a > ymd(2021, 3, 1)))
+            })
+            .map(|e| e.record.codice_istat.clone())
+            .expect("a demo comune with services activated after step 1");
+        let codice = codice.as_str();
+        let today_detail = crate::comuni::server::ssr::detail_on(&state, codice, None).await.unwrap();
+        let (pagopa, io, online) = crate::data::facts::services_of(&state.db, codice).await.unwrap();
+        assert_eq!(
+            (today_detail.pagopa.len(), today_detail.io.len(), today_detail.online.len()),
+            (pagopa.len(), io.len(), online.len()),
+            "{backend}: today lists every recorded row"
+        );
+        let active = |d: &crate::comuni::ComuneDetail| {
+            d.pagopa.iter().filter(|s| s.active_since.is_some()).count() + d.io.len()
+        };
+        let mut shorter = false;
+        for d in [ymd(2020, 12, 15), ymd(2021, 2, 28), ymd(2021, 12, 31)] {
+            let detail = crate::comuni::server::ssr::detail_on(&state, codice, Some(d)).await.unwrap();
+            let snapshot = state.snapshot_on(Some(d)).await.unwrap();
+            let facts = &snapshot.find(codice).unwrap().record.facts;
+            let counted = facts.pagopa.iter().filter(|s| s.counts_active_on(d)).count();
+            let listed = detail
+                .pagopa
+                .iter()
+                .filter(|s| s.applicable && s.active_since.is_some() && s.deactivated_on.is_none())
+                .count();
+            assert_eq!(listed, counted, "{backend} {codice} {d}: the pagoPA list and the rules agree");
+            for s in &detail.pagopa {
+                assert!(s.active_since.is_none_or(|a| a <= d), "{backend} {d}: {s:?}");
+                assert!(s.deactivated_on.is_none_or(|a| a <= d), "{backend} {d}: {s:?}");
+            }
+            for s in &detail.io {
+                assert!(s.published_since.is_some_and(|p| p <= d), "{backend} {d}: {s:?}");
+            }
+            assert_eq!(
+                detail.io.len(),
+                facts.io.iter().filter(|s| crate::rules::on_at(s.published_since, s.withdrawn_on, d)).count(),
+                "{backend} {codice} {d}: the App IO list and the rules agree"
+            );
+            for s in &detail.online {
+                assert!(
+                    s.spid_since.is_none_or(|x| x <= d) && s.cie_since.is_none_or(|x| x <= d),
+                    "{backend} {d}"
+                );
+            }
+            shorter |= active(&detail) < active(&today_detail);
+        }
+        assert!(shorter, "{backend} {codice}: fewer active services on a past day than today");
+        t.drop_db().await;
+    }
+}
+
+/// The private area of a past day's page is today's (referents, blockers, verifications): the
+/// page says so in words with a link to today's; today's page has no such line.
+#[tokio::test]
+async fn the_private_area_of_a_past_day_says_it_is_todays() {
+    use super::auth::{app_with, get, local, send, sign_in, CODICE_A, REGIONE, SECRET_A};
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app_with(&t, local()).await;
+        let token = sign_in(&app, REGIONE).await;
+        let past = send(&app, get(&format!("/comuni/{CODICE_A}?al=2021-02-28"), Some(&token))).await;
+        assert_eq!(past.status, StatusCode::OK, "{backend}");
+        assert!(past.body.contains("Area riservata") && past.body.contains(SECRET_A), "{backend}");
+        assert!(
+            past.body.contains("Quest&#x27;area mostra la situazione di oggi, non quella del 28/02/2021.")
+                || past.body.contains("Quest'area mostra la situazione di oggi, non quella del 28/02/2021."),
+            "{backend}"
+        );
+        assert!(past.body.contains(&format!("href=\"/comuni/{CODICE_A}#riservato\"")), "{backend}");
+        let today = send(&app, get(&format!("/comuni/{CODICE_A}"), Some(&token))).await;
+        assert!(today.body.contains("Area riservata") && !today.body.contains("riservato-oggi"), "{backend}");
+        t.drop_db().await;
+    }
+}
