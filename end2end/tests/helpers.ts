@@ -34,7 +34,10 @@ export const test = base.extend<{ failOnPageErrors: void }>({
       page.on("pageerror", (error) => errors.push(error));
       page.on("console", (message) => {
         if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) {
-          errors.push(new Error(`CSP: ${message.text()}`));
+          // Where it happened: the document's address (the CSP errors of stop 24's CI run did
+          // not say which page they came from).
+          const at = message.location().url || page.url();
+          errors.push(new Error(`CSP: ${message.text()} (in ${at})`));
         }
       });
       await use();
