@@ -56,8 +56,9 @@ pub fn require_feedback_reader() -> Result<CurrentUser, AppError> {
 /// refuses a NUL byte in text, which `make fuzz` found as a 500 for the Region).
 pub fn require_private(codice_istat: &str) -> Result<CurrentUser, AppError> {
     let user = require_signed_in()?;
-    let well_formed = codice_istat.len() == 6 && codice_istat.bytes().all(|b| b.is_ascii_digit());
-    if well_formed && super::may_read_private(Some(&user), codice_istat) {
+    if crate::data::registry::is_istat_code(codice_istat)
+        && super::may_read_private(Some(&user), codice_istat)
+    {
         Ok(user)
     } else {
         Err(AppError::not_found("Nessun dato riservato di questo comune è accessibile con il tuo profilo."))

@@ -72,7 +72,7 @@ pub mod ssr {
                 "Comune non trovato: nessun comune ha il codice ISTAT «{codice_istat}»."
             ))
         };
-        if codice_istat.len() != 6 || !codice_istat.bytes().all(|b| b.is_ascii_digit()) {
+        if !crate::data::registry::is_istat_code(codice_istat) {
             return Err(not_found());
         }
         let snapshot = state.snapshot_on(day).await?;

@@ -8,6 +8,12 @@ use serde::Deserialize;
 
 use super::{on_db, Db};
 
+/// Whether `code` has the shape of an ISTAT comune code (six digits): what the pages and guards
+/// check before a code reaches a query (PostgreSQL refuses a NUL byte in text).
+pub fn is_istat_code(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
 const COMUNI_CSV: &str = include_str!("comuni_puglia.csv");
 
 /// One row of the embedded CSV.
@@ -94,9 +100,7 @@ mod tests {
             [count("BA"), count("BT"), count("BR"), count("FG"), count("LE"), count("TA")],
             [41, 10, 20, 61, 96, 29]
         );
-        assert!(rows
-            .iter()
-            .all(|r| r.codice_istat.len() == 6 && r.codice_istat.bytes().all(|b| b.is_ascii_digit())));
+        assert!(rows.iter().all(|r| is_istat_code(&r.codice_istat)));
     }
 
     #[test]
