@@ -983,7 +983,11 @@ async fn main() {
         run: run_id,
         stats: Mutex::new(Stats::default()),
         counts: AtomicU64::new(0),
-        import_rows: AtomicU64::new(1_000_000),
+        // From the first slot too: the workspace's counts are pagoPA's and the imports' App IO's
+        // or SPID/CIE's, so they never meet; an offset in slots is an offset in days (one day
+        // per 257 slots), and 1,000,000 once put every imported day in 2033, in the future,
+        // which the planner refuses: every confirmation was a 400.
+        import_rows: AtomicU64::new(0),
         uploads: AtomicU64::new(0),
         sign_ins: AtomicU64::new(0),
     });
