@@ -1,7 +1,7 @@
 //! The HTML shell, the router and the page frame (header, footer, demo label).
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     hooks::use_location,
@@ -320,6 +320,17 @@ fn HydrationStatus() -> impl IntoView {
     }
 }
 
+/// A page's title and its description: search engines show the description under the title
+/// and chat apps in a link's preview, so every page has exactly one of each (the authorization
+/// matrix checks every HTML answer of every route for every role).
+#[component]
+pub fn PageHead(#[prop(into)] title: String, #[prop(into)] description: String) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <Meta name="description" content=description />
+    }
+}
+
 /// The page for an unknown address: a real 404.
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
@@ -328,7 +339,7 @@ pub fn NotFoundPage() -> impl IntoView {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Pagina non trovata" />
+        <PageHead title="Pagina non trovata" description="La pagina richiesta non esiste in Traguardi." />
         <h1>"Pagina non trovata"</h1>
         <p>"L'indirizzo richiesto non esiste. " <A href="/">"Torna al cruscotto"</A> "."</p>
     }

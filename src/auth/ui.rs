@@ -2,8 +2,8 @@
 //! form is a plain `<form method="post">` to a route of `auth::routes`, so it works without
 //! JavaScript; a refused form comes back rendered with its messages (`form_feedback`).
 
+use crate::app::PageHead;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::{
@@ -102,7 +102,7 @@ pub fn LoginPage() -> impl IntoView {
     };
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
     view! {
-        <Title text="Accedi" />
+        <PageHead title="Accedi" description="Accesso riservato a Traguardi per la Regione, i comuni e gli assessori." />
         <h1>"Accedi a Traguardi"</h1>
         <p>
             "L'accesso è riservato ai referenti della Regione, dei comuni e agli assessori registrati. Il cruscotto e l'elenco dei comuni sono pubblici e non richiedono l'accesso."
@@ -172,7 +172,7 @@ pub fn role_permissions(role: Role) -> &'static str {
 pub fn ProfilePage() -> impl IntoView {
     let profile = Resource::new(|| (), |_| get_profile());
     view! {
-        <Title text="Il mio profilo" />
+        <PageHead title="Il mio profilo" description="Il profilo personale in Traguardi: dati dell'utente e scelta dei promemoria via e-mail." />
         <h1>"Il mio profilo"</h1>
         <Suspense fallback=|| view! { <p>"Caricamento…"</p> }>
             {move || Suspend::new(async move {
@@ -246,7 +246,7 @@ pub fn UsersPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text="Utenti" />
+        <PageHead title="Utenti" description="Gli utenti di Traguardi, i loro ruoli e i comuni che seguono." />
         <h1>"Utenti"</h1>
         {move || outcome().map(|m| view! { <div class="alert alert-success" role="status"><p>{m}</p></div> })}
         <Suspense fallback=|| view! { <p>"Caricamento degli utenti…"</p> }>

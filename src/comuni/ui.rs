@@ -1,7 +1,7 @@
 //! The `/comuni` list and the page of one comune.
 
+use crate::app::PageHead;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::{
     components::{Form, A},
     hooks::{use_params_map, use_query_map},
@@ -300,7 +300,7 @@ pub fn ComuniPage() -> impl IntoView {
         href_with(path, &[&filter, &sort])
     };
     view! {
-        <Title text="Comuni" />
+        <PageHead title="Comuni" description="I comuni nel Fondo Innovazione 2020-2021: adesione, obiettivi e servizi su pagoPA, App IO e SPID/CIE, con filtri ed esportazioni." />
         <h1>"Comuni"</h1>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -561,7 +561,7 @@ pub fn ComunePage() -> impl IntoView {
                     Ok(d) => view! { <ComuneView d /> }.into_any(),
                     Err(error @ crate::error::AppError::NotFound(_)) => {
                         view! {
-                            <Title text="Comune non trovato" />
+                            <PageHead title="Comune non trovato" description="Il comune richiesto non è nell'anagrafe di Traguardi." />
                             <h1>"Comune non trovato"</h1>
                             <ErrorNotice error />
                             <p>
@@ -572,7 +572,7 @@ pub fn ComunePage() -> impl IntoView {
                     }
                     Err(error) => {
                         view! {
-                            <Title text="Errore" />
+                            <PageHead title="Errore" description="Traguardi non ha potuto mostrare la pagina richiesta." />
                             <h1>"Impossibile mostrare il comune"</h1>
                             <ErrorNotice error />
                         }
@@ -591,7 +591,13 @@ fn ComuneView(d: ComuneDetail) -> impl IntoView {
         d.pagopa.iter().filter(|s| s.active_since.is_some() && s.deactivated_on.is_none()).count();
     let any_demo_code = d.pagopa.iter().any(|s| s.demo_code);
     view! {
-        <Title text=d.denominazione.clone() />
+        <PageHead
+            title=d.denominazione.clone()
+            description=format!(
+                "{} nel Fondo Innovazione 2020-2021: adesione, obiettivi raggiunti e servizi attivi su pagoPA, App IO e SPID/CIE.",
+                d.denominazione,
+            )
+        />
         <nav aria-label="Percorso" class="breadcrumb">
             <A href=href_with("/comuni", &[&day_query(d.al)])>"Comuni"</A>
             " / "

@@ -1,7 +1,7 @@
 //! The dashboard page: the filter form, the headline figures, four charts and the map.
 
+use crate::app::PageHead;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use super::{
     server::{get_dashboard, get_graphics},
@@ -20,7 +20,7 @@ pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(move || filter.get(), get_dashboard);
     let graphics = Resource::new(move || filter.get(), get_graphics);
     view! {
-        <Title text="Cruscotto" />
+        <PageHead title="Cruscotto" description="Il cruscotto del Fondo Innovazione 2020-2021: adesioni, obiettivi raggiunti e contributi per provincia, con la mappa dei comuni." />
         <h1>"Fondo Innovazione in Puglia"</h1>
         <InPlaceFilters>
             <Suspense fallback=|| view! { <p>"Caricamento dei dati…"</p> }>

@@ -4,6 +4,18 @@ use chrono::NaiveDate;
 
 use super::{audit::Action, on_db, Db};
 
+/// The day of the first entry of the trail (the data's first load, or the first change made
+/// here): when the catalogue was first published. `None` on an empty trail. One indexed
+/// single-row read (the trail's primary key).
+pub async fn first_change(db: &Db) -> Result<Option<NaiveDate>, sqlx::Error> {
+    let at = on_db!(db, pool => {
+        sqlx::query_scalar::<_, String>("SELECT at FROM audit_entry ORDER BY seq LIMIT 1")
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(at.and_then(|s| NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()))
+}
+
 /// The day of the last change to the data: the latest entry of the trail that changed something
 /// (downloads are recorded there too but change nothing) or the latest count snapshot, whichever
 /// is later; `None` on an empty database. Two indexed single-row reads (the trail's primary key

@@ -2,8 +2,8 @@
 //! (`/evidenze`). Plain forms: the upload is `multipart/form-data` to its streaming route and
 //! works without JavaScript; with JavaScript the progress island shows how far it got.
 
+use crate::app::PageHead;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
@@ -48,7 +48,7 @@ pub fn EvidencePageView() -> impl IntoView {
                     Ok(page) => view! { <EvidenceView page feedback notice=notice() /> }.into_any(),
                     Err(error) => {
                         view! {
-                            <Title text="Evidenze del comune" />
+                            <PageHead title="Evidenze del comune" description="Le evidenze caricate dal comune per dimostrare gli obiettivi raggiunti, con l'esito dell'esame." />
                             <h1>"Evidenze del comune"</h1>
                             <SignInNeeded error />
                         }
@@ -83,7 +83,13 @@ fn EvidenceView(
         .collect();
     let orphan = feedback.clone().filter(|f| !forms_here.contains(&f.form));
     view! {
-        <Title text=title.clone() />
+        <PageHead
+            title=title.clone()
+            description=format!(
+                "Le evidenze caricate da {} per dimostrare gli obiettivi raggiunti, con l'esito dell'esame.",
+                page.denominazione,
+            )
+        />
         <nav aria-label="Percorso" class="breadcrumb">
             <a href="/comuni">"Comuni"</a>
             " / "
@@ -363,7 +369,7 @@ pub fn EvidenceQueuePage() -> impl IntoView {
     let data = Resource::new(filters, |(provincia, piattaforma)| get_evidence_queue(provincia, piattaforma));
     let reviewed = move || query.with(|q| q.get("esaminata").is_some());
     view! {
-        <Title text="Evidenze da esaminare" />
+        <PageHead title="Evidenze da esaminare" description="Le evidenze caricate dai comuni in attesa della verifica della Regione." />
         <h1>"Evidenze da esaminare"</h1>
         <p>"Le ultime versioni caricate dai comuni che non hanno ancora un esame, dalla più vecchia."</p>
         {move || {

@@ -1,8 +1,8 @@
 //! `/importazioni` (upload, templates, recent imports) and `/importazioni/{id}` (one import's
 //! dry-run report and the button that applies it). Plain forms: no JavaScript needed.
 
+use crate::app::PageHead;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{server::get_import_page, Batch, BatchStatus, ImportPage, Outcome, Report, KINDS, MAX_BYTES};
@@ -28,7 +28,7 @@ pub fn ImportsPage() -> impl IntoView {
                     Ok(page) => view! { <ImportsView page feedback applied=applied() /> }.into_any(),
                     Err(error) => {
                         view! {
-                            <Title text="Importazioni" />
+                            <PageHead title="Importazioni" description="Importazioni di dati in Traguardi da file CSV o Excel, con la prova prima dell'applicazione." />
                             <h1>"Importazioni"</h1>
                             <SignInNeeded error />
                         }
@@ -48,7 +48,10 @@ fn ImportsView(page: ImportPage, feedback: Option<FormFeedback>, applied: bool) 
     };
     let on_upload_page = page.current.is_none();
     view! {
-        <Title text=title.clone() />
+        <PageHead
+            title=title.clone()
+            description="Importazioni di dati in Traguardi da file CSV o Excel, con la prova prima dell'applicazione."
+        />
         <h1>{title}</h1>
         {feedback
             .clone()

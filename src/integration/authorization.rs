@@ -10,7 +10,7 @@
 //! secret its reader may not read ([`may_read`], the rule in words); and each secret shows
 //! somewhere to the Region, so the planting itself is checked.
 
-use axum::http::{Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
 
 use super::{
     auth::{
@@ -535,6 +535,24 @@ async fn every_route_for_every_role() {
                         !secrets.iter().any(|p| a.body.contains(&p.text)),
                         "{method} {path} as {who:?}: a refusal carries private data"
                     );
+                }
+                // Every page the shell renders, refusals included, has one description.
+                let html = a
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+                if html && a.body.starts_with("<!DOCTYPE html>") {
+                    let tags: Vec<&str> = a
+                        .body
+                        .match_indices("<meta name=\"description\"")
+                        .map(|(at, _)| &a.body[at..at + a.body[at..].find('>').unwrap_or(0)])
+                        .collect();
+                    let described = tags.len() == 1
+                        && !tags[0].contains("content=\"\"")
+                        && tags[0].contains("content=\"");
+                    if !described {
+                        mismatches.push(format!("{method} {path} as {who:?}: meta descriptions {tags:?}"));
+                    }
                 }
                 checked += 1;
             }

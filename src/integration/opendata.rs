@@ -203,7 +203,7 @@ async fn pages_details_and_errors() {
 /// string or a list, `oneOf`, `properties`, `required`, `items`, `format: date`, `minimum`).
 /// Strict on objects: a property the document does not declare is an error, so the document
 /// cannot fall behind the answers.
-fn check(value: &Value, schema: &Value, doc: &Value, at: &str, errors: &mut Vec<String>) {
+pub(super) fn check(value: &Value, schema: &Value, doc: &Value, at: &str, errors: &mut Vec<String>) {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         let name = r.strip_prefix("#/components/schemas/").expect("local references only");
         return check(value, &doc["components"]["schemas"][name], doc, at, errors);
@@ -276,7 +276,7 @@ fn check(value: &Value, schema: &Value, doc: &Value, at: &str, errors: &mut Vec<
     }
 }
 
-fn fits(doc: &Value, path: &str, status: u16, body: &Value) {
+pub(super) fn fits(doc: &Value, path: &str, status: u16, body: &Value) {
     let schema =
         &doc["paths"][path]["get"]["responses"][status.to_string()]["content"]["application/json"]["schema"];
     assert!(!schema.is_null(), "the document declares {status} for {path}");
@@ -442,6 +442,30 @@ async fn the_dcat_catalogue_is_rdf_and_describes_every_dataset() {
             .unwrap()
             .expect("the demo load is in the trail");
         assert_eq!(modified.value(), last.format("%Y-%m-%d").to_string(), "{backend}: the data's date");
+        let iso = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+        // What DCAT-AP recommends besides: issue date, licence and territory of the catalogue.
+        let issued = literal(object(catalog, &iri(DCT, "issued")));
+        assert_eq!(issued.datatype(), oxrdf::vocab::xsd::DATE, "{backend}");
+        let first = crate::data::opendata::first_change(&state.db).await.unwrap().expect("a trail");
+        assert_eq!(issued.value(), iso(first), "{backend}: the trail's first day");
+        assert!(issued.value() <= modified.value(), "{backend}: issued before modified");
+        let Some(Term::NamedNode(licence)) = object(catalog, &iri(DCT, "license")) else {
+            panic!("{backend}: the catalogue's licence")
+        };
+        assert_eq!(licence.as_str(), opendata::LICENCE_URL, "{backend}");
+        let Some(Term::NamedNode(territory)) = object(catalog, &iri(DCT, "spatial")) else {
+            panic!("{backend}: the catalogue's territory")
+        };
+        let place = oxrdf::NamedOrBlankNode::from(territory.clone());
+        assert!(graph.contains(oxrdf::TripleRef::new(&place, rdf::TYPE, &iri(DCT, "Location"))), "{backend}");
+        let name = literal(object(&place, &iri(DCATAPIT, "geographicalName")));
+        assert_eq!((name.value(), name.language()), ("Puglia", Some("it")), "{backend}");
+        assert_eq!(
+            literal(object(&place, &iri(DCATAPIT, "geographicalIdentifier"))).value(),
+            opendata::TERRITORY_IRI,
+            "{backend}"
+        );
+        let programme = state.snapshot().await.unwrap().programme.clone();
 
         let datasets = typed(&iri(DCATAPIT, "Dataset"));
         let listed = objects(catalog, &iri(DCAT, "dataset"));
@@ -464,6 +488,17 @@ async fn the_dcat_catalogue_is_rdf_and_describes_every_dataset() {
             for p in ["theme", "contactPoint", "landingPage", "keyword"] {
                 assert!(object(d, &iri(DCAT, p)).is_some(), "{backend} {d}: dcat:{p}");
             }
+            // Territory and period: the programme's first day to the data's last change.
+            assert_eq!(object(d, &iri(DCT, "spatial")), Some(Term::from(territory.clone())), "{backend} {d}");
+            let Some(Term::NamedNode(period)) = object(d, &iri(DCT, "temporal")) else {
+                panic!("{backend} {d}: dct:temporal")
+            };
+            let period = oxrdf::NamedOrBlankNode::from(period);
+            assert!(graph.contains(oxrdf::TripleRef::new(&period, rdf::TYPE, &iri(DCT, "PeriodOfTime"))));
+            let start = literal(object(&period, &iri(DCAT, "startDate")));
+            assert_eq!(start.value(), iso(programme.start), "{backend}: from the programme's start");
+            assert_eq!(start.datatype(), oxrdf::vocab::xsd::DATE, "{backend}");
+            assert_eq!(literal(object(&period, &iri(DCAT, "endDate"))).value(), iso(last), "{backend}");
             let Some(Term::NamedNode(holder)) = object(d, &iri(DCT, "rightsHolder")) else { panic!() };
             let holder = oxrdf::NamedOrBlankNode::from(holder);
             assert_eq!(literal(object(&holder, &iri(DCT, "identifier"))).value(), "r_puglia", "{backend}");
@@ -481,6 +516,22 @@ async fn the_dcat_catalogue_is_rdf_and_describes_every_dataset() {
                         .starts_with("http://publications.europa.eu/resource/authority/file-type/"),
                     "{backend}: {format}"
                 );
+                let described = literal(object(&x, &iri(DCT, "description")));
+                assert!(!described.value().is_empty() && described.language() == Some("it"), "{backend} {x}");
+                // The media type is an IRI of IANA's registry, typed dct:MediaType, not a literal.
+                let Some(Term::NamedNode(media)) = object(&x, &iri(DCAT, "mediaType")) else {
+                    panic!("{backend} {x}: dcat:mediaType is an IRI")
+                };
+                let registered = media
+                    .as_str()
+                    .strip_prefix("https://www.iana.org/assignments/media-types/")
+                    .unwrap_or_else(|| panic!("{backend}: {media}"));
+                assert!(
+                    ["text/csv", "application/json"].contains(&registered) || registered.ends_with(".sheet"),
+                    "{backend}: {registered}"
+                );
+                let media = oxrdf::NamedOrBlankNode::from(media);
+                assert!(graph.contains(oxrdf::TripleRef::new(&media, rdf::TYPE, &iri(DCT, "MediaType"))));
                 let Some(Term::NamedNode(licence)) = object(&x, &iri(DCT, "license")) else { panic!() };
                 assert_eq!(licence.as_str(), opendata::LICENCE_URL, "{backend}");
                 let licence = oxrdf::NamedOrBlankNode::from(licence);
@@ -520,6 +571,7 @@ async fn the_open_data_page_lists_datasets_licence_and_dates() {
             assert!(html.contains(&d.title), "{backend}: {}", d.title);
             for x in d.distributions {
                 assert!(html.contains(&format!("href=\"{}\"", x.path)), "{backend}: {}", x.path);
+                assert!(html.contains(&x.description), "{backend}: {}", x.description);
             }
         }
         assert!(html.contains(opendata::LICENCE_NAME), "{backend}");

@@ -27,6 +27,8 @@ use crate::{
 /// Rows per page when `per_pagina` is not given, and the most a page may hold.
 pub const DEFAULT_PER_PAGE: usize = 50;
 pub const MAX_PER_PAGE: usize = 500;
+/// The highest page number taken (a page past the last is empty).
+pub const MAX_PAGE: usize = 1_000_000;
 
 /// An error of the API, as JSON with the HTTP status repeated in the body.
 #[derive(Debug, Serialize, ToSchema)]
@@ -380,7 +382,7 @@ pub fn paging(p: &Paginazione) -> Result<(usize, usize), AppError> {
             }),
         };
     Ok((
-        number(&p.pagina, "pagina", 1_000_000, 1)?,
+        number(&p.pagina, "pagina", MAX_PAGE, 1)?,
         number(&p.per_pagina, "per_pagina", MAX_PER_PAGE, DEFAULT_PER_PAGE)?,
     ))
 }
@@ -464,7 +466,7 @@ pub async fn get_comuni(
     get,
     path = "/api/v1/comuni/{codice_istat}",
     tag = "dati",
-    params(("codice_istat" = String, Path, description = "Codice ISTAT del comune, sei cifre (072006)"), Giorno),
+    params(("codice_istat" = String, Path), Giorno),
     responses(
         (status = 200, description = "Il comune", body = ComuneRisposta),
         (status = 400, description = "Giorno non valido o fuori dal programma", body = ApiError),
@@ -520,7 +522,10 @@ pub struct ApiDoc;
 /// The OpenAPI document, built once.
 pub fn openapi_json() -> &'static str {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serialises"))
+    DOC.get_or_init(|| {
+        let derived = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+        serde_json::to_string_pretty(&super::params::document(derived)).expect("JSON serialises")
+    })
 }
 
 pub async fn get_openapi() -> Response {

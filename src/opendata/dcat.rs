@@ -8,6 +8,11 @@
 //! title, description, modification date, theme, frequency, rights holder, publisher and
 //! contact point; each `dcatapit:Distribution` with format, licence and access URL. Controlled
 //! vocabularies are the EU authority tables (data-theme, file-type, frequency, language).
+//! Beyond the mandatory properties, those DCAT-AP recommends: the catalogue's issue date,
+//! licence and territory; each dataset's territory (`dct:spatial`, a `dct:Location` named by
+//! its IRI in the national vocabulary) and period (`dct:temporal`, from the programme's start
+//! to the data's last change); each distribution's description and its media type as the IRI
+//! of its IANA registration (a literal fails the profile's shapes).
 
 use axum::{
     extract::State,
@@ -18,7 +23,10 @@ use chrono::NaiveDate;
 use oxrdf::{vocab, Literal, NamedNode, Term, Triple};
 use oxrdfxml::RdfXmlSerializer;
 
-use super::{datasets, Dataset, LICENCE_NAME, LICENCE_URL, PUBLISHER_IPA, PUBLISHER_NAME};
+use super::{
+    datasets, Dataset, LICENCE_NAME, LICENCE_URL, PUBLISHER_IPA, PUBLISHER_NAME, TERRITORY_IRI,
+    TERRITORY_NAME,
+};
 use crate::{error::AppError, state::AppState};
 
 pub const DCAT: &str = "http://www.w3.org/ns/dcat#";
@@ -26,18 +34,35 @@ pub const DCATAPIT: &str = "http://dati.gov.it/onto/dcatapit#";
 pub const DCT: &str = "http://purl.org/dc/terms/";
 pub const FOAF: &str = "http://xmlns.com/foaf/0.1/";
 pub const VCARD: &str = "http://www.w3.org/2006/vcard/ns#";
+pub const OWL: &str = "http://www.w3.org/2002/07/owl#";
 const AUTHORITY: &str = "http://publications.europa.eu/resource/authority/";
+
+/// The dates the catalogue states: they come from the data, not from the code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dates {
+    /// First published: the day of the trail's first entry (the data's first load).
+    pub issued: NaiveDate,
+    /// Last changed ([`crate::data::opendata::last_change`]).
+    pub modified: NaiveDate,
+    /// The period the data cover: the programme's first day to the last change.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
 
 /// The catalogue's triples, for a site reachable at `base` (`https://…`, no trailing slash).
 /// No blank nodes: every resource has an IRI on this site, so harvesters can refer to it.
-pub fn triples(base: &str, modified: NaiveDate) -> Result<Vec<Triple>, oxrdf::IriParseError> {
+pub fn triples(base: &str, dates: Dates) -> Result<Vec<Triple>, oxrdf::IriParseError> {
     let iri = |s: String| NamedNode::new(s);
     let term = |ns: &str, local: &str| NamedNode::new_unchecked(format!("{ns}{local}"));
     let it = |s: &str| Term::from(Literal::new_language_tagged_literal_unchecked(s, "it"));
     let plain = |s: &str| Term::from(Literal::new_simple_literal(s));
-    let date =
-        Term::from(Literal::new_typed_literal(modified.format("%Y-%m-%d").to_string(), vocab::xsd::DATE));
+    let day = |d: NaiveDate| {
+        Term::from(Literal::new_typed_literal(d.format("%Y-%m-%d").to_string(), vocab::xsd::DATE))
+    };
+    let date = day(dates.modified);
     let page = iri(format!("{base}/opendata"))?;
+    let territory = iri(format!("{base}/opendata#territorio"))?;
+    let period = iri(format!("{base}/opendata#periodo"))?;
     let catalog = iri(format!("{base}/opendata#catalogo"))?;
     let agent = iri(format!("{base}/opendata#{PUBLISHER_IPA}"))?;
     let contact = iri(format!("{base}/opendata#contatto"))?;
@@ -57,8 +82,11 @@ pub fn triples(base: &str, modified: NaiveDate) -> Result<Vec<Triple>, oxrdf::Ir
         it("I dati pubblici di Traguardi, il monitoraggio del Fondo Innovazione 2020-2021 nei comuni della Puglia."),
     );
     add(&catalog, term(DCT, "publisher"), agent.clone().into());
+    add(&catalog, term(DCT, "issued"), day(dates.issued));
     add(&catalog, term(DCT, "modified"), date.clone());
     add(&catalog, term(DCT, "language"), italian.clone().into());
+    add(&catalog, term(DCT, "license"), licence.clone().into());
+    add(&catalog, term(DCT, "spatial"), territory.clone().into());
     add(&catalog, term(FOAF, "homepage"), page.clone().into());
     add(&catalog, term(DCAT, "themeTaxonomy"), term(AUTHORITY, "data-theme").into());
     // Listed here, with the catalogue's other properties, so it is written as one element.
@@ -81,6 +109,23 @@ pub fn triples(base: &str, modified: NaiveDate) -> Result<Vec<Triple>, oxrdf::Ir
     add(&licence, term(DCT, "type"), iri("http://purl.org/adms/licencetype/Attribution".into())?.into());
     add(&licence, term(FOAF, "name"), it(LICENCE_NAME));
 
+    add(&territory, a(), term(DCT, "Location").into());
+    add(&territory, term(DCATAPIT, "geographicalName"), it(TERRITORY_NAME));
+    add(&territory, term(DCATAPIT, "geographicalIdentifier"), plain(TERRITORY_IRI));
+    add(&territory, term(OWL, "sameAs"), iri(TERRITORY_IRI.to_string())?.into());
+
+    add(&period, a(), term(DCT, "PeriodOfTime").into());
+    add(&period, term(DCAT, "startDate"), day(dates.from));
+    add(&period, term(DCAT, "endDate"), day(dates.to));
+
+    let mut media_types: Vec<String> =
+        datasets().iter().flat_map(|d| d.distributions.iter().map(|x| x.format.media_type_iri())).collect();
+    media_types.sort_unstable();
+    media_types.dedup();
+    for m in media_types {
+        add(&iri(m)?, a(), term(DCT, "MediaType").into());
+    }
+
     for d in datasets() {
         let Dataset { id, title, description, keywords, distributions } = d;
         let ds = iri(format!("{base}/opendata#{id}"))?;
@@ -97,6 +142,8 @@ pub fn triples(base: &str, modified: NaiveDate) -> Result<Vec<Triple>, oxrdf::Ir
         add(&ds, term(DCT, "publisher"), agent.clone().into());
         add(&ds, term(DCAT, "contactPoint"), contact.clone().into());
         add(&ds, term(DCAT, "landingPage"), page.clone().into());
+        add(&ds, term(DCT, "spatial"), territory.clone().into());
+        add(&ds, term(DCT, "temporal"), period.clone().into());
         for k in &keywords {
             add(&ds, term(DCAT, "keyword"), it(k));
         }
@@ -109,12 +156,13 @@ pub fn triples(base: &str, modified: NaiveDate) -> Result<Vec<Triple>, oxrdf::Ir
             add(&dist, a(), term(DCATAPIT, "Distribution").into());
             add(&dist, a(), term(DCAT, "Distribution").into());
             add(&dist, term(DCT, "title"), it(&x.title));
+            add(&dist, term(DCT, "description"), it(&x.description));
             add(
                 &dist,
                 term(DCT, "format"),
                 term(AUTHORITY, &format!("file-type/{}", x.format.eu_code())).into(),
             );
-            add(&dist, term(DCAT, "mediaType"), plain(x.format.media_type()));
+            add(&dist, term(DCAT, "mediaType"), iri(x.format.media_type_iri())?.into());
             add(&dist, term(DCT, "license"), licence.clone().into());
             add(&dist, term(DCAT, "accessURL"), url.clone());
             if x.download {
@@ -127,15 +175,16 @@ pub fn triples(base: &str, modified: NaiveDate) -> Result<Vec<Triple>, oxrdf::Ir
 }
 
 /// The catalogue as RDF/XML.
-pub fn rdf_xml(base: &str, modified: NaiveDate) -> anyhow::Result<Vec<u8>> {
+pub fn rdf_xml(base: &str, dates: Dates) -> anyhow::Result<Vec<u8>> {
     let mut w = RdfXmlSerializer::new()
         .with_prefix("dcat", DCAT)?
         .with_prefix("dcatapit", DCATAPIT)?
         .with_prefix("dct", DCT)?
         .with_prefix("foaf", FOAF)?
         .with_prefix("vcard", VCARD)?
+        .with_prefix("owl", OWL)?
         .for_writer(Vec::new());
-    for t in triples(base, modified)? {
+    for t in triples(base, dates)? {
         w.serialize_triple(&t)?;
     }
     Ok(w.finish()?)
@@ -145,8 +194,11 @@ pub fn rdf_xml(base: &str, modified: NaiveDate) -> anyhow::Result<Vec<u8>> {
 pub async fn catalogue(State(state): State<AppState>) -> Result<Response, AppError> {
     let snapshot = state.snapshot().await?;
     let modified = crate::data::opendata::last_change(&state.db).await?.unwrap_or(snapshot.as_of);
+    let issued = crate::data::opendata::first_change(&state.db).await?.unwrap_or(modified);
+    let from = snapshot.programme.start;
+    let dates = Dates { issued, modified, from, to: modified.max(from) };
     let base = state.auth.config.public_url.trim_end_matches('/').to_string();
-    let body = rdf_xml(&base, modified).map_err(|e| {
+    let body = rdf_xml(&base, dates).map_err(|e| {
         tracing::error!(error = %e, base, "the DCAT-AP_IT catalogue could not be written");
         AppError::Internal
     })?;

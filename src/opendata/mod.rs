@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod dcat;
+#[cfg(feature = "ssr")]
+pub mod params;
 pub mod server;
 pub mod ui;
 
@@ -25,6 +27,11 @@ pub const LICENCE_URL: &str = "https://creativecommons.org/licenses/by/4.0/";
 /// Who publishes and holds the rights: the Region, by its code in the IPA index.
 pub const PUBLISHER_NAME: &str = "Regione Puglia";
 pub const PUBLISHER_IPA: &str = "r_puglia";
+/// The territory the data cover, by name and by its IRI in the national controlled vocabulary
+/// of territorial classifications (OntoPiA, ISTAT region code 16), for `dct:spatial`.
+pub const TERRITORY_NAME: &str = "Puglia";
+pub const TERRITORY_IRI: &str =
+    "https://w3id.org/italia/controlled-vocabulary/territorial-classifications/regions/16";
 
 /// A file format of a distribution, with the EU file-type authority code DCAT-AP_IT asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +58,12 @@ impl Format {
         }
     }
 
+    /// The media type as the IRI of its IANA registration: DCAT-AP's `dcat:mediaType` ranges
+    /// over `dct:MediaType` resources, so harvesters that validate the profile refuse a literal.
+    pub fn media_type_iri(self) -> String {
+        format!("https://www.iana.org/assignments/media-types/{}", self.media_type())
+    }
+
     /// `http://publications.europa.eu/resource/authority/file-type/{code}`.
     pub fn eu_code(self) -> &'static str {
         match self {
@@ -67,6 +80,8 @@ pub struct Distribution {
     /// A fragment identifier, unique in the catalogue (`comuni-csv`).
     pub id: String,
     pub title: String,
+    /// What a reader finds in it (layout, separators, paging): DCAT-AP recommends it.
+    pub description: String,
     pub format: Format,
     /// Path on this site (`/export/comuni.csv`).
     pub path: String,
@@ -88,9 +103,10 @@ pub struct Dataset {
 /// The catalogue: the datasets Traguardi publishes. Only public data: the registry, adhesion,
 /// objectives and service counts, never people, blockers, notes or evidence.
 pub fn datasets() -> Vec<Dataset> {
-    let dist = |id: &str, title: &str, format, path: &str, download| Distribution {
+    let dist = |id: &str, title: &str, description: &str, format, path: &str, download| Distribution {
         id: id.into(),
         title: title.into(),
+        description: description.into(),
         format,
         path: path.into(),
         download,
@@ -103,10 +119,18 @@ pub fn datasets() -> Vec<Dataset> {
             description: "Per ciascuno dei 257 comuni della Puglia: codici ISTAT, catastale e IPA, provincia, popolazione, adesione al Fondo Innovazione, contributo assegnato, traguardi e obiettivi raggiunti con le date, numero di servizi attivi su pagoPA, App IO e con accesso SPID/CIE.".into(),
             keywords: words(&["Fondo Innovazione", "pagoPA", "App IO", "SPID", "CIE", "comuni", "transizione digitale"]),
             distributions: vec![
-                dist("comuni-csv", "Elenco dei comuni (CSV)", Format::Csv, "/export/comuni.csv", true),
+                dist(
+                    "comuni-csv",
+                    "Elenco dei comuni (CSV)",
+                    "Una riga per comune, colonne fisse (le versioni successive aggiungono colonne solo in fondo); separatore «,», codifica UTF-8, date aaaa-mm-gg, «si»/«no».",
+                    Format::Csv,
+                    "/export/comuni.csv",
+                    true,
+                ),
                 dist(
                     "comuni-csv-excel",
                     "Elenco dei comuni per Excel (CSV con separatore «;», date gg/mm/aaaa)",
+                    "Le stesse righe del CSV nella forma che Excel apre con le impostazioni italiane: separatore «;», date gg/mm/aaaa, «sì»/«no».",
                     Format::Csv,
                     "/export/comuni-excel.csv",
                     true,
@@ -114,12 +138,27 @@ pub fn datasets() -> Vec<Dataset> {
                 dist(
                     "comuni-xlsx",
                     "Comuni, obiettivi e servizi (Excel, un foglio per tabella)",
+                    "Una cartella di lavoro con un foglio per tabella: comuni, obiettivi raggiunti e servizi attivi.",
                     Format::Xlsx,
                     "/export/comuni.xlsx",
                     true,
                 ),
-                dist("comuni-json-file", "Elenco dei comuni (JSON)", Format::Json, "/export/comuni.json", true),
-                dist("comuni-json", "Elenco dei comuni, con filtri e paginazione (API JSON)", Format::Json, "/api/v1/comuni", false),
+                dist(
+                    "comuni-json-file",
+                    "Elenco dei comuni (JSON)",
+                    "Tutti i comuni in un solo file: gli oggetti dell'API con i metadati (data dei dati, licenza) e il totale.",
+                    Format::Json,
+                    "/export/comuni.json",
+                    true,
+                ),
+                dist(
+                    "comuni-json",
+                    "Elenco dei comuni, con filtri e paginazione (API JSON)",
+                    "API in sola lettura descritta dal documento OpenAPI /api/v1/openapi.json: filtri per provincia, adesione, piattaforma e obiettivi, ordinamento e pagine.",
+                    Format::Json,
+                    "/api/v1/comuni",
+                    false,
+                ),
             ],
         },
         Dataset {
@@ -130,6 +169,7 @@ pub fn datasets() -> Vec<Dataset> {
             distributions: vec![dist(
                 "province-json",
                 "Riepilogo per provincia (API JSON)",
+                "API in sola lettura descritta dal documento OpenAPI /api/v1/openapi.json: una voce per provincia.",
                 Format::Json,
                 "/api/v1/province",
                 false,
@@ -179,5 +219,6 @@ mod tests {
     fn formats_carry_their_eu_codes() {
         assert_eq!(Format::Csv.eu_code(), "CSV");
         assert_eq!(Format::Json.media_type(), "application/json");
+        assert_eq!(Format::Csv.media_type_iri(), "https://www.iana.org/assignments/media-types/text/csv");
     }
 }

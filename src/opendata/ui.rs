@@ -1,8 +1,8 @@
 //! `/opendata`: the datasets, their licence, dates and formats, for citizens, journalists and
 //! the national catalogue.
 
+use crate::app::PageHead;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use super::{server::get_open_data, Dataset, OpenDataPage, LICENCE_NAME, LICENCE_URL, PUBLISHER_NAME};
 use crate::app::ErrorNotice;
@@ -11,7 +11,7 @@ use crate::app::ErrorNotice;
 pub fn OpenDataPageView() -> impl IntoView {
     let page = Resource::new(|| (), |_| get_open_data());
     view! {
-        <Title text="Dati aperti" />
+        <PageHead title="Dati aperti" description="Dati aperti di Traguardi (CC BY 4.0): comuni e province del Fondo Innovazione in CSV, Excel e JSON, API e catalogo DCAT-AP_IT." />
         <h1>"Dati aperti"</h1>
         <Suspense fallback=|| view! { <p>"Caricamento del catalogo…"</p> }>
             {move || Suspend::new(async move {
@@ -122,7 +122,10 @@ fn DatasetSection(dataset: Dataset) -> impl IntoView {
                                 view! {
                                     <tr>
                                         <th scope="row">{x.format.label()}</th>
-                                        <td>{x.title}</td>
+                                        <td>
+                                            <span class="d-block">{x.title}</span>
+                                            <small>{x.description}</small>
+                                        </td>
                                         <td>
                                             <a href=x.path.clone()>
                                                 <code>{x.path.clone()}</code>

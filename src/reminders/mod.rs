@@ -11,8 +11,8 @@
 //! Everything here is private: recipients, subjects and bodies are read by the Region, a comune's
 //! reminders also by whoever reads that comune's private data (its trail).
 
+use crate::app::PageHead;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::{auth::Role, error::AppError};
@@ -235,7 +235,7 @@ pub mod ssr {
 pub fn RemindersPageView() -> impl IntoView {
     let page = Resource::new(|| (), |_| get_reminders());
     view! {
-        <Title text="Promemoria via e-mail" />
+        <PageHead title="Promemoria via e-mail" description="I promemoria via e-mail di Traguardi: anteprima dei messaggi di domani e registro di quelli inviati." />
         <h1>"Promemoria via e-mail"</h1>
         <Suspense fallback=|| view! { <p>"Caricamento…"</p> }>
             {move || Suspend::new(async move {

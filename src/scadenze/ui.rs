@@ -1,8 +1,8 @@
 //! The `/scadenze` page: three tables (overdue, due soon, at risk later) under a plain GET form
 //! for the date, the province and the order. Server-rendered, no island: it works the same with JavaScript off.
 
+use crate::app::PageHead;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{server::get_scadenze, ScadenzaRow, ScadenzeData, ScadenzeQuery};
@@ -24,7 +24,7 @@ pub fn ScadenzePage() -> impl IntoView {
     let query = use_scadenze_query();
     let data = Resource::new(move || query.get(), get_scadenze);
     view! {
-        <Title text="Scadenze" />
+        <PageHead title="Scadenze" description="Le scadenze del Fondo Innovazione: obiettivi dei comuni in scadenza o scaduti, con le previsioni e i comuni a rischio." />
         <h1>"Scadenze: obiettivi scaduti e in scadenza"</h1>
         <Suspense fallback=|| view! { <p>"Caricamento delle scadenze…"</p> }>
             {move || Suspend::new(async move {

@@ -2,8 +2,8 @@
 //! feedback form, and the messages received (the Region only). The statement and the notes are
 //! static text; where only the data controller can fill something in, the page says so.
 
+use crate::app::PageHead;
 use leptos::{either::Either, prelude::*};
-use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::{server::list_feedback, ReceivedFeedback, FORM_ID, MAX_MESSAGE, MAX_TASK};
@@ -26,7 +26,7 @@ fn ToComplete() -> impl IntoView {
 #[component]
 pub fn AccessibilityPage() -> impl IntoView {
     view! {
-        <Title text="Dichiarazione di accessibilità" />
+        <PageHead title="Dichiarazione di accessibilità" description="La dichiarazione di accessibilità di Traguardi." />
         <h1>"Dichiarazione di accessibilità"</h1>
         <p class="lead">
             "Regione Puglia si impegna a rendere accessibile Traguardi, conformemente alla legge 9 gennaio 2004, n. 4 e al decreto legislativo 10 agosto 2018, n. 106, che ha recepito la direttiva (UE) 2016/2102 del Parlamento europeo e del Consiglio."
@@ -120,7 +120,7 @@ pub fn AccessibilityPage() -> impl IntoView {
 #[component]
 pub fn PrivacyPage() -> impl IntoView {
     view! {
-        <Title text="Informativa sulla privacy" />
+        <PageHead title="Informativa sulla privacy" description="L'informativa sul trattamento dei dati personali in Traguardi." />
         <h1>"Informativa sul trattamento dei dati personali"</h1>
         <p class="lead">
             "Ai sensi degli articoli 13 e 14 del Regolamento (UE) 2016/679 (GDPR), questa pagina descrive quali dati personali tratta Traguardi, perché e per quanto tempo."
@@ -226,7 +226,7 @@ pub fn PrivacyPage() -> impl IntoView {
 #[component]
 pub fn LegalNotesPage() -> impl IntoView {
     view! {
-        <Title text="Note legali" />
+        <PageHead title="Note legali" description="Note legali di Traguardi: licenza dei dati e fonti." />
         <h1>"Note legali"</h1>
 
         <h2>"Titolarità"</h2>
@@ -282,7 +282,7 @@ pub fn FeedbackPage() -> impl IntoView {
     let sent = move || query.with(|q| q.get("inviato").is_some());
     let page_from_query = move || query.with(|q| super::page_path(&q.get("pagina").unwrap_or_default()));
     view! {
-        <Title text="Invia un commento" />
+        <PageHead title="Invia un commento" description="Inviare un commento o segnalare un problema su Traguardi." />
         <h1>"Invia un commento"</h1>
         <Show
             when=sent
@@ -438,7 +438,7 @@ fn MessageArea(message: String, invalid: bool, described: &'static str) -> impl 
 pub fn FeedbackReceivedPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| list_feedback());
     view! {
-        <Title text="Commenti ricevuti" />
+        <PageHead title="Commenti ricevuti" description="I commenti ricevuti dagli utenti di Traguardi." />
         <h1>"Commenti ricevuti"</h1>
         <Suspense fallback=|| view! { <p>"Caricamento dei commenti…"</p> }>
             {move || Suspend::new(async move {

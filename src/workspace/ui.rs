@@ -3,8 +3,8 @@
 //! ([`FormSpec`]) and drawn by one component, so each field gets its label, its message
 //! (`aria-describedby`) and an id unique on the page.
 
+use crate::app::PageHead;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
@@ -368,7 +368,7 @@ pub fn WorkspacePage() -> impl IntoView {
                     Ok(w) => view! { <WorkspaceView w feedback saved=saved() /> }.into_any(),
                     Err(error) => {
                         view! {
-                            <Title text="Gestione del comune" />
+                            <PageHead title="Gestione del comune" description="Gestione del comune in Traguardi: adesione, servizi, conteggi, ostacoli e note." />
                             <h1>"Gestione del comune"</h1>
                             <SignInNeeded error />
                         }
@@ -509,8 +509,12 @@ fn WorkspaceView(w: WorkspaceView, feedback: Option<FormFeedback>, saved: bool) 
     };
     let full = w.full;
     let codice = w.codice_istat.clone();
+    let description = format!(
+        "Gestione di {} in Traguardi: adesione, servizi, conteggi, ostacoli e note.",
+        w.denominazione
+    );
     view! {
-        <Title text=title.clone() />
+        <PageHead title=title.clone() description />
         <h1>{title}</h1>
         <p>
             <a href=format!("/comuni/{codice}")>"Torna alla scheda del comune"</a>
@@ -902,7 +906,7 @@ fn TrailView(page: Resource<Result<TrailPage, crate::error::AppError>>) -> impl 
                     Ok(p) => view! { <TrailTable p /> }.into_any(),
                     Err(error @ crate::error::AppError::NotFound(_)) => {
                         view! {
-                            <Title text="Registro delle modifiche" />
+                            <PageHead title="Registro delle modifiche" description="Il registro delle modifiche di Traguardi: chi ha cambiato che cosa e quando." />
                             <h1>"Registro delle modifiche"</h1>
                             <ErrorNotice error />
                         }
@@ -910,7 +914,7 @@ fn TrailView(page: Resource<Result<TrailPage, crate::error::AppError>>) -> impl 
                     }
                     Err(error) => {
                         view! {
-                            <Title text="Registro delle modifiche" />
+                            <PageHead title="Registro delle modifiche" description="Il registro delle modifiche di Traguardi: chi ha cambiato che cosa e quando." />
                             <h1>"Registro delle modifiche"</h1>
                             <SignInNeeded error />
                         }
@@ -936,8 +940,9 @@ fn TrailTable(p: TrailPage) -> impl IntoView {
         Some((codice, _)) => (format!("comune={codice}"), "il registro di questo comune"),
         None => (String::new(), "il registro completo"),
     };
+    let description = format!("{title}: chi ha cambiato che cosa e quando.");
     view! {
-        <Title text=title.clone() />
+        <PageHead title=title.clone() description />
         <h1>{title}</h1>
         <p>
             "Ogni modifica ai dati, dalla più recente. Le voci sono concatenate da un'impronta (SHA-256): una voce alterata o cancellata viene rilevata dalla verifica del registro ("
@@ -1019,7 +1024,7 @@ pub fn TrailEntries(entries: Vec<TrailEntry>, #[prop(optional)] global: bool) ->
 pub fn ProposalsPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| get_pending_proposals());
     view! {
-        <Title text="Proposte dei comuni" />
+        <PageHead title="Proposte dei comuni" description="Le proposte di modifica inviate dai comuni, in attesa dell'esame della Regione." />
         <h1>"Proposte dei comuni"</h1>
         <Suspense fallback=|| view! { <p>"Caricamento…"</p> }>
             {move || Suspend::new(async move {
