@@ -13,7 +13,12 @@ pub async fn first_change(db: &Db) -> Result<Option<NaiveDate>, sqlx::Error> {
             .fetch_optional(pool)
             .await?
     });
-    Ok(at.and_then(|s| NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()))
+    Ok(day_of(at))
+}
+
+/// The day an ISO text starts with (an RFC 3339 time or a date).
+fn day_of(text: Option<String>) -> Option<NaiveDate> {
+    text.and_then(|s| NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok())
 }
 
 /// The day of the last change to the data: the latest entry of the trail that changed something
@@ -34,6 +39,5 @@ pub async fn last_change(db: &Db) -> Result<Option<NaiveDate>, sqlx::Error> {
         (at, day)
     });
     // Both are ISO text: the trail's RFC 3339 time starts with the day.
-    let parse = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok());
-    Ok(parse(at).max(parse(day)))
+    Ok(day_of(at).max(day_of(day)))
 }

@@ -293,17 +293,12 @@ fn allowed_values(
         }
         Some("string") => {
             let most = schema["maxLength"].as_u64().map_or(64, |m| m as usize);
-            proptest::collection::vec(hostile_char_printable(), 0..=most)
+            proptest::collection::vec(crate::fuzz::hostile_char(), 0..=most)
                 .prop_map(|v| v.into_iter().collect::<String>())
                 .boxed()
         }
         other => panic!("a parameter's schema of type {other:?}: {}", Value::to_string(schema)),
     }
-}
-
-/// Any character a client may put in a text parameter (controls and NUL included).
-fn hostile_char_printable() -> impl Strategy<Value = char> {
-    crate::fuzz::hostile_char()
 }
 
 /// `s` percent-encoded for a query string or a path segment.
