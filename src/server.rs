@@ -1,6 +1,7 @@
 //! The HTTP server: the router (split from `main` so tests drive it with `oneshot`), its plain
 //! routes and start-up.
 
+pub mod cache;
 pub mod shutdown;
 
 use std::time::Duration;
@@ -108,17 +109,25 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(crate::limits::body::limit))
         .layer(axum::middleware::from_fn(crate::limits::server_fn::check))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve));
-    // gzip for browsers that ask for it (the dashboard's HTML with the map is ~250 KB, ~60 KB
-    // compressed); clients that do not ask get the bytes as they are. Evidence files are sent
-    // as stored (PDFs and signed files are compressed already, and keep their Content-Length),
-    // and so are workbooks (zip files).
+    // Public answers come from the cache, compressed once per data version (`cache`); the rest
+    // is compressed as the browser asks (Brotli or gzip, at a quality quick enough for every
+    // request: the dashboard's HTML with the map is ~250 KB, ~60 KB compressed); clients that do
+    // not ask get the bytes as they are. Evidence files are sent as stored (PDFs and signed files
+    // are compressed already, and keep their Content-Length), and so are workbooks (zip files).
     use tower_http::compression::predicate::{NotForContentType, Predicate};
     let compress = tower_http::compression::predicate::DefaultPredicate::new()
         .and(NotForContentType::const_new("application/pdf"))
         .and(NotForContentType::const_new("application/pkcs7-mime"))
         .and(NotForContentType::const_new(crate::comuni::export::XLSX_TYPE));
     let router = crate::security::protect(router)
-        .layer(tower_http::compression::CompressionLayer::new().gzip(true).compress_when(compress));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cache::serve))
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .gzip(true)
+                .br(true)
+                .quality(tower_http::CompressionLevel::Precise(4))
+                .compress_when(compress),
+        );
     crate::ops::instrument(router).with_state(state)
 }
 
@@ -183,7 +192,10 @@ pub async fn serve(
     let metrics_access = crate::ops::MetricsAccess::from_env()?;
     tracing::info!(readers = %metrics_access.describe(), "/metrics");
     let grace = shutdown::grace_from_env()?;
+    let pages = cache::PageCache::from_env()?;
+    tracing::info!(max_mb = pages.max_bytes() / (1024 * 1024), "page cache (TRAGUARDI_PAGE_CACHE_MB)");
     let state = AppState::with_auth(options, db, auth)
+        .with_pages(pages)
         .with_evidence(evidence)
         .with_limits(limits)
         .with_metrics_access(metrics_access)

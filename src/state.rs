@@ -15,6 +15,7 @@ use crate::{
     evidence::store::EvidenceStore,
     limits::work::WorkLimits,
     ops::MetricsAccess,
+    server::cache::PageCache,
 };
 
 #[derive(Clone, Debug, FromRef)]
@@ -24,6 +25,8 @@ pub struct AppState {
     pub snapshots: Arc<SnapshotCache>,
     /// The dashboard's charts and map, per data version and filter.
     pub graphics: Arc<GraphicsCache>,
+    /// Public answers, per data version and day, compressed once (`server::cache`).
+    pub pages: Arc<PageCache>,
     /// The programme the pages show.
     pub programme: Arc<str>,
     pub auth: Arc<AuthState>,
@@ -73,6 +76,7 @@ impl AppState {
             db,
             snapshots: Arc::default(),
             graphics: Arc::default(),
+            pages: Arc::default(),
             programme: FONDO_INNOVAZIONE.into(),
             auth: Arc::new(AuthState::new(auth)),
             evidence: Arc::new(EvidenceStore::memory(crate::evidence::store::DEFAULT_MAX_BYTES)),
@@ -85,6 +89,12 @@ impl AppState {
     /// The same state with these limits on expensive work.
     pub fn with_limits(mut self, limits: WorkLimits) -> Self {
         self.limits = Arc::new(limits);
+        self
+    }
+
+    /// The same state keeping public answers in `pages`.
+    pub fn with_pages(mut self, pages: PageCache) -> Self {
+        self.pages = Arc::new(pages);
         self
     }
 

@@ -176,11 +176,17 @@ async fn csv_export_keeps_the_contract_and_agrees_with_the_figures() {
 async fn every_response_carries_the_security_headers() {
     let t = TestDb::sqlite().await;
     let app = app(&t).await;
-    let response = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    // A page rendered for its own request (any cookie: the page cache stays out of it) admits
+    // exactly the nonce its hydration scripts carry; a kept page, its scripts' hashes
+    // (`integration::page_cache`).
+    let response = app
+        .clone()
+        .oneshot(Request::get("/").header("cookie", "altro=1").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     let csp = response.headers()["content-security-policy"].to_str().unwrap().to_string();
     let html =
         String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
-    // The page's policy admits exactly the nonce its hydration scripts carry.
     let nonce =
         csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("a nonce in the policy");
     assert!(nonce.len() >= 16, "{nonce}");
@@ -233,7 +239,11 @@ async fn every_response_carries_the_security_headers() {
         assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'self'"), "{uri}");
     }
     // A second page gets a nonce of its own.
-    let again = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    let again = app
+        .clone()
+        .oneshot(Request::get("/").header("cookie", "altro=1").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(nonce));
     t.drop_db().await;
 }

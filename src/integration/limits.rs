@@ -32,8 +32,13 @@ async fn app(t: &TestDb) -> (Router, AppState) {
 
 type Answer = (StatusCode, HeaderMap, Vec<u8>);
 
+/// A GET with a cookie, as a browser that has signed in sends it: the page cache stays out of
+/// such requests, so these tests see the work limits and the drawing cache themselves (the page
+/// cache answers identical anonymous requests with one render:
+/// [`eight_anonymous_requests_for_one_report_wait_for_one_render`]).
 async fn answer(app: Router, uri: String) -> Answer {
-    let response = app.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let request = Request::get(uri).header(header::COOKIE, "altro=1").body(Body::empty()).unwrap();
+    let response = app.oneshot(request).await.unwrap();
     let (status, headers) = (response.status(), response.headers().clone());
     (status, headers, response.into_body().collect().await.unwrap().to_bytes().to_vec())
 }
@@ -134,6 +139,43 @@ async fn sixteen_requests_for_the_same_chart_draw_it_once() {
             .collect();
         assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{backend}: the same picture");
         assert_eq!(state.graphics.draws(), 1, "{backend}: drawn once for 16 requests");
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn eight_anonymous_requests_for_one_report_wait_for_one_render() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let (app, state) = app(&t).await;
+        // The only turn is held: eight anonymous requests for the same report would leave one
+        // queued and refuse seven, were each typeset for itself.
+        let held = state.limits.report.acquire().await.unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        for _ in 0..8 {
+            let (app, tx) = (app.clone(), tx.clone());
+            tokio::spawn(async move {
+                let req = Request::get("/report.pdf").body(Body::empty()).unwrap();
+                let _ = tx.send(answer_to(&app, req).await);
+            });
+        }
+        // None is refused while the turn is held (a refusal comes at once): they wait for the
+        // one render, queued.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(rx.try_recv().is_err(), "{backend}: an answer before the turn was free");
+        drop(held);
+        let mut answers = Vec::new();
+        for _ in 0..8 {
+            answers.push(rx.recv().await.expect("an answer"));
+        }
+        for (status, headers, pdf) in &answers {
+            assert_eq!(*status, StatusCode::OK, "{backend}");
+            assert!(pdf.starts_with(b"%PDF-") && *pdf == answers[0].2, "{backend}: the same report");
+            assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
+        }
+        let rendered =
+            answers.iter().filter(|(_, h, _)| h[crate::server::cache::CACHE_HEADER] == "miss").count();
+        assert_eq!(rendered, 1, "{backend}: typeset once, seven answered from it");
         t.drop_db().await;
     }
 }

@@ -27,6 +27,7 @@ mod list_exports;
 mod oidc;
 mod opendata;
 mod ops;
+mod page_cache;
 mod props;
 mod reminders;
 mod renunciation;

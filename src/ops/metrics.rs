@@ -38,6 +38,7 @@ pub const JOB_RUNS: &str = "traguardi_background_job_runs_total";
 pub const JOB_FAILURES: &str = "traguardi_background_job_failures_total";
 pub const JOB_LAST_SUCCESS: &str = "traguardi_background_job_last_success_timestamp_seconds";
 pub const REMINDERS: &str = "traguardi_reminders_total";
+pub const PAGE_CACHE: &str = "traguardi_page_cache_requests_total";
 pub const BUILD_INFO: &str = "traguardi_build_info";
 
 /// Request latency buckets (seconds): pages answer in milliseconds, the report in about a
@@ -125,6 +126,10 @@ fn describe() {
         JOB_LAST_SUCCESS,
         Unit::Seconds,
         "Unix time of each background job's last successful run."
+    );
+    describe_counter!(
+        PAGE_CACHE,
+        "Anonymous GETs of public answers, by result (hit: from the cache; miss: rendered and kept; uncacheable: rendered, not kept)."
     );
     describe_gauge!(BUILD_INFO, "Always 1; the version label says which build runs.");
 }
@@ -219,6 +224,12 @@ pub fn rate_limited(limit: &'static str) {
 /// An expensive request refused because its queue was full.
 pub fn busy(work: &'static str) {
     counter!(BUSY, "work" => work).increment(1);
+}
+
+/// A public answer served from the page cache (`hit`), rendered and kept (`miss`), or rendered
+/// and not kept (`uncacheable`).
+pub fn page_cache(result: &'static str) {
+    counter!(PAGE_CACHE, "result" => result).increment(1);
 }
 
 /// An evidence upload's outcome (`stored`, `refused`, `failed`) and the bytes stored.
