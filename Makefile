@@ -86,90 +86,27 @@ lint:
 	cargo clippy --features ssr --lib --bins --tests --benches -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-## The evidence tests store files in a folder and, when TRAGUARDI_TEST_S3 names an S3 endpoint,
-## in S3 too: moto's S3 server (installed by .ci/install-tools) runs on 127.0.0.1 for the length
-## of the tests, on the first free port from MOTO_PORT, and is stopped afterwards whatever happens.
-## Likewise the reminder tests send e-mail to a real SMTP server, aiosmtpd (.ci/smtp-sink.py, which
-## writes each received message as JSON into a temporary folder), on the first free port from
-## SMTP_PORT, named by TRAGUARDI_TEST_SMTP and TRAGUARDI_TEST_SMTP_DIR.
+## The database tests, with the test servers they talk to (.ci/with-test-servers): PostgreSQL
+## on 127.0.0.1:5432 (required in CI, skipped with a line elsewhere), moto's S3 server on the
+## first free port from MOTO_PORT (TRAGUARDI_TEST_S3) and aiosmtpd on the first free port from
+## SMTP_PORT (TRAGUARDI_TEST_SMTP, TRAGUARDI_TEST_SMTP_DIR), stopped afterwards whatever happens.
 unit:
-	@if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
-	  echo "PostgreSQL answers on 127.0.0.1:5432: the database tests run on SQLite and PostgreSQL."; \
-	elif [ -n "$${CI:-}" ]; then \
-	  echo "PostgreSQL is required in CI but does not answer on 127.0.0.1:5432."; exit 1; \
-	else \
-	  echo "SKIPPING the PostgreSQL half of the database tests: nothing answers on 127.0.0.1:5432 (SQLite still runs)."; \
-	fi
-	@moto='$(MOTO_SERVER)'; pid=''; url=''; why=''; spid=''; sdir=''; \
-	trap '[ -z "$$pid" ] || { kill "$$pid" 2>/dev/null; wait "$$pid" 2>/dev/null; } || true; \
-	  [ -z "$$spid" ] || { kill "$$spid" 2>/dev/null; wait "$$spid" 2>/dev/null; } || true; \
-	  [ -z "$$sdir" ] || rm -rf "$$sdir"' EXIT; \
-	trap 'exit 130' INT TERM; \
-	port=''; for p in $$(seq $(MOTO_PORT) $$(($(MOTO_PORT) + 19))); do \
-	  if ! (exec 3<>/dev/tcp/127.0.0.1/$$p) 2>/dev/null; then port=$$p; break; fi; \
-	done; \
-	if ! "$$moto" --help >/dev/null 2>&1; then \
-	  why="$$moto does not run (bash .ci/install-tools installs it)"; \
-	elif [ -z "$$port" ]; then \
-	  why="no free port on 127.0.0.1 from $(MOTO_PORT) to $$(($(MOTO_PORT) + 19))"; \
-	else \
-	  "$$moto" -H 127.0.0.1 -p "$$port" > "$${TMPDIR:-/tmp}/traguardi-moto-$$port.log" 2>&1 & pid=$$!; \
-	  for i in $$(seq 1 100); do \
-	    kill -0 "$$pid" 2>/dev/null || break; \
-	    if curl -fsS -o /dev/null "http://127.0.0.1:$$port/" 2>/dev/null; then url="http://127.0.0.1:$$port"; break; fi; \
-	    sleep 0.2; \
-	  done; \
-	  if [ -z "$$url" ] || ! kill -0 "$$pid" 2>/dev/null; then \
-	    url=''; why="moto_server did not answer on 127.0.0.1:$$port (its log: $${TMPDIR:-/tmp}/traguardi-moto-$$port.log)"; \
-	  fi; \
-	fi; \
-	if [ -n "$$url" ]; then \
-	  echo "moto's S3 server answers on $$url: the evidence tests run on a folder and on S3."; \
-	  export TRAGUARDI_TEST_S3="$$url"; \
-	elif [ -n "$${CI:-}" ]; then \
-	  echo "moto's S3 server is required in CI but $$why."; exit 1; \
-	else \
-	  echo "SKIPPING the S3 half of the evidence tests: $$why (the folder half still runs)."; \
-	fi; \
-	sport=''; why=''; for p in $$(seq $(SMTP_PORT) $$(($(SMTP_PORT) + 19))); do \
-	  if ! (exec 3<>/dev/tcp/127.0.0.1/$$p) 2>/dev/null; then sport=$$p; break; fi; \
-	done; \
-	if ! '$(AIOSMTPD_PYTHON)' -c 'import aiosmtpd.controller' >/dev/null 2>&1; then \
-	  why="aiosmtpd is not installed in $(AIOSMTPD_PYTHON) (bash .ci/install-tools installs it)"; \
-	elif [ -z "$$sport" ]; then \
-	  why="no free port on 127.0.0.1 from $(SMTP_PORT) to $$(($(SMTP_PORT) + 19))"; \
-	else \
-	  sdir=$$(mktemp -d "$${TMPDIR:-/tmp}/traguardi-smtp-XXXXXX"); \
-	  '$(AIOSMTPD_PYTHON)' .ci/smtp-sink.py "$$sport" "$$sdir/posta" > "$$sdir/server.log" 2>&1 & spid=$$!; \
-	  for i in $$(seq 1 50); do \
-	    kill -0 "$$spid" 2>/dev/null || break; \
-	    if (exec 3<>/dev/tcp/127.0.0.1/$$sport) 2>/dev/null; then why=ok; break; fi; \
-	    sleep 0.2; \
-	  done; \
-	  if [ "$$why" != ok ] || ! kill -0 "$$spid" 2>/dev/null; then \
-	    why="the SMTP test server did not answer on 127.0.0.1:$$sport (its log: $$(cat "$$sdir/server.log" 2>/dev/null | tail -3))"; \
-	  fi; \
-	fi; \
-	if [ "$$why" = ok ]; then \
-	  echo "aiosmtpd answers on 127.0.0.1:$$sport: the reminder tests send real e-mail to it."; \
-	  export TRAGUARDI_TEST_SMTP="127.0.0.1:$$sport" TRAGUARDI_TEST_SMTP_DIR="$$sdir/posta"; \
-	elif [ -n "$${CI:-}" ]; then \
-	  echo "the SMTP test server is required in CI but $$why."; exit 1; \
-	else \
-	  echo "SKIPPING the SMTP half of the reminder tests: $$why (the rest still runs)."; \
-	fi; \
-	status=0; cargo test --features ssr --lib || status=$$?; exit $$status
+	MOTO_SERVER='$(MOTO_SERVER)' MOTO_PORT='$(MOTO_PORT)' AIOSMTPD_PYTHON='$(AIOSMTPD_PYTHON)' SMTP_PORT='$(SMTP_PORT)' \
+	  bash .ci/with-test-servers cargo test --features ssr --lib
 
 e2e: build
 	E2E_ADDR='$(E2E_ADDR)' bash end2end/run.sh
 
-## Crash safety and stopping: the release server as a child process, killed (SIGKILL) in the middle
-## of a 50 MB upload, of a 10,000-row import's commit and of a burst of workspace edits, restarted
-## and checked; and stopped with SIGTERM. The tests are the `#[ignore]`d ones of
-## src/integration/crash.rs, in the debug test binary `make unit` built (no second compilation),
-## on SQLite and PostgreSQL (as the database tests: skipped without a server unless CI is set).
+## Crash safety, stopping and several servers: the release server as a child process, killed
+## (SIGKILL) in the middle of a 50 MB upload, of a 10,000-row import's commit and of a burst of
+## workspace edits, restarted and checked; stopped with SIGTERM; and two servers on one PostgreSQL
+## database and one S3 bucket serving the same people. The tests are the `#[ignore]`d ones of
+## src/integration/crash.rs and cluster.rs, in the debug test binary `make unit` built (no second
+## compilation), with the same test servers (skipped without them unless CI is set).
 crash: build
-	TRAGUARDI_SERVER_BIN=target/release/traguardi cargo test --features ssr --lib crash -- --ignored --test-threads=1
+	MOTO_SERVER='$(MOTO_SERVER)' MOTO_PORT='$(MOTO_PORT)' AIOSMTPD_PYTHON='$(AIOSMTPD_PYTHON)' SMTP_PORT='$(SMTP_PORT)' \
+	  TRAGUARDI_SERVER_BIN=target/release/traguardi bash .ci/with-test-servers \
+	  cargo test --features ssr --lib -- --ignored --test-threads=1 integration::crash:: integration::cluster::
 
 ## Speed and memory (not part of `make test`): the HTTP load from a separate process against the
 ## release server on 127.0.0.1, the dashboard against a static copy of itself under wrk (64

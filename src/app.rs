@@ -21,14 +21,30 @@ use crate::{
     workspace::ui::{ComuneTrailPage, ProposalsPage, TrailPageView, WorkspacePage},
 };
 
+/// The address of a static file: `path` in `folder` (`pkg` or `bootstrap-italia`), under the
+/// folder's content hash when the server found it at start-up (`server::assets`), so that
+/// browsers may keep it for a year. Rendered on the server only (no island links a file).
+pub fn static_url(folder: &str, path: &str) -> String {
+    #[cfg(feature = "ssr")]
+    if let Some(state) = use_context::<crate::state::AppState>() {
+        return state.assets.url(folder, path);
+    }
+    format!("/{folder}/{path}")
+}
+
 /// Bootstrap Italia's stylesheet, copied from npm by `make assets` (see the README). Its
 /// JavaScript is never loaded: interactive pieces are Leptos components with its classes.
-pub const BOOTSTRAP_ITALIA_CSS: &str = "/bootstrap-italia/css/bootstrap-italia.min.css";
-/// Bootstrap Italia's icons, one SVG sprite.
-pub const SPRITES: &str = "/bootstrap-italia/svg/sprites.svg";
+pub fn bootstrap_italia_css() -> String {
+    static_url("bootstrap-italia", "css/bootstrap-italia.min.css")
+}
+
+/// Bootstrap Italia's icon `name`, in its SVG sprite.
+pub fn icon(name: &str) -> String {
+    format!("{}#{name}", static_url("bootstrap-italia", "svg/sprites.svg"))
+}
 
 /// The document around every page. `lang="it"`: the UI speaks Italian. Bootstrap Italia's
-/// stylesheet comes first, so that ours (`/pkg/traguardi.css`, placed by `<MetaTags />`) wins.
+/// stylesheet comes first, so that ours (`traguardi.css`, placed by `<MetaTags />`) wins.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::security::set_page_policy();
@@ -39,7 +55,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" type="image/png" href="/favicon.png" />
-                <link rel="stylesheet" href=BOOTSTRAP_ITALIA_CSS />
+                <link rel="stylesheet" href=bootstrap_italia_css() />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options islands=true />
                 <MetaTags />
@@ -71,7 +87,7 @@ pub fn App() -> impl IntoView {
     // Every route renders whole on the server before it is sent (SsrMode::Async): pages work
     // without JavaScript (no streamed fragments to stitch) and a missing comune can answer 404.
     view! {
-        <Stylesheet id="leptos" href="/pkg/traguardi.css" />
+        <Stylesheet id="leptos" href=static_url("pkg", "traguardi.css") />
         <Title formatter=|text: String| format!("{text} — Traguardi") />
         <Router>
             <Frame>
@@ -144,7 +160,7 @@ fn Frame(children: Children) -> impl IntoView {
                             <div class="it-brand-wrapper">
                                 <A href="/">
                                     <svg class="icon" aria-hidden="true" focusable="false">
-                                        <use href=format!("{SPRITES}#it-pa")></use>
+                                        <use href=icon("it-pa")></use>
                                     </svg>
                                     <div class="it-brand-text">
                                         <div class="it-brand-title">"Traguardi — Fondo Innovazione"</div>
@@ -259,7 +275,7 @@ fn SiteFooter() -> impl IntoView {
                     <div class="it-brand-wrapper">
                         <A href="/">
                             <svg class="icon" aria-hidden="true" focusable="false">
-                                <use href=format!("{SPRITES}#it-pa")></use>
+                                <use href=icon("it-pa")></use>
                             </svg>
                             <div class="it-brand-text">
                                 <p class="h2 no_toc">"Traguardi"</p>

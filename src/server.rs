@@ -1,6 +1,7 @@
 //! The HTTP server: the router (split from `main` so tests drive it with `oneshot`), its plain
 //! routes and start-up.
 
+pub mod assets;
 pub mod cache;
 pub mod shutdown;
 
@@ -101,14 +102,20 @@ pub fn router(state: AppState) -> Router {
     }
     let router = router
         .leptos_routes(&state, routes, {
-            let options = state.leptos_options.clone();
+            // The hydration scripts load the wasm from its hashed folder (`assets`).
+            let mut options = state.leptos_options.clone();
+            if let Some(dir) = state.assets.pkg_dir() {
+                options.site_pkg_dir = dir.into();
+            }
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Every route's body bounded (the uploads bound theirs themselves).
         .route_layer(axum::middleware::from_fn(crate::limits::body::limit))
         .layer(axum::middleware::from_fn(crate::limits::server_fn::check))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve))
+        // Outside the session layer: a static file is public, whoever asks for it.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), assets::serve));
     // Public answers come from the cache, compressed once per data version (`cache`); the rest
     // is compressed as the browser asks (Brotli or gzip, at a quality quick enough for every
     // request: the dashboard's HTML with the map is ~250 KB, ~60 KB compressed); clients that do
@@ -192,10 +199,21 @@ pub async fn serve(
     let metrics_access = crate::ops::MetricsAccess::from_env()?;
     tracing::info!(readers = %metrics_access.describe(), "/metrics");
     let grace = shutdown::grace_from_env()?;
+    let site_root = std::path::PathBuf::from(options.site_root.as_ref());
+    let assets = assets::Assets::from_site(&site_root)
+        .map_err(|e| anyhow::anyhow!("cannot read the static files under {}: {e}", site_root.display()))?;
+    match (assets.hash("pkg"), assets.hash("bootstrap-italia")) {
+        (Some(pkg), Some(bi)) => tracing::info!(pkg, bootstrap_italia = bi, "static files hashed"),
+        _ => tracing::warn!(
+            site = %site_root.display(),
+            "static files not found (build with `make build`): pages link them by their plain names"
+        ),
+    }
     let pages = cache::PageCache::from_env()?;
     tracing::info!(max_mb = pages.max_bytes() / (1024 * 1024), "page cache (TRAGUARDI_PAGE_CACHE_MB)");
     let state = AppState::with_auth(options, db, auth)
         .with_pages(pages)
+        .with_assets(assets)
         .with_evidence(evidence)
         .with_limits(limits)
         .with_metrics_access(metrics_access)
@@ -258,5 +276,7 @@ pub async fn sweep_sign_ins(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "session sweep failed"),
     }
-    state.auth.limiter.forget_idle();
+    if let Err(e) = state.auth.limiter.forget_idle(&state.db).await {
+        tracing::warn!(error = %e, "sign-in limit sweep failed");
+    }
 }

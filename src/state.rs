@@ -15,7 +15,7 @@ use crate::{
     evidence::store::EvidenceStore,
     limits::work::WorkLimits,
     ops::MetricsAccess,
-    server::cache::PageCache,
+    server::{assets::Assets, cache::PageCache},
 };
 
 #[derive(Clone, Debug, FromRef)]
@@ -27,6 +27,8 @@ pub struct AppState {
     pub graphics: Arc<GraphicsCache>,
     /// Public answers, per data version and day, compressed once (`server::cache`).
     pub pages: Arc<PageCache>,
+    /// The static files' content hashes, for their addresses (`server::assets`).
+    pub assets: Arc<Assets>,
     /// The programme the pages show.
     pub programme: Arc<str>,
     pub auth: Arc<AuthState>,
@@ -77,6 +79,7 @@ impl AppState {
             snapshots: Arc::default(),
             graphics: Arc::default(),
             pages: Arc::default(),
+            assets: Arc::default(),
             programme: FONDO_INNOVAZIONE.into(),
             auth: Arc::new(AuthState::new(auth)),
             evidence: Arc::new(EvidenceStore::memory(crate::evidence::store::DEFAULT_MAX_BYTES)),
@@ -89,6 +92,12 @@ impl AppState {
     /// The same state with these limits on expensive work.
     pub fn with_limits(mut self, limits: WorkLimits) -> Self {
         self.limits = Arc::new(limits);
+        self
+    }
+
+    /// The same state linking the static files under the hashes of `assets`.
+    pub fn with_assets(mut self, assets: Assets) -> Self {
+        self.assets = Arc::new(assets);
         self
     }
 

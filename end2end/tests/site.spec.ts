@@ -36,17 +36,33 @@ test.describe("frame", () => {
     await expect(page.getByRole("navigation", { name: "Informazioni sul sito" })).toBeVisible();
     await expect(page.getByRole("contentinfo")).toContainText("ISTAT (licenza CC BY)");
     // Bootstrap Italia's stylesheet is served from this site, before ours; its script never.
+    // Static files carry their folder's content hash in their address and are kept for a year.
     const sheets = page.locator("head link[rel=stylesheet]");
-    await expect(sheets.first()).toHaveAttribute("href", "/bootstrap-italia/css/bootstrap-italia.min.css");
-    await expect(sheets.last()).toHaveAttribute("href", "/pkg/traguardi.css");
+    const bi = /^\/bootstrap-italia\/([0-9a-f]{16})\/css\/bootstrap-italia\.min\.css$/;
+    await expect(sheets.first()).toHaveAttribute("href", bi);
+    await expect(sheets.last()).toHaveAttribute("href", /^\/pkg\/[0-9a-f]{16}\/traguardi\.css$/);
     await expect(page.locator("script[src*='bootstrap-italia']")).toHaveCount(0);
-    const css = await request.get("/bootstrap-italia/css/bootstrap-italia.min.css");
+    const biHref = (await sheets.first().getAttribute("href"))!;
+    const css = await request.get(biHref);
     expect(css.status()).toBe(200);
     expect(css.headers()["content-type"]).toContain("text/css");
+    expect(css.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+    // The stylesheet's fonts resolve under the same hashed folder.
+    const hash = biHref.match(bi)![1];
     const font = await request.get(
-      "/bootstrap-italia/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-regular.woff2",
+      `/bootstrap-italia/${hash}/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-regular.woff2`,
     );
     expect(font.status()).toBe(200);
+    expect(font.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+    const wasm = page.locator("link[rel=preload][href$='.wasm'], link[rel=modulepreload][href$='.js']");
+    expect(await wasm.count()).toBeGreaterThan(0);
+    for (const href of await wasm.evaluateAll((links) => links.map((l) => l.getAttribute("href")))) {
+      expect(href).toMatch(/^\/pkg\/[0-9a-f]{16}\/traguardi\.(js|wasm)$/);
+    }
+    // The plain addresses still answer, without the long lifetime.
+    const plain = await request.get("/bootstrap-italia/css/bootstrap-italia.min.css");
+    expect(plain.status()).toBe(200);
+    expect(plain.headers()["cache-control"] ?? "").not.toContain("immutable");
   });
 
   test("the fonts load from this site and the styles apply", async ({ page, browser, baseURL }, testInfo) => {

@@ -147,7 +147,11 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
         let f = feedback("Completa i campi indicati.", missing);
         return render_page_with(&state, &parts, "/accedi", f, StatusCode::BAD_REQUEST).await;
     }
-    if let Err(wait) = state.auth.limiter.attempt(client_address(&state, &parts), &email) {
+    let limited = match state.auth.limiter.attempt(&state.db, client_address(&state, &parts), &email).await {
+        Ok(limited) => limited,
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    if let Err(wait) = limited {
         tracing::warn!(%email, "sign-in attempt refused by the rate limit");
         crate::ops::metrics::rate_limited("sign_in");
         return too_many_attempts(&state, &parts, wait, &email, &next).await;
@@ -249,7 +253,11 @@ pub async fn oidc_start(State(state): State<AppState>, req: Request) -> Response
     };
     let return_to = safe_return_to(&form.next);
     // Before the provider is asked and a row written: each press costs both.
-    if let Err(wait) = state.auth.limiter.attempt_from(client_address(&state, &parts)) {
+    let limited = match state.auth.limiter.attempt_from(&state.db, client_address(&state, &parts)).await {
+        Ok(limited) => limited,
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    if let Err(wait) = limited {
         tracing::warn!("OIDC sign-in start refused by the rate limit");
         crate::ops::metrics::rate_limited("sign_in_oidc");
         return too_many_attempts(&state, &parts, wait, "", &return_to).await;

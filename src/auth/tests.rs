@@ -194,24 +194,45 @@ mod server_side {
     }
 
     #[test]
-    fn the_limiter_allows_a_burst_then_says_how_long_to_wait() {
-        let mut config = AuthConfig::local("127.0.0.1:3000");
-        config.limit_per_account = 2;
-        config.limit_per_ip = 3;
-        config.limit_period = Duration::from_secs(60);
-        let limiter = LoginLimiter::new(&config);
+    fn the_rate_rule_allows_a_burst_then_says_how_long_to_wait() {
+        use crate::auth::limit::{gcra, Allowance};
+        let two_a_minute = Allowance { period_ms: 60_000, burst: 2 };
+        let t0 = 1_700_000_000_000;
+        let (tat, wait) = gcra(None, t0, two_a_minute);
+        assert_eq!((tat, wait), (t0 + 60_000, None), "the first attempt passes");
+        let (tat, wait) = gcra(Some(tat), t0 + 1_000, two_a_minute);
+        assert_eq!((tat, wait), (t0 + 120_000, None), "the burst's second attempt passes");
+        let (same, wait) = gcra(Some(tat), t0 + 2_000, two_a_minute);
+        assert_eq!(same, tat, "a refused attempt leaves the time as it was");
+        assert_eq!(wait, Some(Duration::from_secs(58)), "until one period has been earned back");
+        // After the wait, exactly one more passes.
+        let (tat, wait) = gcra(Some(tat), t0 + 60_000, two_a_minute);
+        assert_eq!((tat, wait), (t0 + 180_000, None));
+        assert!(gcra(Some(tat), t0 + 60_001, two_a_minute).1.is_some());
+        // A key idle for longer than the burst takes is as good as new.
+        assert_eq!(
+            gcra(Some(tat), t0 + 10 * 60_000, two_a_minute),
+            gcra(None, t0 + 10 * 60_000, two_a_minute)
+        );
+        // A burst of one allows one attempt per period.
+        let one = Allowance { period_ms: 1_000, burst: 1 };
+        let (tat, _) = gcra(None, 0, one);
+        assert_eq!(gcra(Some(tat), 999, one).1, Some(Duration::from_millis(1)));
+        assert_eq!(gcra(Some(tat), 1_000, one).1, None);
+    }
+
+    #[test]
+    fn the_limiter_stores_digests_not_addresses() {
+        use crate::auth::limit::{account_key, address_key};
         let ip: IpAddr = "10.1.1.1".parse().unwrap();
-        assert!(limiter.attempt(ip, "a@b.it").is_ok());
-        assert!(limiter.attempt(ip, "a@b.it").is_ok());
-        let wait = limiter.attempt(ip, "a@b.it").unwrap_err();
-        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60), "{wait:?}");
-        // The address has one attempt left, for another account; then it waits too.
-        assert!(limiter.attempt(ip, "c@d.it").is_err(), "third attempt from the address");
-        assert!(limiter.attempt("10.1.1.2".parse().unwrap(), "c@d.it").is_ok());
-        // The account itself is not locked: from another address its owner goes on.
-        assert!(limiter.attempt("10.1.1.3".parse().unwrap(), "a@b.it").is_ok());
-        assert!(limiter.attempt("10.1.1.3".parse().unwrap(), "a@b.it").is_ok());
-        assert!(limiter.attempt("10.1.1.3".parse().unwrap(), "a@b.it").is_err(), "and is limited in turn");
+        let (a, b) = (address_key(ip), account_key("mario.rossi@comune.bari.it", ip));
+        for key in [&a, &b] {
+            assert_eq!(key.len(), 64);
+            assert!(key.chars().all(|c| c.is_ascii_hexdigit()), "{key}");
+            assert!(!key.contains("10.1.1.1") && !key.contains("rossi"));
+        }
+        assert_ne!(a, b);
+        assert_ne!(b, account_key("mario.rossi@comune.bari.it", "10.1.1.2".parse().unwrap()));
     }
 
     #[test]

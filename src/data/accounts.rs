@@ -459,6 +459,46 @@ pub async fn sweep(
     }.await)
 }
 
+/// Counts one sign-in attempt against `key`'s allowance, in one statement (so that server
+/// processes sharing the database share the allowance without a lock of their own): the GCRA of
+/// [`crate::auth::limit::gcra`], with the stored theoretical arrival time. Returns the time
+/// stored afterwards and whether the attempt was let through. Not a programme write: it does not
+/// bump `data_version` (the caches stay valid).
+pub async fn take_sign_in_token(
+    db: &Db,
+    key: &str,
+    now_ms: i64,
+    period_ms: i64,
+    tolerance_ms: i64,
+) -> Result<(i64, bool), sqlx::Error> {
+    // `later` is max(stored time, now), spelled portably (SQLite's max() and PostgreSQL's
+    // GREATEST() differ); every SET expression reads the row as it was before the update.
+    const LATER: &str = "(CASE WHEN sign_in_limit.tat_ms > $2 THEN sign_in_limit.tat_ms ELSE $2 END)";
+    let sql = format!(
+        "INSERT INTO sign_in_limit (limit_key, tat_ms, allowed) VALUES ($1, $2 + $3, TRUE) \
+         ON CONFLICT (limit_key) DO UPDATE SET \
+           allowed = ({LATER} - $2 <= $4), \
+           tat_ms = CASE WHEN {LATER} - $2 <= $4 THEN {LATER} + $3 ELSE sign_in_limit.tat_ms END \
+         RETURNING tat_ms, allowed"
+    );
+    on_db!(db, pool => sqlx::query_as::<_, (i64, bool)>(&sql)
+        .bind(key)
+        .bind(now_ms)
+        .bind(period_ms)
+        .bind(tolerance_ms)
+        .fetch_one(pool)
+        .await)
+}
+
+/// Forgets the sign-in limits whose time has passed (they limit nothing any more).
+pub async fn sweep_sign_in_limits(db: &Db, now_ms: i64) -> Result<u64, sqlx::Error> {
+    on_db!(db, pool => sqlx::query("DELETE FROM sign_in_limit WHERE tat_ms < $1")
+        .bind(now_ms)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
 pub async fn insert_oidc_login(db: &Db, state_hash: &str, login: &OidcLogin) -> Result<(), sqlx::Error> {
     on_db!(db, pool => sqlx::query(
         "INSERT INTO oidc_login (state_hash, binding_hash, pkce_verifier, nonce, return_to, created_at) \

@@ -410,6 +410,75 @@ async fn a_guesser_is_stopped_with_an_italian_retry_time_and_cannot_lock_the_own
     }
 }
 
+/// Two server processes on one database (two routers, each with its own state, as two
+/// `traguardi serve` have) share the sign-in limits: a guesser who alternates between them gets
+/// the allowance once. Failed before the limits moved into the database: each process counted
+/// its own, so the fourth attempt (the second on each) was still a 401.
+#[tokio::test]
+async fn two_servers_on_one_database_share_the_sign_in_limits() {
+    for t in TestDb::all().await {
+        let mut config = local();
+        config.limit_per_account = 3;
+        config.limit_per_ip = 1000;
+        let first = app_with(&t, config.clone()).await;
+        let options = LeptosOptions::builder().output_name("traguardi").build();
+        let second = router(AppState::with_auth(options, t.db.clone(), config));
+        let attempt = |password: &str| {
+            from_address(form("/accedi", &login_body(COMUNE_A, password), None), [10, 0, 0, 7])
+        };
+        for app in [&first, &second, &first] {
+            let a = send(app, attempt("Sbagliata-sbagliata-1")).await;
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{}", t.db.backend());
+        }
+        let a = send(&second, attempt(PASSWORD)).await;
+        assert_eq!(
+            a.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}: the other server knows the three failures",
+            t.db.backend()
+        );
+        assert!(a.body.contains("Troppi tentativi di accesso"));
+        // What is stored names neither the account nor the address.
+        let keys: Vec<String> = crate::on_db!(&t.db, pool => sqlx::query_scalar("SELECT limit_key FROM sign_in_limit")
+            .fetch_all(pool).await.unwrap());
+        assert_eq!(keys.len(), 2, "the address and the account from it: {keys:?}");
+        assert!(
+            keys.iter().all(|k| !k.contains("10.0.0.7") && !k.contains('@') && k.len() == 64),
+            "{keys:?}"
+        );
+        t.drop_db().await;
+    }
+}
+
+/// The statement that keeps a limit in the database is the rule of `auth::limit::gcra`, on both
+/// backends: the same sequence of attempts (bursts, waits, refusals) gives the same answers and
+/// the same stored times; the sweep forgets only what limits nothing any more.
+#[tokio::test]
+async fn the_stored_sign_in_limit_follows_the_rate_rule() {
+    use crate::auth::limit::{gcra, Allowance};
+    for t in TestDb::all().await {
+        let allowance = Allowance { period_ms: 60_000, burst: 3 };
+        let t0 = 1_800_000_000_000_i64;
+        let offsets =
+            [0, 10, 20, 30, 40, 59_000, 60_030, 61_000, 119_999, 180_100, 181_000, 400_000, 400_001];
+        let mut expected: Option<i64> = None;
+        for (i, dt) in offsets.into_iter().enumerate() {
+            let now = t0 + dt;
+            let (tat, wait) = gcra(expected, now, allowance);
+            let stored =
+                accounts::take_sign_in_token(&t.db, "k", now, allowance.period_ms, allowance.tolerance_ms())
+                    .await
+                    .unwrap();
+            assert_eq!(stored, (tat, wait.is_none()), "{}: attempt {i} at +{dt} ms", t.db.backend());
+            expected = Some(tat);
+        }
+        accounts::take_sign_in_token(&t.db, "idle", t0, allowance.period_ms, 0).await.unwrap();
+        let gone = accounts::sweep_sign_in_limits(&t.db, t0 + 400_000).await.unwrap();
+        assert_eq!(gone, 1, "{}: only the key whose time has passed", t.db.backend());
+        t.drop_db().await;
+    }
+}
+
 #[tokio::test]
 async fn sign_in_from_another_site_is_refused() {
     let t = TestDb::sqlite().await;

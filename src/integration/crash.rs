@@ -40,9 +40,9 @@ use tokio::{
 use super::TestDb;
 use crate::data::{on_db, Db};
 
-const MB: u64 = 1024 * 1024;
+pub(super) const MB: u64 = 1024 * 1024;
 /// How long a step may take before the test calls it a hang (never a pass/fail threshold).
-const DEADLINE: Duration = Duration::from_secs(300);
+pub(super) const DEADLINE: Duration = Duration::from_secs(300);
 const BOUNDARY: &str = "traguardi-crash-3f9a1c7e";
 
 /// The server binary under test, from `TRAGUARDI_SERVER_BIN`.
@@ -72,9 +72,9 @@ fn free_addr() -> String {
 }
 
 /// One case: a database with the demo data, an evidence folder and a scratch folder for logs.
-struct Case {
-    name: String,
-    t: TestDb,
+pub(super) struct Case {
+    pub(super) name: String,
+    pub(super) t: TestDb,
     bin: PathBuf,
     store: PathBuf,
     scratch: PathBuf,
@@ -82,7 +82,7 @@ struct Case {
 }
 
 impl Case {
-    async fn new(t: TestDb, what: &str) -> Case {
+    pub(super) async fn new(t: TestDb, what: &str) -> Case {
         let name = format!("{what} on {}", t.db.backend());
         let scratch = std::env::temp_dir().join(super::unique("traguardi_crash"));
         std::fs::create_dir_all(&scratch).expect("scratch folder");
@@ -106,7 +106,7 @@ impl Case {
     }
 
     /// Runs a subcommand to its end: (success, stdout and stderr).
-    fn run(&self, args: &[&str]) -> (bool, String) {
+    pub(super) fn run(&self, args: &[&str]) -> (bool, String) {
         let out = self.command(args).output().expect("run the server binary");
         let text =
             format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -115,7 +115,7 @@ impl Case {
 
     /// Starts `serve --demo` with `env` and waits until `/healthz` answers 200 (the start-up
     /// sweep has run by then: it runs before the server listens).
-    async fn start(&self, env: &[(&str, &str)]) -> Server {
+    pub(super) async fn start(&self, env: &[(&str, &str)]) -> Server {
         let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
         let addr = free_addr();
         let log = self.scratch.join(format!("server-{n}.log"));
@@ -149,7 +149,7 @@ impl Case {
     }
 
     /// `traguardi audit verify` passes.
-    fn audit_verifies(&self) {
+    pub(super) fn audit_verifies(&self) {
         let (ok, out) = self.run(&["audit", "verify"]);
         assert!(ok && out.contains("Audit trail intact"), "{}: audit verify: {out}", self.name);
     }
@@ -180,16 +180,16 @@ impl Case {
         assert_eq!(self.store_files(), rows, "{}: the evidence folder against the rows", self.name);
     }
 
-    async fn finish(self) {
+    pub(super) async fn finish(self) {
         let _ = std::fs::remove_dir_all(&self.scratch);
         self.t.drop_db().await;
     }
 }
 
 /// The server child process; killed when dropped.
-struct Server {
+pub(super) struct Server {
     child: Option<Child>,
-    addr: String,
+    pub(super) addr: String,
     log: PathBuf,
 }
 
@@ -230,7 +230,7 @@ impl Server {
         }
     }
 
-    fn log_text(&self) -> String {
+    pub(super) fn log_text(&self) -> String {
         let mut s = String::new();
         let _ = std::fs::File::open(&self.log).and_then(|mut f| f.read_to_string(&mut s));
         let tail: Vec<&str> = s.lines().rev().take(40).collect();
@@ -245,14 +245,14 @@ impl Drop for Server {
 }
 
 /// An answer: status, headers (lower-case names) and body (as sent: chunked framing kept).
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+pub(super) struct Reply {
+    pub(super) status: u16,
+    pub(super) headers: Vec<(String, String)>,
+    pub(super) body: String,
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
@@ -299,7 +299,7 @@ fn parse_reply(raw: &[u8]) -> std::io::Result<Reply> {
 }
 
 /// One request on a connection of its own.
-async fn request(
+pub(super) async fn request(
     addr: &str,
     method: &str,
     path: &str,
@@ -313,13 +313,13 @@ async fn request(
     read_reply(&mut s).await
 }
 
-async fn post_form(addr: &str, path: &str, cookie: &str, body: &str) -> std::io::Result<Reply> {
+pub(super) async fn post_form(addr: &str, path: &str, cookie: &str, body: &str) -> std::io::Result<Reply> {
     request(addr, "POST", path, Some(cookie), Some("application/x-www-form-urlencoded"), body.as_bytes())
         .await
 }
 
 /// Signs in as the demo Region user: the session cookie (`name=value`).
-async fn sign_in(addr: &str) -> String {
+pub(super) async fn sign_in(addr: &str) -> String {
     let (email, _, _, _, password) = crate::auth::users::DEMO_ACCOUNTS[0];
     let form = format!("email={}&password={password}&next=/", email.replace('@', "%40"));
     let r =
@@ -337,19 +337,19 @@ async fn sign_in(addr: &str) -> String {
         .to_string()
 }
 
-async fn count(db: &Db, sql: &str) -> i64 {
+pub(super) async fn count(db: &Db, sql: &str) -> i64 {
     on_db!(db, pool => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap())
 }
 
 /// A PDF of `bytes` bytes (header, pseudo-random bytes from `seed` without `<`, trailer) in a
 /// multipart body, produced 64 KiB at a time; and the file's SHA-256 when complete.
-struct PdfUpload {
+pub(super) struct PdfUpload {
     parts: Vec<Vec<u8>>,
-    digest: String,
+    pub(super) digest: String,
 }
 
 impl PdfUpload {
-    fn new(bytes: u64, seed: u64) -> PdfUpload {
+    pub(super) fn new(bytes: u64, seed: u64) -> PdfUpload {
         let header = b"%PDF-1.7\n".to_vec();
         let trailer = b"\n%%EOF\n".to_vec();
         let mut rng = seed | 1;
@@ -394,7 +394,7 @@ impl PdfUpload {
 
 /// An upload sent part by part; it stops before the part at which `pause_at` bytes are reached
 /// until `resume` is notified (never, for an upload the test cuts). `sent` counts the bytes.
-async fn send_upload(
+pub(super) async fn send_upload(
     addr: String,
     path: String,
     cookie: String,
@@ -419,7 +419,7 @@ async fn send_upload(
 }
 
 /// Waits until `ready` holds, polling; panics after [`DEADLINE`] with `what`.
-async fn until<F, Fut>(what: &str, mut ready: F)
+pub(super) async fn until<F, Fut>(what: &str, mut ready: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,

@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod backup;
+mod cluster;
 mod comuni_list;
 mod crash;
 mod dashboard;

@@ -36,6 +36,85 @@ fn from_address(mut req: Request<Body>, ip: [u8; 4]) -> Request<Body> {
     req
 }
 
+/// Static files are linked and served under their folder's content hash, kept by browsers for
+/// a year, whoever asks (a signed-in answer is otherwise `private, no-store`); the wasm's
+/// scripts load from the hashed folder; another build's hash is a 404; the plain addresses
+/// still answer, without the long lifetime. Fails without `server::assets` (plain addresses).
+#[tokio::test]
+async fn static_files_are_named_by_their_content_and_kept_for_a_year() {
+    use leptos::prelude::LeptosOptions;
+    let t = TestDb::sqlite().await;
+    crate::demo::load(&t.db).await.unwrap();
+    super::auth::add_user(&t.db, REGIONE, "regione", "", "").await;
+    let site = std::env::temp_dir().join(super::unique("traguardi_site"));
+    for (name, content) in [
+        ("pkg/traguardi.js", "export default function init() {}"),
+        ("pkg/traguardi.wasm", "\0asm"),
+        ("pkg/traguardi.css", "main { color: #000 }"),
+        ("bootstrap-italia/css/bootstrap-italia.min.css", "body { font-family: Titillium Web }"),
+        ("bootstrap-italia/svg/sprites.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>"),
+    ] {
+        let path = site.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    let assets = crate::server::assets::Assets::from_site(&site).unwrap();
+    let (pkg, bi) =
+        (assets.hash("pkg").unwrap().to_string(), assets.hash("bootstrap-italia").unwrap().to_string());
+    let options = LeptosOptions::builder()
+        .output_name("traguardi")
+        .site_root(site.to_string_lossy().to_string())
+        .build();
+    let app = crate::server::router(
+        crate::state::AppState::with_auth(options, t.db.clone(), local()).with_assets(assets),
+    );
+    let token = sign_in(&app, REGIONE).await;
+    for cookie in [None, Some(token.as_str())] {
+        let page = send(&app, get("/", cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        for linked in [
+            format!("href=\"/bootstrap-italia/{bi}/css/bootstrap-italia.min.css\""),
+            format!("href=\"/pkg/{pkg}/traguardi.css\""),
+            format!("/bootstrap-italia/{bi}/svg/sprites.svg#it-pa"),
+            format!("/pkg/{pkg}/traguardi.js"),
+            // Leptos names the wasm `traguardi_bg` when cargo-leptos did not build the binary.
+            format!(
+                "/pkg/{pkg}/traguardi{}.wasm",
+                if option_env!("LEPTOS_OUTPUT_NAME").is_some() { "" } else { "_bg" }
+            ),
+        ] {
+            assert!(page.body.contains(&linked), "{linked} in the page (cookie {cookie:?})");
+        }
+        assert!(!page.body.contains("\"/pkg/traguardi.") && !page.body.contains("\"/bootstrap-italia/css/"));
+        for (path, content) in [
+            (format!("/pkg/{pkg}/traguardi.js"), "export default function init() {}"),
+            (
+                format!("/bootstrap-italia/{bi}/css/bootstrap-italia.min.css"),
+                "body { font-family: Titillium Web }",
+            ),
+        ] {
+            let a = send(&app, get(&path, cookie)).await;
+            assert_eq!(a.status, StatusCode::OK, "{path}");
+            assert_eq!(a.body, content, "{path}");
+            assert_eq!(
+                a.headers[header::CACHE_CONTROL],
+                "public, max-age=31536000, immutable",
+                "{path} ({cookie:?})"
+            );
+        }
+    }
+    let stale = send(&app, get("/pkg/0123456789abcdef/traguardi.js", None)).await;
+    assert_eq!(stale.status, StatusCode::NOT_FOUND, "another build's hash");
+    let plain = send(&app, get("/pkg/traguardi.js", None)).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain
+        .headers
+        .get(header::CACHE_CONTROL)
+        .is_none_or(|v| !v.to_str().unwrap().contains("immutable")));
+    let _ = std::fs::remove_dir_all(&site);
+    t.drop_db().await;
+}
+
 #[tokio::test]
 async fn the_footer_pages_render_for_everyone_with_the_frame() {
     for t in TestDb::all().await {

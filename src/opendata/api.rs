@@ -524,7 +524,8 @@ pub fn openapi_json() -> &'static str {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DOC.get_or_init(|| {
         let derived = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
-        serde_json::to_string_pretty(&super::params::document(derived)).expect("JSON serialises")
+        let described = super::descriptions::document(super::params::document(derived));
+        serde_json::to_string_pretty(&described).expect("JSON serialises")
     })
 }
 

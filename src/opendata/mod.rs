@@ -16,6 +16,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod dcat;
 #[cfg(feature = "ssr")]
+pub mod descriptions;
+#[cfg(feature = "ssr")]
 pub mod params;
 pub mod server;
 pub mod ui;

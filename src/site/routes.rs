@@ -31,8 +31,10 @@ pub const PERIOD: Duration = Duration::from_secs(60);
 /// Past this many addresses the limiter forgets those no longer limited.
 const FORGET_ABOVE: usize = 10_000;
 
-/// Stored messages per client address (GCRA from `governor`, in this process, like the sign-in
-/// limit). Only messages that pass validation count: correcting a refused form costs nothing.
+/// Stored messages per client address (GCRA from `governor`, in this process). Only messages
+/// that pass validation count: correcting a refused form costs nothing. Unlike the sign-in limit
+/// (kept in the database, see `auth::limit`) it is per process: it bounds spam in the feedback
+/// table, which N processes behind a balancer only multiply by N, and guards no secret.
 #[derive(Debug)]
 pub struct FeedbackLimiter(DefaultKeyedRateLimiter<IpAddr>);
 
