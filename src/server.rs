@@ -102,11 +102,7 @@ pub fn router(state: AppState) -> Router {
     }
     let router = router
         .leptos_routes(&state, routes, {
-            // The hydration scripts load the wasm from its hashed folder (`assets`).
-            let mut options = state.leptos_options.clone();
-            if let Some(dir) = state.assets.pkg_dir() {
-                options.site_pkg_dir = dir.into();
-            }
+            let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -97,6 +97,11 @@ impl AppState {
 
     /// The same state linking the static files under the hashes of `assets`.
     pub fn with_assets(mut self, assets: Assets) -> Self {
+        // The hydration scripts of every page (the router's and those the sign-in and form
+        // routes render themselves) load the wasm from its hashed folder.
+        if let Some(dir) = assets.pkg_dir() {
+            self.leptos_options.site_pkg_dir = dir.into();
+        }
         self.assets = Arc::new(assets);
         self
     }

@@ -120,7 +120,10 @@ async fn two_servers_on_one_database_and_one_bucket_serve_the_same_people() {
     // The reminders' queue, filled before either server starts: each server's sender runs at
     // once and every minute; both find the same messages waiting.
     let recipients: Vec<String> = (0..12).map(|i| format!("cluster{i}@{bucket}.test")).collect();
-    let user_id: i64 = on_db!(&case.t.db, pool => sqlx::query_scalar("SELECT id FROM app_user ORDER BY id LIMIT 1")
+    // Addressed to the demo Region's account (a real account would end the demo database).
+    crate::auth::users::ensure_demo_accounts(&case.t.db).await.unwrap();
+    let user_id: i64 = on_db!(&case.t.db, pool => sqlx::query_scalar("SELECT id FROM app_user WHERE email = $1")
+        .bind(crate::auth::users::DEMO_ACCOUNTS[0].0)
         .fetch_one(pool)
         .await
         .unwrap());

@@ -103,6 +103,14 @@ async fn static_files_are_named_by_their_content_and_kept_for_a_year() {
             );
         }
     }
+    // The pages the sign-in routes render themselves (a refused sign-in) load the same scripts.
+    let refused = send(
+        &app,
+        super::auth::form("/accedi", &super::auth::login_body(REGIONE, "Sbagliata-sbagliata-1"), None),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.body.contains(&format!("/pkg/{pkg}/traguardi.js")), "the refused sign-in's page");
     let stale = send(&app, get("/pkg/0123456789abcdef/traguardi.js", None)).await;
     assert_eq!(stale.status, StatusCode::NOT_FOUND, "another build's hash");
     let plain = send(&app, get("/pkg/traguardi.js", None)).await;
