@@ -26,7 +26,7 @@
 //! 5. prints, and writes under `SOAK_OUT` (`target/soak`) as CSV, per route and per minute:
 //!    requests, refusals, 5xx, errors, p50 and p99 (milliseconds from when each request was
 //!    due to the end of its body), and the server's RSS at the start, after the first minute
-//!    (warm-up), in the middle and at the end.
+//!    (warm-up), in the middle and at the end, and the median of each minute's readings.
 //!
 //! Counted apart: a wrong password's 401 and the sign-in limiter's 429 are the server doing its
 //! job. Sign-ins come from rotating loopback addresses (127.0.0.2–127.0.0.254, as people sign
@@ -117,6 +117,29 @@ impl Dice {
     fn chance(&mut self, one_in: u64) -> bool {
         self.next().is_multiple_of(one_in)
     }
+}
+
+/// The median of each whole minute's readings (`(second, KiB)`), in order; a last, partial
+/// minute is left out.
+fn minute_medians(samples: &[(u64, u64)]) -> Vec<u64> {
+    let mut minutes: Vec<Vec<u64>> = Vec::new();
+    for &(second, kib) in samples {
+        let m = (second / 60) as usize;
+        if minutes.len() <= m {
+            minutes.resize(m + 1, Vec::new());
+        }
+        minutes[m].push(kib);
+    }
+    let whole = samples.last().map_or(0, |(s, _)| (*s / 60) as usize);
+    minutes
+        .into_iter()
+        .take(whole)
+        .filter(|m| !m.is_empty())
+        .map(|mut m| {
+            m.sort_unstable();
+            m[m.len() / 2]
+        })
+        .collect()
 }
 
 /// VmRSS of a process, in KiB.
@@ -1121,6 +1144,20 @@ async fn main() {
             );
         }
         None => println!("Server RSS: not measured (set SOAK_PID to the server's pid)"),
+    }
+    // One reading is one instant: a workbook or a report in flight moves it by tens of MiB. The
+    // level is the median of each minute's one-second readings; the trend compares the last
+    // minute's level with the second minute's, the first after the warm-up.
+    let medians = minute_medians(&samples);
+    if medians.len() >= 3 {
+        let levels: Vec<String> = medians.iter().map(|k| format!("{:.0}", mib(*k))).collect();
+        let (after_warm_up, last) = (medians[1], medians[medians.len() - 1]);
+        println!(
+            "Server RSS, median of each minute (MiB): {}; last minute against minute 2 (after the warm-up) {:+.1}% \
+             (goal: within ±10%)",
+            levels.join(", "),
+            (last as f64 - after_warm_up as f64) / after_warm_up as f64 * 100.0
+        );
     }
 
     // The tables.

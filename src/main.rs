@@ -72,14 +72,30 @@ enum Command {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+/// Transparent huge pages go off before the runtime's threads and mimalloc's first arena exist
+/// (`ops::memory` says why: the soak's resident memory kept rising with them on).
+fn main() -> std::process::ExitCode {
+    let huge_pages_off = traguardi::ops::memory::huge_pages_off();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("traguardi: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(start(huge_pages_off))
+}
+
+async fn start(huge_pages_off: bool) -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
         )
         .init();
+    if !huge_pages_off {
+        tracing::info!("transparent huge pages could not be turned off: resident memory may rise under load");
+    }
     let cli = Cli::parse();
     match run(cli).await {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 //! in its log lines, its `x-request-id` header and its error page.
 
 pub mod access;
+pub mod memory;
 pub mod metrics;
 pub mod ready;
 pub mod request_id;
