@@ -72,11 +72,19 @@ enum Command {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Transparent huge pages go off before the runtime's threads and mimalloc's first arena exist
-/// (`ops::memory` says why: the soak's resident memory kept rising with them on).
+/// Transparent huge pages go off before the runtime's threads and mimalloc's first arena exist,
+/// and the runtime's blocking pool is bounded and kept (`ops::memory` says why: the soak's
+/// resident memory kept rising otherwise).
 fn main() -> std::process::ExitCode {
     let huge_pages_off = traguardi::ops::memory::huge_pages_off();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let pool = match traguardi::ops::memory::BlockingPool::from_env() {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("traguardi: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let runtime = match pool.runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("traguardi: cannot start the async runtime: {e}");

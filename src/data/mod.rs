@@ -70,8 +70,15 @@ impl Db {
                         .with_context(|| format!("cannot create the database folder {}", parent.display()))?;
                 }
             }
+            // No ping before handing out a connection (sqlx pings by default): a SQLite connection
+            // lives in this process and cannot be cut by a network, and an acquire cancelled
+            // while its ping waits drops the connection it had taken (sqlx's pool, 0.8). Under the
+            // soak something cancels acquires, and the pool opened ten connections a second,
+            // each a thread of its own living half a second (README, "Soak"); without the ping
+            // the taken connection is handed over at once and goes back on drop.
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .with_context(|| format!("cannot open the SQLite database {url}"))?;
@@ -181,7 +188,56 @@ fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use futures_util::FutureExt;
+
+    use super::{redact, Db};
+
+    /// An acquire given up after its first step (a request dropped mid-way, a `select!`) does
+    /// not cost the SQLite pool a connection. With sqlx's ping before acquire the first step
+    /// took an idle connection and waited for the ping; dropping it there dropped the
+    /// connection, and the pool shrank by one each time (8, 7, … 0, then each acquire opened a
+    /// new connection and its thread, to lose it again).
+    #[tokio::test]
+    async fn a_cancelled_acquire_keeps_the_sqlite_connection() {
+        let path = std::env::temp_dir().join(format!(
+            "traguardi_pool_{}_{}.sqlite",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        let Db::Sqlite(pool) = &db else { unreachable!("a sqlite:// URL opens SQLite") };
+        // Eight connections open and idle.
+        let held = futures_util::future::try_join_all((0..8).map(|_| pool.acquire())).await.unwrap();
+        drop(held);
+        for _ in 0..100 {
+            if pool.num_idle() == 8 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!((pool.size(), pool.num_idle()), (8, 8));
+        for _ in 0..50 {
+            // One poll, then the acquire is dropped, whatever state it reached.
+            drop(pool.acquire().now_or_never());
+            tokio::task::yield_now().await;
+        }
+        // Whatever was handed over goes back to the pool (a spawned task).
+        for _ in 0..100 {
+            if pool.num_idle() == 8 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(pool.size(), 8, "connections lost to cancelled acquires");
+        assert_eq!(pool.num_idle(), 8);
+        drop(db);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 
     #[test]
     fn redact_hides_only_the_password() {
