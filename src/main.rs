@@ -73,8 +73,7 @@ enum Command {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Transparent huge pages go off before the runtime's threads and mimalloc's first arena exist,
-/// and the runtime's blocking pool is bounded and kept (`ops::memory` says why: the soak's
-/// resident memory kept rising otherwise).
+/// and the runtime's blocking pool is bounded and kept (`ops::memory` says why).
 fn main() -> std::process::ExitCode {
     let huge_pages_off = traguardi::ops::memory::huge_pages_off();
     let pool = match traguardi::ops::memory::BlockingPool::from_env() {

@@ -186,6 +186,17 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// A fresh SQLite file name in the temporary folder, for tests that need a database file of
+/// their own (unique per process and instant).
+#[cfg(test)]
+pub(crate) fn temp_sqlite_path(label: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "traguardi_{label}_{}_{}.sqlite",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use futures_util::FutureExt;
@@ -199,14 +210,7 @@ mod tests {
     /// new connection and its thread, to lose it again).
     #[tokio::test]
     async fn a_cancelled_acquire_keeps_the_sqlite_connection() {
-        let path = std::env::temp_dir().join(format!(
-            "traguardi_pool_{}_{}.sqlite",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0)
-        ));
+        let path = super::temp_sqlite_path("pool");
         let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
         let Db::Sqlite(pool) = &db else { unreachable!("a sqlite:// URL opens SQLite") };
         // Eight connections open and idle.

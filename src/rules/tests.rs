@@ -36,14 +36,7 @@ pub(crate) fn fondo_innovazione() -> Programme {
                 let runtime =
                     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
                 runtime.block_on(async {
-                    let path = std::env::temp_dir().join(format!(
-                        "traguardi_rules_programme_{}_{}.sqlite",
-                        std::process::id(),
-                        std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map(|d| d.as_nanos())
-                            .unwrap_or(0)
-                    ));
+                    let path = crate::data::temp_sqlite_path("rules_programme");
                     let db = crate::data::Db::connect(&format!("sqlite://{}", path.display()))
                         .await
                         .expect("open a SQLite database for the programme rows");
