@@ -47,6 +47,13 @@ macro_rules! on_db {
 }
 pub use on_db;
 
+/// How long a PostgreSQL connection may sit idle in the pool and still be handed out without a
+/// ping. Under load connections come back and go out again within milliseconds and are never
+/// pinged, so no request can be cancelled in the middle of a ping (which cost the pool its
+/// connection); after a quiet spell each one is checked before use, so one that the database or
+/// the network ended meanwhile is replaced instead of failing a request.
+pub const PG_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// The default database: a file under `data/`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/traguardi.sqlite";
 
@@ -84,9 +91,25 @@ impl Db {
                 .with_context(|| format!("cannot open the SQLite database {url}"))?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // sqlx pings every connection before handing it out, and an acquire dropped while
+            // that ping waits loses the connection (as on SQLite above): under the soak the pool
+            // opened seven PostgreSQL sessions a second. A network connection can be cut while
+            // it sits idle, so the check stays for connections idle for a while
+            // ([`PG_PING_AFTER_IDLE`], as HikariCP's bypass window); a connection just given
+            // back was checked then (sqlx pings on release, in a task of its own that no request
+            // can cancel), and is handed over at once.
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(5))
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PG_PING_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect(url)
                 .await
                 .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))?;
@@ -203,6 +226,35 @@ mod tests {
 
     use super::{redact, Db};
 
+    /// Takes `n` connections (the pool may hold more, from its migrations), gives them back,
+    /// then drops 50 acquires after their first poll, and checks that the pool still holds
+    /// every connection it had, all idle.
+    async fn cancelled_acquires_keep_the_pool<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, n: u32) {
+        async fn settled<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
+            // Connections go back to the pool in a spawned task (after sqlx's ping on release).
+            for _ in 0..200 {
+                if pool.num_idle() == pool.size() as usize {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+        let held = futures_util::future::try_join_all((0..n).map(|_| pool.acquire())).await.unwrap();
+        drop(held);
+        settled(pool).await;
+        let size = pool.size();
+        assert!(size >= n, "{size} connections open after taking {n}");
+        assert_eq!(pool.num_idle(), size as usize);
+        for _ in 0..50 {
+            // One poll, then the acquire is dropped, whatever state it reached.
+            drop(pool.acquire().now_or_never());
+            tokio::task::yield_now().await;
+        }
+        settled(pool).await;
+        assert_eq!(pool.size(), size, "connections lost to cancelled acquires");
+        assert_eq!(pool.num_idle(), size as usize);
+    }
+
     /// An acquire given up after its first step (a request dropped mid-way, a `select!`) does
     /// not cost the SQLite pool a connection. With sqlx's ping before acquire the first step
     /// took an idle connection and waited for the ping; dropping it there dropped the
@@ -213,34 +265,56 @@ mod tests {
         let path = super::temp_sqlite_path("pool");
         let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
         let Db::Sqlite(pool) = &db else { unreachable!("a sqlite:// URL opens SQLite") };
-        // Eight connections open and idle.
-        let held = futures_util::future::try_join_all((0..8).map(|_| pool.acquire())).await.unwrap();
-        drop(held);
-        for _ in 0..100 {
-            if pool.num_idle() == 8 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        assert_eq!((pool.size(), pool.num_idle()), (8, 8));
-        for _ in 0..50 {
-            // One poll, then the acquire is dropped, whatever state it reached.
-            drop(pool.acquire().now_or_never());
-            tokio::task::yield_now().await;
-        }
-        // Whatever was handed over goes back to the pool (a spawned task).
-        for _ in 0..100 {
-            if pool.num_idle() == 8 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        assert_eq!(pool.size(), 8, "connections lost to cancelled acquires");
-        assert_eq!(pool.num_idle(), 8);
+        cancelled_acquires_keep_the_pool(pool, 8).await;
         drop(db);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
+    }
+
+    /// The same on PostgreSQL, where a lost connection is a new session (a process on the
+    /// database server, a TCP connection and a sign-in): the soak opened seven a second before
+    /// the ping was kept for connections idle a while only.
+    #[tokio::test]
+    async fn a_cancelled_acquire_keeps_the_postgres_connection() {
+        let Some(test) = crate::integration::TestDb::postgres().await else { return };
+        let Db::Postgres(pool) = &test.db else { unreachable!("TestDb::postgres opens PostgreSQL") };
+        cancelled_acquires_keep_the_pool(pool, 8).await;
+        test.drop_db().await;
+    }
+
+    /// What the ping before use is kept for: PostgreSQL ends every connection of the pool while
+    /// they sit idle (a restart, `pg_terminate_backend`, a network cut), and after a quiet
+    /// spell the next requests still get answers, each on a connection checked and, if dead,
+    /// replaced. Without any check before use, the first query on each dead connection fails.
+    #[tokio::test]
+    async fn postgres_connections_ended_while_idle_are_replaced_before_use() {
+        use sqlx::Connection;
+        let Some(test) = crate::integration::TestDb::postgres().await else { return };
+        let Db::Postgres(pool) = &test.db else { unreachable!("TestDb::postgres opens PostgreSQL") };
+        let held = futures_util::future::try_join_all((0..4).map(|_| pool.acquire())).await.unwrap();
+        drop(held);
+        for _ in 0..200 {
+            if pool.num_idle() == 4 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let mut admin = sqlx::PgConnection::connect(&test.url).await.unwrap();
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+        assert!(ended.len() >= 4 && ended.iter().all(|e| *e), "the pool's sessions were ended: {ended:?}");
+        admin.close().await.unwrap();
+        tokio::time::sleep(super::PG_PING_AFTER_IDLE + std::time::Duration::from_millis(200)).await;
+        for i in 0..8 {
+            test.db.ping().await.unwrap_or_else(|e| panic!("query {i} after the sessions ended: {e}"));
+        }
+        test.drop_db().await;
     }
 
     #[test]
