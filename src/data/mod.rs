@@ -226,19 +226,21 @@ mod tests {
 
     use super::{redact, Db};
 
+    /// Waits (at most two seconds) until every open connection of `pool` is back and idle:
+    /// connections go back in a spawned task, after sqlx's ping on release.
+    async fn settled<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
+        for _ in 0..200 {
+            if pool.num_idle() == pool.size() as usize {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// Takes `n` connections (the pool may hold more, from its migrations), gives them back,
     /// then drops 50 acquires after their first poll, and checks that the pool still holds
     /// every connection it had, all idle.
     async fn cancelled_acquires_keep_the_pool<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, n: u32) {
-        async fn settled<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
-            // Connections go back to the pool in a spawned task (after sqlx's ping on release).
-            for _ in 0..200 {
-                if pool.num_idle() == pool.size() as usize {
-                    return;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-        }
         let held = futures_util::future::try_join_all((0..n).map(|_| pool.acquire())).await.unwrap();
         drop(held);
         settled(pool).await;
@@ -294,12 +296,7 @@ mod tests {
         let Db::Postgres(pool) = &test.db else { unreachable!("TestDb::postgres opens PostgreSQL") };
         let held = futures_util::future::try_join_all((0..4).map(|_| pool.acquire())).await.unwrap();
         drop(held);
-        for _ in 0..200 {
-            if pool.num_idle() == 4 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        settled(pool).await;
         let mut admin = sqlx::PgConnection::connect(&test.url).await.unwrap();
         let ended: Vec<bool> = sqlx::query_scalar(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \

@@ -31,9 +31,9 @@ use std::time::Duration;
 /// pool of 16 threads kept for an hour is started once: on two cores more than 16 blocking jobs
 /// at once only wait for the processor anyway, and the expensive kinds are bounded before they
 /// get here (`TRAGUARDI_LIMITE_*`). In the soak of 04/12/2026 (evening) the process had at
-/// most 27 threads in all at any reading (every 5 s for ten minutes). It did not stop the soak's memory from rising:
-/// threads are still started elsewhere, by the SQLite pool and by the workbook writer (README,
-/// "Soak", "Memory, looked into").
+/// most 27 threads in all at any reading (every 5 s for ten minutes). Alone it did not stop the
+/// soak's memory from rising: threads were also started by the SQLite pool (no longer, see
+/// `data::Db::connect`) and still are by the workbook writer (README, "Soak").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockingPool {
     /// At most this many threads besides the workers (`TRAGUARDI_BLOCKING_THREADS`, 1–512).
