@@ -845,6 +845,32 @@ async fn refused(addr: &str) -> bool {
     TcpStream::connect(addr).await.is_err()
 }
 
+/// The server binary counts its heap for `/metrics` (its global allocator, `main.rs`): the heap
+/// in use is there, above a megabyte (the demo snapshot alone is more) and below the resident
+/// memory. A library test cannot see it: its binary's allocator is the system's.
+#[tokio::test]
+#[ignore = "starts the server binary: make crash"]
+async fn the_server_binary_counts_its_heap_for_metrics() {
+    let case = Case::new(TestDb::sqlite().await, "heap in /metrics").await;
+    let server = case.start(&[]).await;
+    // A page first, so that the snapshot is built.
+    let page = request(&server.addr, "GET", "/", None, None, b"").await.expect("the dashboard");
+    assert_eq!(page.status, 200, "{}", server.log_text());
+    let metrics = request(&server.addr, "GET", "/metrics", None, None, b"").await.expect("/metrics");
+    assert_eq!(metrics.status, 200, "{}", metrics.body);
+    let gauge = |name: &str| {
+        metrics.body.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<f64>().ok())
+    };
+    let (heap, resident) = (gauge("traguardi_heap_bytes"), gauge("traguardi_resident_memory_bytes"));
+    assert!(
+        matches!((heap, resident), (Some(h), Some(r)) if h > 1_048_576.0 && h < r),
+        "heap {heap:?}, resident {resident:?}:\n{}",
+        metrics.body
+    );
+    drop(server);
+    case.finish().await;
+}
+
 /// SIGTERM during a slow upload: new connections are refused at once, the upload in flight
 /// completes (303, its row and file there) and the process exits 0.
 #[tokio::test]

@@ -181,6 +181,10 @@ async fn metrics_count_requests_sign_ins_limits_and_rebuilds() {
         assert_eq!(value(&after, "traguardi_db_pool_max_connections", &[]), max);
         let open = value(&after, "traguardi_db_pool_connections", &[]);
         assert!(open >= 1.0 && open <= max, "{open} connections");
+        // The process's memory, read at scrape time (the heap in use only where the global
+        // allocator counts it: the server's, not this test binary's).
+        let resident = value(&after, "traguardi_resident_memory_bytes", &[]);
+        assert!(resident > 1_048_576.0, "{resident} bytes resident");
         t.drop_db().await;
     }
 }

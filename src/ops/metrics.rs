@@ -40,6 +40,8 @@ pub const JOB_LAST_SUCCESS: &str = "traguardi_background_job_last_success_timest
 pub const REMINDERS: &str = "traguardi_reminders_total";
 pub const PAGE_CACHE: &str = "traguardi_page_cache_requests_total";
 pub const BUILD_INFO: &str = "traguardi_build_info";
+pub const HEAP_BYTES: &str = "traguardi_heap_bytes";
+pub const RESIDENT_BYTES: &str = "traguardi_resident_memory_bytes";
 
 /// Request latency buckets (seconds): pages answer in milliseconds, the report in about a
 /// second, a large upload in several.
@@ -132,6 +134,12 @@ fn describe() {
         "Anonymous GETs of public answers, by result (hit: from the cache; miss: rendered and kept; uncacheable: rendered, not kept)."
     );
     describe_gauge!(BUILD_INFO, "Always 1; the version label says which build runs.");
+    describe_gauge!(
+        HEAP_BYTES,
+        Unit::Bytes,
+        "Rust's heap in use: allocated and not yet freed (the rest of the resident memory is code, the allocator's reserve and SQLite's own)."
+    );
+    describe_gauge!(RESIDENT_BYTES, Unit::Bytes, "The server's resident memory (VmRSS).");
 }
 
 /// Middleware: counts the request under its route template (`MatchedPath`; never the raw
@@ -198,6 +206,12 @@ pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
     gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(f64::from(idle));
     gauge!(DB_POOL_CONNECTIONS, "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
     gauge!(DB_POOL_MAX).set(f64::from(max));
+    if let Some(bytes) = crate::ops::memory::heap_in_use() {
+        gauge!(HEAP_BYTES).set(bytes as f64);
+    }
+    if let Some(bytes) = crate::ops::memory::resident_bytes() {
+        gauge!(RESIDENT_BYTES).set(bytes as f64);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
 }
 
