@@ -72,7 +72,7 @@ async fn scrape(app: &Router) -> String {
 
 /// The sum of the samples of `name` whose labels include every pair of `labels` (0 when there
 /// is none yet: a counter appears on its first increment).
-fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(super) fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {

@@ -317,11 +317,9 @@ mod tests {
         (delay, given_back, fields.next().unwrap().to_owned())
     }
 
-    /// Resident memory of this process in MiB (`/proc/self/statm`).
+    /// Resident memory of this process in MiB.
     fn resident_mib() -> i64 {
-        let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-        let pages: i64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-        pages * 4096 / (1 << 20)
+        (resident_bytes().expect("/proc/self/statm") >> 20) as i64
     }
 
     /// In the child: optionally the server's call, then 64 MiB from mimalloc in 256 KiB blocks
