@@ -17,6 +17,7 @@ pub mod forecasts;
 pub mod format;
 pub mod imports;
 pub mod opendata;
+pub mod paging;
 pub mod reminders;
 pub mod report;
 pub mod rules;

@@ -592,8 +592,8 @@ pub struct ListPage {
     pub al: Option<NaiveDate>,
 }
 
-/// Rows per page of `/comuni`.
-pub const PAGE_SIZE: usize = 50;
+/// Rows per page of `/comuni`: the one page size of every list.
+pub use crate::paging::PAGE_SIZE;
 
 /// How the list is ordered and which page it shows, as the URL holds it
 /// (`?ordina=popolazione&verso=desc&pagina=2`); empty values mean the defaults. List-only: the
@@ -761,8 +761,7 @@ impl ListView {
     /// The page shown and the number of pages for `total` rows: at least one page, and a page
     /// past the last shows the last (a shared link outlives the data it was made on).
     pub fn page_of(&self, total: usize) -> (usize, usize) {
-        let pages = total.div_ceil(PAGE_SIZE).max(1);
-        (self.pagina.clamp(1, pages), pages)
+        crate::paging::page_of(self.pagina, total)
     }
 
     /// Sorts `rows` by this view's column and direction; ties (and the direction does not change
@@ -809,25 +808,7 @@ fn adhesion_rank(a: AdhesionStatus) -> usize {
     AdhesionStatus::ALL.iter().position(|s| *s == a).unwrap_or(usize::MAX)
 }
 
-/// The page links of a pagination nav: every page when there are few, otherwise the first, the
-/// last and the neighbours of the current one, `None` standing for the gaps ("…").
-pub fn page_links(page: usize, pages: usize) -> Vec<Option<usize>> {
-    if pages <= 7 {
-        return (1..=pages).map(Some).collect();
-    }
-    let mut out = Vec::new();
-    let mut last = 0;
-    for p in 1..=pages {
-        if p == 1 || p == pages || p.abs_diff(page) <= 1 {
-            if p > last + 1 {
-                out.push(None);
-            }
-            out.push(Some(p));
-            last = p;
-        }
-    }
-    out
-}
+pub use crate::paging::page_links;
 
 /// Where a comune stands on one step, in words for the tables.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

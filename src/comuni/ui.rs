@@ -8,7 +8,6 @@ use leptos_router::{
 };
 
 use super::{
-    page_links,
     server::{filter_choices, get_comune, list_comuni},
     ComuneDetail, ComuneListRow, ComuniFilter, FilterChoice, ListPage, ListParams, ListView, Milestone,
     SortKey, StepFilter, StepState, PROVINCE,
@@ -482,63 +481,11 @@ fn ComuneRow(r: ComuneListRow, al: Option<chrono::NaiveDate>) -> impl IntoView {
     }
 }
 
-/// Bootstrap Italia's pagination: plain links (they work without JavaScript) that keep the
-/// filters, the search and the sort; the current page is marked with `aria-current`.
+/// The list's pagination ([`crate::paging::Pager`]): its links keep the filters, the search and
+/// the sort.
 #[component]
 fn Pagination(page: usize, pages: usize, filter_query: String, view: ListView) -> impl IntoView {
-    let href = move |p: usize| list_href(&filter_query, &view.at_page(p));
-    let previous = (page > 1).then(|| {
-        view! {
-            <li class="page-item">
-                <a class="page-link" href=href(page - 1) rel="prev">
-                    "Pagina precedente"
-                </a>
-            </li>
-        }
-    });
-    let next = (page < pages).then(|| {
-        view! {
-            <li class="page-item">
-                <a class="page-link" href=href(page + 1) rel="next">
-                    "Pagina successiva"
-                </a>
-            </li>
-        }
-    });
-    let numbers = page_links(page, pages)
-        .into_iter()
-        .map(|p| match p {
-            Some(p) if p == page => view! {
-                <li class="page-item active">
-                    <a class="page-link" href=href(p) aria-current="page" aria-label=format!("Pagina {p}")>
-                        {p}
-                    </a>
-                </li>
-            }
-            .into_any(),
-            Some(p) => view! {
-                <li class="page-item">
-                    <a class="page-link" href=href(p) aria-label=format!("Pagina {p}")>
-                        {p}
-                    </a>
-                </li>
-            }
-            .into_any(),
-            None => view! {
-                <li class="page-item">
-                    <span class="page-link" aria-hidden="true">
-                        "…"
-                    </span>
-                </li>
-            }
-            .into_any(),
-        })
-        .collect_view();
-    view! {
-        <nav class="pagination-wrapper" aria-label="Paginazione">
-            <ul class="pagination">{previous}{numbers}{next}</ul>
-        </nav>
-    }
+    view! { <crate::paging::Pager page pages href=move |p: usize| list_href(&filter_query, &view.at_page(p)) /> }
 }
 
 /// A status in words; the colour only repeats it.

@@ -16,6 +16,7 @@ use super::export::HEADER;
 use crate::{
     data::{blockers::BlockerRow, facts::AllServices},
     evaluation::{Evaluated, Snapshot},
+    exports::sheet::{self as sheets, Widths},
 };
 
 /// What the workbook holds besides the comuni: the services and (visible) blockers of the
@@ -69,8 +70,10 @@ fn table<'a>(
     header: &[&str],
     rows: impl Iterator<Item = Vec<Cell<'a>>>,
 ) -> Result<u32, XlsxError> {
+    let mut widths = Widths::default();
     for (c, h) in header.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &f.header)?;
+        widths.header(c as u16, h);
     }
     let mut r = 0u32;
     for row in rows {
@@ -80,15 +83,19 @@ fn table<'a>(
             match cell {
                 Cell::Text(s) => {
                     crate::exports::formula::write_text(sheet, r, c, s, &f.quoted)?;
+                    widths.text(c, s);
                 }
                 Cell::Integer(n) => {
                     sheet.write_number_with_format(r, c, n as f64, &f.integer)?;
+                    widths.integer(c, n);
                 }
                 Cell::Date(Some(d)) => {
                     sheet.write_date_with_format(r, c, d, &f.date)?;
+                    widths.date(c);
                 }
                 Cell::Bool(Some(b)) => {
                     sheet.write_boolean(r, c, b)?;
+                    widths.boolean(c);
                 }
                 Cell::Date(None) | Cell::Bool(None) => {}
             }
@@ -96,7 +103,7 @@ fn table<'a>(
     }
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, r, (header.len() - 1) as u16)?;
-    sheet.autofit();
+    widths.apply(sheet)?;
     Ok(r)
 }
 
@@ -123,7 +130,7 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
     book.set_properties(&properties);
     let (first, last) = (s.first_step_code(), s.last_step_code());
 
-    let sheet = book.add_worksheet().set_name("Comuni")?;
+    let sheet = sheets::add(&mut book)?.set_name("Comuni")?;
     table(
         sheet,
         &f,
@@ -161,7 +168,7 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
         }),
     )?;
 
-    let sheet = book.add_worksheet().set_name("Obiettivi")?;
+    let sheet = sheets::add(&mut book)?.set_name("Obiettivi")?;
     table(
         sheet,
         &f,
@@ -197,7 +204,7 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
 
     let exported: HashSet<&str> = x.comuni.iter().map(|e| e.record.codice_istat.as_str()).collect();
     let name_of = |code: &str| s.find(code).map(|e| e.record.denominazione.as_str()).unwrap_or_default();
-    let sheet = book.add_worksheet().set_name("Servizi")?;
+    let sheet = sheets::add(&mut book)?.set_name("Servizi")?;
     let services = x.services;
     let pagopa = services.pagopa.iter().filter(|p| exported.contains(p.comune.as_str())).map(|p| {
         vec![
@@ -263,7 +270,7 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
         pagopa.chain(io).chain(online),
     )?;
 
-    let sheet = book.add_worksheet().set_name("Blocchi")?;
+    let sheet = sheets::add(&mut book)?.set_name("Blocchi")?;
     let header = ["codice_istat", "denominazione", "categoria", "descrizione", "aperto_il", "risolto_il"];
     match &x.blockers {
         Some(rows) => {
@@ -288,13 +295,18 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
         }
     }
 
-    let sheet = book.add_worksheet().set_name("Filtri")?;
+    let sheet = sheets::add(&mut book)?.set_name("Filtri")?;
     sheet.write_string_with_format(0, 0, "Voce", &f.header)?;
     sheet.write_string_with_format(0, 1, "Valore", &f.header)?;
+    let mut widths = Widths::default();
+    widths.text(0, "Voce");
+    widths.text(1, "Valore");
     let mut r = 1;
     let mut line = |sheet: &mut Worksheet, k: &str, v: &str| -> Result<(), XlsxError> {
         sheet.write_string(r, 0, k)?;
         crate::exports::formula::write_text(sheet, r, 1, v, &f.quoted)?;
+        widths.text(0, k);
+        widths.text(1, v);
         r += 1;
         Ok(())
     };
@@ -312,7 +324,7 @@ pub fn workbook(x: &Contents) -> Result<Vec<u8>, XlsxError> {
     }
     line(sheet, "Vista (parametri)", if x.query.is_empty() { "—" } else { &x.query })?;
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofit();
+    widths.apply(sheet)?;
 
     book.save_to_buffer()
 }

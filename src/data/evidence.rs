@@ -136,31 +136,77 @@ pub async fn of_comune(
     })
 }
 
-/// The review queue: the latest version of each objective's evidence that has no review yet,
-/// oldest upload first, optionally of one province and one platform.
+/// The queue's rows: the newest version of each objective's file that has no review yet, of
+/// programme `$1`, province `$2` and platform `$3` (`''`: any). One text for the list, its
+/// pages and its count, so they always agree.
+const QUEUE_FROM: &str = "FROM evidence e JOIN comune c ON c.codice_istat = e.comune \
+     JOIN objective o ON o.programme = e.programme AND o.code = e.objective \
+     WHERE e.programme = $1 \
+     AND NOT EXISTS (SELECT 1 FROM evidence_review r WHERE r.evidence = e.id) \
+     AND NOT EXISTS (SELECT 1 FROM evidence n WHERE n.programme = e.programme AND n.comune = e.comune \
+                     AND n.objective = e.objective AND n.version > e.version) \
+     AND ($2 = '' OR c.sigla_provincia = $2) AND ($3 = '' OR o.platform = $3)";
+
+const QUEUE_SELECT: &str =
+    "SELECT e.id, e.comune, c.denominazione, c.sigla_provincia, e.objective, o.platform, \
+     e.version, e.file_name, e.uploaded_by, e.uploaded_at ";
+
+/// The files waiting for review, oldest first (the export takes them all).
 pub async fn queue(
     db: &Db,
     programme: &str,
     provincia: Option<&str>,
     platform: Option<&str>,
 ) -> Result<Vec<QueueRow>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as::<_, QueueRow>(
-        "SELECT e.id, e.comune, c.denominazione, c.sigla_provincia, e.objective, o.platform, e.version, e.file_name, \
-         e.uploaded_by, e.uploaded_at \
-         FROM evidence e JOIN comune c ON c.codice_istat = e.comune \
-         JOIN objective o ON o.programme = e.programme AND o.code = e.objective \
-         WHERE e.programme = $1 \
-         AND NOT EXISTS (SELECT 1 FROM evidence_review r WHERE r.evidence = e.id) \
-         AND NOT EXISTS (SELECT 1 FROM evidence n WHERE n.programme = e.programme AND n.comune = e.comune \
-                         AND n.objective = e.objective AND n.version > e.version) \
-         AND ($2 = '' OR c.sigla_provincia = $2) AND ($3 = '' OR o.platform = $3) \
-         ORDER BY e.uploaded_at, e.id",
-    )
-    .bind(programme)
-    .bind(provincia.unwrap_or(""))
-    .bind(platform.unwrap_or(""))
-    .fetch_all(pool)
-    .await)
+    let sql = format!("{QUEUE_SELECT}{QUEUE_FROM} ORDER BY e.uploaded_at, e.id");
+    on_db!(db, pool => sqlx::query_as::<_, QueueRow>(&sql)
+        .bind(programme)
+        .bind(provincia.unwrap_or(""))
+        .bind(platform.unwrap_or(""))
+        .fetch_all(pool)
+        .await)
+}
+
+/// One page of [`queue`] (at most `limit` rows after `offset`) and how many rows the whole
+/// queue has: the page reads only its rows, however long the queue.
+pub async fn queue_page(
+    db: &Db,
+    programme: &str,
+    provincia: Option<&str>,
+    platform: Option<&str>,
+    limit: usize,
+    offset: usize,
+) -> Result<(Vec<QueueRow>, usize), sqlx::Error> {
+    let total = queue_count(db, programme, provincia, platform).await?;
+    let sql = format!("{QUEUE_SELECT}{QUEUE_FROM} ORDER BY e.uploaded_at, e.id LIMIT $4 OFFSET $5");
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let rows = on_db!(db, pool => sqlx::query_as::<_, QueueRow>(&sql)
+        .bind(programme)
+        .bind(provincia.unwrap_or(""))
+        .bind(platform.unwrap_or(""))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await)?;
+    Ok((rows, total))
+}
+
+/// How many files wait for review (the reminders' figure and the queue's total).
+pub async fn queue_count(
+    db: &Db,
+    programme: &str,
+    provincia: Option<&str>,
+    platform: Option<&str>,
+) -> Result<usize, sqlx::Error> {
+    let sql = format!("SELECT COUNT(*) {QUEUE_FROM}");
+    let n: i64 = on_db!(db, pool => sqlx::query_scalar(&sql)
+        .bind(programme)
+        .bind(provincia.unwrap_or(""))
+        .bind(platform.unwrap_or(""))
+        .fetch_one(pool)
+        .await)?;
+    Ok(usize::try_from(n).unwrap_or(0))
 }
 
 /// Every storage key a row names (the sweep keeps these).

@@ -285,6 +285,30 @@ pub async fn pending_proposals(db: &Db) -> Result<Vec<ProposalRow>, sqlx::Error>
     .await)
 }
 
+/// One page of [`pending_proposals`] (at most `limit` after `offset`) and how many are pending
+/// in all.
+pub async fn pending_proposals_page(
+    db: &Db,
+    limit: usize,
+    offset: usize,
+) -> Result<(Vec<ProposalRow>, usize), sqlx::Error> {
+    let (limit, offset) =
+        (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX));
+    on_db!(db, pool => {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM service_proposal WHERE status = 'in_attesa'")
+            .fetch_one(pool)
+            .await?;
+        let rows = sqlx::query_as::<_, ProposalRow>(&format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM service_proposal WHERE status = 'in_attesa' ORDER BY id LIMIT $1 OFFSET $2"
+        ))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        Ok((rows, usize::try_from(total).unwrap_or(0)))
+    })
+}
+
 /// The writes, on either backend's connection inside a transaction that already holds the write
 /// lock. Each appends its trail entry.
 #[allow(async_fn_in_trait)] // only implemented for the two concrete connection types below

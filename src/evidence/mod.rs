@@ -100,12 +100,18 @@ pub struct QueueItem {
     pub uploaded_at: String,
 }
 
-/// The queue page: its items and the filters applied.
+/// The queue page: one page of its items, the filters applied and where the page stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Queue {
+    /// At most [`crate::paging::PAGE_SIZE`] items: the page shown.
     pub items: Vec<QueueItem>,
     pub provincia: String,
     pub piattaforma: String,
+    /// The page shown (1-based; a page past the last shows the last) and how many there are.
+    pub page: usize,
+    pub pages: usize,
+    /// Items waiting with these filters, on every page.
+    pub total: usize,
 }
 
 /// A checked review form.

@@ -22,11 +22,13 @@ pub async fn get_evidence_page(codice_istat: String) -> Result<EvidencePage, App
     result
 }
 
-/// The uploads waiting for review, oldest first: the Region only.
+/// The uploads waiting for review, oldest first, one page (`pagina`, empty: the first) at a
+/// time: the Region and assessors.
 #[server(endpoint = "evidenze-coda")]
 pub async fn get_evidence_queue(
     #[server(default)] provincia: String,
     #[server(default)] piattaforma: String,
+    #[server(default)] pagina: String,
 ) -> Result<Queue, AppError> {
     let result = async {
         let user = crate::auth::guard::require_signed_in()?;
@@ -36,7 +38,8 @@ pub async fn get_evidence_queue(
             ));
         }
         let state = crate::state::app_state()?;
-        ssr::queue(&state, provincia.trim(), piattaforma.trim()).await
+        let page = crate::paging::parse_page(&pagina).map_err(AppError::BadRequest)?;
+        ssr::queue(&state, provincia.trim(), piattaforma.trim(), page).await
     }
     .await;
     set_status_on_error(&result);
@@ -53,6 +56,7 @@ pub mod ssr {
         evidence::{
             size_words, sniff::Kind, status_words, EvidenceItem, ObjectiveEvidence, QueueItem, ReviewItem,
         },
+        paging::PAGE_SIZE,
         rules::{Platform, ReviewOutcome},
         state::AppState,
         workspace::server::ssr::when,
@@ -141,17 +145,42 @@ pub mod ssr {
         Ok(())
     }
 
-    pub async fn queue(state: &AppState, provincia: &str, piattaforma: &str) -> Result<Queue, AppError> {
+    /// Page `page` of the queue; a page past the last shows the last.
+    pub async fn queue(
+        state: &AppState,
+        provincia: &str,
+        piattaforma: &str,
+        page: usize,
+    ) -> Result<Queue, AppError> {
         check_queue_filters(provincia, piattaforma)?;
         let snapshot = state.snapshot().await?;
         let p = &snapshot.programme;
-        let rows = evidence::queue(
+        let (provincia_f, piattaforma_f) =
+            (Some(provincia).filter(|s| !s.is_empty()), Some(piattaforma).filter(|s| !s.is_empty()));
+        let asked = page;
+        let (mut rows, total) = evidence::queue_page(
             &state.db,
             &p.code,
-            Some(provincia).filter(|s| !s.is_empty()),
-            Some(piattaforma).filter(|s| !s.is_empty()),
+            provincia_f,
+            piattaforma_f,
+            PAGE_SIZE,
+            crate::paging::offset(asked),
         )
         .await?;
+        let (page, pages) = crate::paging::page_of(asked, total);
+        if page != asked {
+            // Past the last page (the queue shrank since the link was made): the last page.
+            rows = evidence::queue_page(
+                &state.db,
+                &p.code,
+                provincia_f,
+                piattaforma_f,
+                PAGE_SIZE,
+                crate::paging::offset(page),
+            )
+            .await?
+            .0;
+        }
         let items = rows
             .into_iter()
             .map(|r| QueueItem {
@@ -175,6 +204,13 @@ pub mod ssr {
                 uploaded_at: when(&r.uploaded_at),
             })
             .collect();
-        Ok(Queue { items, provincia: provincia.to_string(), piattaforma: piattaforma.to_string() })
+        Ok(Queue {
+            items,
+            provincia: provincia.to_string(),
+            piattaforma: piattaforma.to_string(),
+            page,
+            pages,
+            total,
+        })
     }
 }

@@ -364,9 +364,17 @@ fn ReviewForm(v: EvidenceItem, feedback: Option<FormFeedback>) -> impl IntoView 
 pub fn EvidenceQueuePage() -> impl IntoView {
     let query = use_query_map();
     let filters = move || {
-        query.with(|q| (q.get("provincia").unwrap_or_default(), q.get("piattaforma").unwrap_or_default()))
+        query.with(|q| {
+            (
+                q.get("provincia").unwrap_or_default(),
+                q.get("piattaforma").unwrap_or_default(),
+                q.get("pagina").unwrap_or_default(),
+            )
+        })
     };
-    let data = Resource::new(filters, |(provincia, piattaforma)| get_evidence_queue(provincia, piattaforma));
+    let data = Resource::new(filters, |(provincia, piattaforma, pagina)| {
+        get_evidence_queue(provincia, piattaforma, pagina)
+    });
     let reviewed = move || query.with(|q| q.get("esaminata").is_some());
     view! {
         <PageHead title="Evidenze da esaminare" description="Le evidenze caricate dai comuni in attesa della verifica della Regione." />
@@ -391,7 +399,14 @@ pub fn EvidenceQueuePage() -> impl IntoView {
 
 #[component]
 fn QueueView(queue: Queue) -> impl IntoView {
-    let count = queue.items.len();
+    let (count, page, pages) = (queue.total, queue.page, queue.pages);
+    let range = crate::paging::range_words(page, queue.items.len(), count);
+    let status = match count {
+        0 => "Nessuna evidenza da esaminare con questi filtri.".to_string(),
+        1 => "1 evidenza da esaminare.".to_string(),
+        n => format!("{} evidenze da esaminare.", crate::format::int(n as i64)),
+    };
+    let status = if range.is_empty() { status } else { format!("{status} {range}") };
     let export_query = [("provincia", &queue.provincia), ("piattaforma", &queue.piattaforma)]
         .iter()
         .filter(|(_, v)| !v.is_empty())
@@ -440,14 +455,8 @@ fn QueueView(queue: Queue) -> impl IntoView {
                 "Filtra"
             </button>
         </form>
-        <p role="status">
-            {match count {
-                0 => "Nessuna evidenza da esaminare con questi filtri.".to_string(),
-                1 => "1 evidenza da esaminare.".to_string(),
-                n => format!("{n} evidenze da esaminare."),
-            }}
-        </p>
-        <crate::exports::ui::ExportLinks stem="evidenze" query=export_query what="questa coda" />
+        <p role="status">{status}</p>
+        <crate::exports::ui::ExportLinks stem="evidenze" query=export_query.clone() what="questa coda" />
         <div class="table-wrap" tabindex="0" role="region" aria-label="Evidenze in attesa di esame">
             <table class="table">
                 <caption>"Evidenze in attesa di esame, dalla più vecchia"</caption>
@@ -491,5 +500,6 @@ fn QueueView(queue: Queue) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        <crate::paging::Pager page pages href=move |p: usize| crate::paging::href("/evidenze", &export_query, p) />
     }
 }

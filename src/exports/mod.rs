@@ -16,6 +16,8 @@ pub mod formula;
 #[cfg(feature = "ssr")]
 pub mod routes;
 #[cfg(feature = "ssr")]
+pub mod sheet;
+#[cfg(feature = "ssr")]
 pub mod table;
 
 /// The formats every list page offers, with the link's words and the address's ending.

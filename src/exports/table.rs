@@ -178,9 +178,11 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
         properties = properties.set_subject(format!("Situazione al {}", crate::format::date(table.as_of)));
     }
     book.set_properties(&properties);
-    let sheet = book.add_worksheet().set_name(table.title)?;
+    let sheet = super::sheet::add(&mut book)?.set_name(table.title)?;
+    let mut widths = super::sheet::Widths::default();
     for (c, h) in table.columns.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &header)?;
+        widths.header(c as u16, h);
     }
     for (r, row) in rows.iter().enumerate() {
         let r = r as u32 + 1;
@@ -189,18 +191,23 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
             match cell {
                 Value::Text(s) => {
                     super::formula::write_text(sheet, r, c, s, &quoted)?;
+                    widths.text(c, s);
                 }
                 Value::Int(n) => {
                     sheet.write_number_with_format(r, c, *n as f64, &integer)?;
+                    widths.integer(c, *n);
                 }
                 Value::Date(Some(d)) => {
                     sheet.write_date_with_format(r, c, d, &date)?;
+                    widths.date(c);
                 }
                 Value::Time(Some(t)) => {
                     sheet.write_datetime_with_format(r, c, t.naive_utc(), &time)?;
+                    widths.datetime(c);
                 }
                 Value::Bool(b) => {
                     sheet.write_boolean(r, c, *b)?;
+                    widths.boolean(c);
                 }
                 Value::Date(None) | Value::Time(None) => {}
             }
@@ -208,9 +215,10 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
     }
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, rows.len() as u32, (table.columns.len().max(1) - 1) as u16)?;
-    sheet.autofit();
+    widths.apply(sheet)?;
 
-    let about = book.add_worksheet().set_name("Filtri")?;
+    let about = super::sheet::add(&mut book)?.set_name("Filtri")?;
+    let mut widths = super::sheet::Widths::default();
     let lines = [
         ("Elenco", table.title.to_string()),
         ("Filtri", table.filters_sentence()),
@@ -225,10 +233,12 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
     ];
     for (r, (k, v)) in lines.iter().enumerate() {
         about.write_string_with_format(r as u32, 0, *k, &header)?;
+        widths.text(0, k);
         // The filters' words can hold what people typed (a comune's name): the same rule.
         super::formula::write_text(about, r as u32, 1, v, &quoted)?;
+        widths.text(1, v);
     }
-    about.autofit();
+    widths.apply(about)?;
     book.save_to_buffer()
 }
 

@@ -306,33 +306,42 @@ pub fn csv_template(spec: &super::KindSpec) -> Vec<u8> {
 /// the instructions with an example of every column.
 pub fn workbook() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
+
+    use crate::exports::sheet::{self, Widths};
     let bold = Format::new().set_bold();
     let mut book = Workbook::new();
     for spec in KINDS.iter().rev() {
-        let sheet = book.add_worksheet().set_name(spec.sheet)?;
+        let sheet = sheet::add(&mut book)?.set_name(spec.sheet)?;
+        let mut widths = Widths::default();
         for (c, column) in spec.columns.iter().enumerate() {
             sheet.write_string_with_format(0, c as u16, column.name, &bold)?;
+            widths.text(c as u16, column.name);
         }
         sheet.set_freeze_panes(1, 0)?;
-        sheet.autofit();
+        widths.apply(sheet)?;
     }
-    let sheet = book.add_worksheet().set_name("Istruzioni")?;
+    let sheet = sheet::add(&mut book)?.set_name("Istruzioni")?;
+    let mut widths = Widths::default();
     for (c, h) in ["Foglio", "Colonna", "Obbligatoria", "Contenuto", "Esempio"].iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+        widths.text(c as u16, h);
     }
     let mut r = 1;
     for spec in KINDS.iter().rev() {
         for column in spec.columns {
-            sheet.write_string(r, 0, spec.sheet)?;
-            sheet.write_string(r, 1, column.name)?;
-            sheet.write_string(r, 2, if column.required { "sì" } else { "no" })?;
-            sheet.write_string(r, 3, column.help)?;
-            sheet.write_string(r, 4, column.example)?;
+            let required = if column.required { "sì" } else { "no" };
+            for (c, text) in
+                [spec.sheet, column.name, required, column.help, column.example].into_iter().enumerate()
+            {
+                sheet.write_string(r, c as u16, text)?;
+                widths.text(c as u16, text);
+            }
             r += 1;
         }
     }
+    // The note below the table is one long line: it is left out of the first column's width.
     sheet.write_string(r + 1, 0, "Le righe assenti dal file non vengono cancellate dal database: un'importazione aggiunge e modifica soltanto.")?;
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofit();
+    widths.apply(sheet)?;
     book.save_to_buffer()
 }

@@ -348,6 +348,82 @@ async fn upload_review_new_version_verify_and_download() {
 }
 
 /// Each hostile upload: its status and a piece of its Italian message.
+/// The queue shows 50 files a page, oldest first, with the total in words and links that keep
+/// the filters; a page past the last shows the last, a page that is no number is refused. The
+/// database reads only the page's rows (`data::evidence::queue_page`), so the page stays the
+/// same size however long the queue grows (before, every waiting file was on the one page).
+#[tokio::test]
+async fn the_queue_is_paginated_with_its_total() {
+    use crate::data::evidence::NewEvidence;
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let (app, _state, _, _) =
+            app(&t, EvidenceStore::memory(crate::evidence::store::DEFAULT_MAX_BYTES)).await;
+        let snap = Snapshot::build(&t.db, FONDO_INNOVAZIONE, today()).await.unwrap();
+        let objective = snap.programme.objectives[0].code.clone();
+        let comuni: Vec<String> =
+            snap.comuni.iter().take(61).map(|e| e.record.codice_istat.clone()).collect();
+        for (i, comune) in comuni.iter().enumerate() {
+            let new = NewEvidence {
+                programme: FONDO_INNOVAZIONE.to_string(),
+                comune: comune.clone(),
+                objective: objective.clone(),
+                file_name: format!("coda-{i:02}.pdf"),
+                content_type: "application/pdf",
+                size_bytes: 1_000,
+                sha256: format!("{i:064x}"),
+                storage_key: format!("evidence/{comune}/coda-{i}"),
+            };
+            crate::write_tx!(&t.db, tx => tx.add_evidence_in(REGIONE, &new).await?).unwrap();
+        }
+        let regione = sign_in(&app, REGIONE).await;
+        let listed = |body: &str| -> Vec<usize> {
+            (0..61).filter(|i| body.contains(&format!("coda-{i:02}.pdf"))).collect()
+        };
+
+        let first = send(&app, get("/evidenze", Some(&regione))).await;
+        assert_eq!(first.status, StatusCode::OK, "{backend}");
+        assert_eq!(listed(&first.body), (0..50).collect::<Vec<_>>(), "{backend}: the 50 oldest");
+        assert!(first.body.contains("61 evidenze da esaminare. Pagina 1: righe 1–50 di 61."), "{backend}");
+        assert!(first.body.contains("aria-label=\"Paginazione\""), "{backend}");
+        assert!(first.body.contains("href=\"/evidenze?pagina=2\""), "{backend}");
+
+        let second = send(&app, get("/evidenze?pagina=2", Some(&regione))).await;
+        assert_eq!(listed(&second.body), (50..61).collect::<Vec<_>>(), "{backend}: the rest");
+        assert!(second.body.contains("Pagina 2: righe 51–61 di 61."), "{backend}");
+        assert!(second.body.contains("aria-current=\"page\" aria-label=\"Pagina 2\""), "{backend}");
+        // A link made when the queue was longer: the last page.
+        let past = send(&app, get("/evidenze?pagina=9", Some(&regione))).await;
+        assert_eq!(past.status, StatusCode::OK, "{backend}");
+        assert_eq!(listed(&past.body), (50..61).collect::<Vec<_>>(), "{backend}: past the last");
+        for bad in ["0", "due", "-1"] {
+            let a = send(&app, get(&format!("/evidenze?pagina={bad}"), Some(&regione))).await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{backend}: pagina={bad}");
+            assert!(a.body.contains("Numero di pagina non valido"), "{backend}: pagina={bad}");
+        }
+        // A filter and its pages: the links keep it, the total is the filtered one.
+        let provincia = snap.find(&comuni[0]).unwrap().record.sigla_provincia.clone();
+        let in_province =
+            comuni.iter().filter(|c| snap.find(c).unwrap().record.sigla_provincia == provincia).count();
+        let filtered = send(&app, get(&format!("/evidenze?provincia={provincia}"), Some(&regione))).await;
+        assert_eq!(filtered.status, StatusCode::OK, "{backend}");
+        let n = listed(&filtered.body).len();
+        assert_eq!(n, in_province.min(50), "{backend}: {provincia}");
+        if in_province > 50 {
+            assert!(filtered
+                .body
+                .contains(&format!("href=\"/evidenze?provincia={provincia}&amp;pagina=2\"")));
+        }
+        // The export is the whole queue, not a page.
+        let csv = send(&app, get("/export/evidenze.csv", Some(&regione))).await;
+        assert_eq!(csv.status, StatusCode::OK, "{backend}");
+        assert_eq!(listed(&csv.body).len(), 61, "{backend}: the export");
+        // The count the reminders use agrees.
+        assert_eq!(evidence::queue_count(&t.db, FONDO_INNOVAZIONE, None, None).await.unwrap(), 61);
+        t.drop_db().await;
+    }
+}
+
 #[tokio::test]
 async fn the_hostile_corpus_is_refused_with_no_row_and_no_file_left() {
     const LIMIT: u64 = 64 * 1024;

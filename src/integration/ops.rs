@@ -175,6 +175,10 @@ async fn metrics_count_requests_sign_ins_limits_and_rebuilds() {
         let after = scrape(&app).await;
         assert!(rebuilds(&after) >= rebuilds(&before) + 1.0, "snapshot rebuild not counted");
         assert!(timed(&after) >= timed(&before) + 1.0, "snapshot rebuild not timed");
+        // The page cache, read at scrape time: the dashboard just asked anonymously is kept,
+        // with its bytes (at least the page itself, uncompressed).
+        assert!(value(&after, "traguardi_page_cache_entries", &[]) >= 1.0);
+        assert!(value(&after, "traguardi_page_cache_bytes", &[]) > 10_000.0);
 
         // The pool, read at scrape time (no other test scrapes meanwhile): this backend's size.
         let max = if t.db.backend() == "SQLite" { 8.0 } else { 10.0 };

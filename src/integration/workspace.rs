@@ -334,6 +334,54 @@ async fn the_second_of_two_editors_gets_a_conflict_and_the_current_values() {
     }
 }
 
+/// The Region's list of pending proposals shows 50 a page, oldest first, with the total; the
+/// page reads only its rows (before, every pending proposal was on the one page).
+#[tokio::test]
+async fn the_pending_proposals_are_paginated_with_their_total() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app(&t).await;
+        let comune = sign_in(&app, COMUNE_A).await;
+        let regione = sign_in(&app, REGIONE).await;
+        for i in 0..51 {
+            let body = format!(
+                "piattaforma=io&service_id=01PR{i:02}&nome=Proposta+{i:02}&pubblicato_dal=2021-05-01"
+            );
+            let r = post(&app, &comune, "proposta", &body).await;
+            assert_eq!(
+                r.status,
+                StatusCode::SEE_OTHER,
+                "{backend} {i}: {}",
+                &r.body[..r.body.len().min(300)]
+            );
+        }
+        let listed = |body: &str| -> Vec<usize> {
+            (0..51).filter(|i| body.contains(&format!("01PR{i:02} «Proposta {i:02}»"))).collect()
+        };
+        let first = send(&app, get("/proposte", Some(&regione))).await;
+        assert_eq!(first.status, StatusCode::OK, "{backend}");
+        assert_eq!(listed(&first.body), (0..50).collect::<Vec<_>>(), "{backend}: the 50 oldest");
+        assert!(
+            first.body.contains(
+                "51 proposte in attesa di decisione, dalla più vecchia. Pagina 1: righe 1–50 di 51."
+            ),
+            "{backend}"
+        );
+        assert!(first.body.contains("href=\"/proposte?pagina=2\""), "{backend}");
+        let second = send(&app, get("/proposte?pagina=2", Some(&regione))).await;
+        assert_eq!(listed(&second.body), vec![50], "{backend}: the newest");
+        let past = send(&app, get("/proposte?pagina=7", Some(&regione))).await;
+        assert_eq!(listed(&past.body), vec![50], "{backend}: past the last page, the last");
+        let bad = send(&app, get("/proposte?pagina=zero", Some(&regione))).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(bad.body.contains("Numero di pagina non valido"), "{backend}");
+        // The export is every pending proposal.
+        let csv = send(&app, get("/export/proposte.csv", Some(&regione))).await;
+        assert_eq!((0..51).filter(|i| csv.body.contains(&format!("01PR{i:02}"))).count(), 51, "{backend}");
+        t.drop_db().await;
+    }
+}
+
 #[tokio::test]
 async fn a_comune_proposes_and_the_region_decides() {
     for t in TestDb::all().await {

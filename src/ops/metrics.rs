@@ -39,6 +39,8 @@ pub const JOB_FAILURES: &str = "traguardi_background_job_failures_total";
 pub const JOB_LAST_SUCCESS: &str = "traguardi_background_job_last_success_timestamp_seconds";
 pub const REMINDERS: &str = "traguardi_reminders_total";
 pub const PAGE_CACHE: &str = "traguardi_page_cache_requests_total";
+pub const PAGE_CACHE_BYTES: &str = "traguardi_page_cache_bytes";
+pub const PAGE_CACHE_ENTRIES: &str = "traguardi_page_cache_entries";
 pub const BUILD_INFO: &str = "traguardi_build_info";
 pub const HEAP_BYTES: &str = "traguardi_heap_bytes";
 pub const RESIDENT_BYTES: &str = "traguardi_resident_memory_bytes";
@@ -133,6 +135,12 @@ fn describe() {
         PAGE_CACHE,
         "Anonymous GETs of public answers, by result (hit: from the cache; miss: rendered and kept; uncacheable: rendered, not kept)."
     );
+    describe_gauge!(
+        PAGE_CACHE_BYTES,
+        Unit::Bytes,
+        "Bytes the page cache keeps now (every encoding of every kept answer; emptied by each write)."
+    );
+    describe_gauge!(PAGE_CACHE_ENTRIES, "Answers the page cache keeps now.");
     describe_gauge!(BUILD_INFO, "Always 1; the version label says which build runs.");
     describe_gauge!(
         HEAP_BYTES,
@@ -206,6 +214,9 @@ pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
     gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(f64::from(idle));
     gauge!(DB_POOL_CONNECTIONS, "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
     gauge!(DB_POOL_MAX).set(f64::from(max));
+    let (entries, bytes) = state.pages.usage();
+    gauge!(PAGE_CACHE_ENTRIES).set(entries as f64);
+    gauge!(PAGE_CACHE_BYTES).set(bytes as f64);
     if let Some(bytes) = crate::ops::memory::heap_in_use() {
         gauge!(HEAP_BYTES).set(bytes as f64);
     }

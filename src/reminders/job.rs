@@ -55,7 +55,7 @@ pub async fn plan_day_full(
 ) -> Result<DayPlan, AppError> {
     let snapshot = Snapshot::build(db, programme_code, day).await?;
     let blockers = data::blockers::open_on(db, programme_code, day).await?;
-    let evidence_waiting = data::evidence::queue(db, programme_code, None, None).await?.len();
+    let evidence_waiting = data::evidence::queue_count(db, programme_code, None, None).await?;
     let users = data::accounts::list_users(db).await?;
     let optouts = data::reminders::optouts(db).await?;
     let comuni = comuni_states(&snapshot, &blockers);

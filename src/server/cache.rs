@@ -228,6 +228,13 @@ impl PageCache {
         }
     }
 
+    /// Answers kept now and the bytes they take, every encoding counted (for `/metrics`: how
+    /// much of the heap is the cache's).
+    pub fn usage(&self) -> (usize, usize) {
+        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        (g.cells.values().filter(|c| matches!(c.get(), Some(Some(_)))).count(), g.bytes)
+    }
+
     /// How many answers are kept now (for tests).
     pub fn len(&self) -> usize {
         let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());

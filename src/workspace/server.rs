@@ -123,10 +123,17 @@ pub struct PendingProposal {
     pub proposed_at: String,
 }
 
-/// The proposals of every comune waiting for a decision, oldest first (the Region only).
+/// The proposals of every comune waiting for a decision, oldest first, one page (`pagina`,
+/// empty: the first) at a time (the Region and assessors).
 #[server(endpoint = "proposte")]
-pub async fn get_pending_proposals() -> Result<Vec<PendingProposal>, AppError> {
-    let result = ssr::pending().await;
+pub async fn get_pending_proposals(
+    #[server(default)] pagina: String,
+) -> Result<crate::paging::Paged<PendingProposal>, AppError> {
+    let result = async {
+        let page = crate::paging::parse_page(&pagina).map_err(AppError::BadRequest)?;
+        ssr::pending(page).await
+    }
+    .await;
     set_status_on_error(&result);
     result
 }
@@ -328,7 +335,8 @@ pub mod ssr {
         }
     }
 
-    pub async fn pending() -> Result<Vec<PendingProposal>, AppError> {
+    /// Page `page` of the pending proposals; a page past the last shows the last.
+    pub async fn pending(page: usize) -> Result<crate::paging::Paged<PendingProposal>, AppError> {
         let user = guard::require_signed_in()?;
         if !crate::auth::may_read_all(Some(&user)) {
             return Err(AppError::Forbidden(
@@ -337,8 +345,15 @@ pub mod ssr {
         }
         let state = crate::state::app_state()?;
         let snapshot = state.snapshot().await?;
-        let rows = data::pending_proposals(&state.db).await?;
-        Ok(rows
+        let size = crate::paging::PAGE_SIZE;
+        let (mut rows, total) =
+            data::pending_proposals_page(&state.db, size, crate::paging::offset(page)).await?;
+        let (shown, pages) = crate::paging::page_of(page, total);
+        if shown != page {
+            // Past the last page (proposals were decided since the link was made): the last.
+            rows = data::pending_proposals_page(&state.db, size, crate::paging::offset(shown)).await?.0;
+        }
+        let items = rows
             .into_iter()
             .map(|p| PendingProposal {
                 denominazione: snapshot
@@ -350,7 +365,8 @@ pub mod ssr {
                 codice_istat: p.comune,
                 proposed_by: p.proposed_by,
             })
-            .collect())
+            .collect();
+        Ok(crate::paging::Paged { items, page: shown, pages, total })
     }
 
     pub async fn trail(codice: Option<&str>, before: Option<i64>) -> Result<TrailPage, AppError> {

@@ -1022,18 +1022,31 @@ pub fn TrailEntries(entries: Vec<TrailEntry>, #[prop(optional)] global: bool) ->
 /// links to the comune's workspace, where the decision form is.
 #[component]
 pub fn ProposalsPage() -> impl IntoView {
-    let list = Resource::new(|| (), |_| get_pending_proposals());
+    let query = leptos_router::hooks::use_query_map();
+    let list =
+        Resource::new(move || query.with(|q| q.get("pagina").unwrap_or_default()), get_pending_proposals);
     view! {
         <PageHead title="Proposte dei comuni" description="Le proposte di modifica inviate dai comuni, in attesa dell'esame della Regione." />
         <h1>"Proposte dei comuni"</h1>
         <Suspense fallback=|| view! { <p>"Caricamento…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(rows) if rows.is_empty() => {
+                    Ok(list) if list.total == 0 => {
                         view! { <p role="status">"Nessuna proposta in attesa di decisione."</p> }.into_any()
                     }
-                    Ok(rows) => {
-                        let count = format!("{} proposte in attesa di decisione, dalla più vecchia.", rows.len());
+                    Ok(list) => {
+                        let crate::paging::Paged { items: rows, page, pages, total } = list;
+                        let count = match total {
+                            1 => "1 proposta in attesa di decisione.".to_string(),
+                            n => {
+                                format!(
+                                    "{} proposte in attesa di decisione, dalla più vecchia.",
+                                    crate::format::int(n as i64),
+                                )
+                            }
+                        };
+                        let range = crate::paging::range_words(page, rows.len(), total);
+                        let count = if range.is_empty() { count } else { format!("{count} {range}") };
                         view! {
                             <p role="status">{count}</p>
                             <crate::exports::ui::ExportLinks stem="proposte" query="" what="le proposte in attesa" />
@@ -1068,6 +1081,7 @@ pub fn ProposalsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
+                            <crate::paging::Pager page pages href=|p: usize| crate::paging::href("/proposte", "", p) />
                         }
                             .into_any()
                     }
