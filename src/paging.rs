@@ -52,6 +52,22 @@ pub struct Paged<T> {
     pub total: usize,
 }
 
+/// Page `asked` of a list read by `fetch(offset)` (the page's rows and the list's total): the
+/// rows, the page shown and the number of pages. A page past the last (the list shrank since the
+/// link was made) reads the last page instead.
+pub async fn fetch_page<T, E, F, Fut>(asked: usize, fetch: F) -> Result<(Vec<T>, usize, usize, usize), E>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, usize), E>>,
+{
+    let (mut rows, total) = fetch(offset(asked)).await?;
+    let (page, pages) = page_of(asked, total);
+    if page != asked {
+        rows = fetch(offset(page)).await?.0;
+    }
+    Ok((rows, page, pages, total))
+}
+
 /// Which page numbers the pagination shows: all of them up to seven pages; otherwise the first,
 /// the last and the current one with its neighbours, `None` marking each gap ("…").
 pub fn page_links(page: usize, pages: usize) -> Vec<Option<usize>> {

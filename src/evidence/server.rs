@@ -157,30 +157,10 @@ pub mod ssr {
         let p = &snapshot.programme;
         let (provincia_f, piattaforma_f) =
             (Some(provincia).filter(|s| !s.is_empty()), Some(piattaforma).filter(|s| !s.is_empty()));
-        let asked = page;
-        let (mut rows, total) = evidence::queue_page(
-            &state.db,
-            &p.code,
-            provincia_f,
-            piattaforma_f,
-            PAGE_SIZE,
-            crate::paging::offset(asked),
-        )
+        let (rows, page, pages, total) = crate::paging::fetch_page(page, |offset| {
+            evidence::queue_page(&state.db, &p.code, provincia_f, piattaforma_f, PAGE_SIZE, offset)
+        })
         .await?;
-        let (page, pages) = crate::paging::page_of(asked, total);
-        if page != asked {
-            // Past the last page (the queue shrank since the link was made): the last page.
-            rows = evidence::queue_page(
-                &state.db,
-                &p.code,
-                provincia_f,
-                piattaforma_f,
-                PAGE_SIZE,
-                crate::paging::offset(page),
-            )
-            .await?
-            .0;
-        }
         let items = rows
             .into_iter()
             .map(|r| QueueItem {

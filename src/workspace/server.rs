@@ -345,14 +345,10 @@ pub mod ssr {
         }
         let state = crate::state::app_state()?;
         let snapshot = state.snapshot().await?;
-        let size = crate::paging::PAGE_SIZE;
-        let (mut rows, total) =
-            data::pending_proposals_page(&state.db, size, crate::paging::offset(page)).await?;
-        let (shown, pages) = crate::paging::page_of(page, total);
-        if shown != page {
-            // Past the last page (proposals were decided since the link was made): the last.
-            rows = data::pending_proposals_page(&state.db, size, crate::paging::offset(shown)).await?.0;
-        }
+        let (rows, shown, pages, total) = crate::paging::fetch_page(page, |offset| {
+            data::pending_proposals_page(&state.db, crate::paging::PAGE_SIZE, offset)
+        })
+        .await?;
         let items = rows
             .into_iter()
             .map(|p| PendingProposal {
