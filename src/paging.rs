@@ -120,9 +120,15 @@ pub fn range_words(page: usize, shown: usize, total: usize) -> String {
 
 /// Bootstrap Italia's pagination: plain links (they work without JavaScript) made by `href`
 /// for each page number; the current page is marked with `aria-current`. Nothing when there is
-/// one page.
+/// one page. `label` names the navigation landmark ("Paginazione" by default): a page with
+/// several paginated tables gives each its own, as landmarks of one kind must differ.
 #[component]
-pub fn Pager(page: usize, pages: usize, href: impl Fn(usize) -> String + 'static) -> impl IntoView {
+pub fn Pager(
+    page: usize,
+    pages: usize,
+    href: impl Fn(usize) -> String + 'static,
+    #[prop(optional, into)] label: Option<String>,
+) -> impl IntoView {
     if pages <= 1 {
         return ().into_any();
     }
@@ -174,7 +180,7 @@ pub fn Pager(page: usize, pages: usize, href: impl Fn(usize) -> String + 'static
         })
         .collect_view();
     view! {
-        <nav class="pagination-wrapper" aria-label="Paginazione">
+        <nav class="pagination-wrapper" aria-label=label.unwrap_or_else(|| "Paginazione".to_string())>
             <ul class="pagination">{previous}{numbers}{next}</ul>
         </nav>
     }

@@ -108,6 +108,29 @@ test.describe("deadlines /scadenze", () => {
     expect(document.righe.every((r: { sigla_provincia: string }) => r.sigla_provincia === "TA")).toBe(true);
   });
 
+  test("each long table has its own pages, the others stay where they are", async ({ page }, testInfo) => {
+    await signIn(page, testInfo, DEMO_REGIONE);
+    await expect(page).toHaveURL(/\/profilo$/);
+    // 01/03/2021: the step-1 objectives not reached are a day late, more than a page of them.
+    await visit(page, "/scadenze?al=2021-03-01", testInfo);
+    const section = page.getByRole("region", { name: "Obiettivi scaduti e non raggiunti" });
+    const overdue = section.getByRole("table", { name: /scaduti e non raggiunti al 01\/03\/2021/ });
+    await expect(overdue.locator("tbody tr")).toHaveCount(50);
+    await expect(section.getByText(/^Pagina 1: righe 1–50 di \d+\.$/)).toBeVisible();
+    const pager = section.getByRole("navigation", { name: "Paginazione degli obiettivi scaduti" });
+    await pager.getByRole("link", { name: "Pagina successiva" }).click();
+    await expect(page).toHaveURL(/\/scadenze\?al=2021-03-01&pagina_scaduti=2#scaduti$/);
+    await expectHydrationState(page, testInfo);
+    await expect(section.getByText(/^Pagina 2: righe 51–\d+ di \d+\.$/)).toBeVisible();
+    await expect(
+      section.getByRole("navigation", { name: "Paginazione degli obiettivi scaduti" }).getByRole("link", {
+        name: "Pagina 2",
+      }),
+    ).toHaveAttribute("aria-current", "page");
+    // The count above the table is the whole table's, on every page.
+    await expect(section.getByText(/^\d+ obiettivi scaduti e non raggiunti, in \d+ comuni\.$/)).toBeVisible();
+  });
+
   test("a bad date is refused in words and kept in the form", async ({ page }, testInfo) => {
     await signIn(page, testInfo, DEMO_REGIONE);
     await expect(page).toHaveURL(/\/profilo$/);

@@ -77,14 +77,20 @@ pub struct UserSummary {
     pub comuni: Vec<String>,
 }
 
-/// Every account (the Region only).
+/// One page (`pagina`, empty: the first) of the accounts, by role and name (the Region only).
 #[server(endpoint = "utenti")]
-pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
+pub async fn list_users(
+    #[server(default)] pagina: String,
+) -> Result<crate::paging::Paged<UserSummary>, AppError> {
     let result = async {
         super::guard::require_users_manager()?;
+        let page = crate::paging::parse_page(&pagina).map_err(AppError::BadRequest)?;
         let state = crate::state::app_state()?;
-        let users = crate::data::accounts::list_users(&state.db).await?;
-        Ok(users
+        let (users, page, pages, total) = crate::paging::fetch_page(page, |offset| {
+            crate::data::accounts::users_page(&state.db, crate::paging::PAGE_SIZE, offset)
+        })
+        .await?;
+        let items = users
             .into_iter()
             .map(|u| UserSummary {
                 email: u.email,
@@ -96,7 +102,8 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
                 has_password: u.has_password,
                 comuni: u.comuni,
             })
-            .collect())
+            .collect();
+        Ok(crate::paging::Paged { items, page, pages, total })
     }
     .await;
     set_status_on_error(&result);

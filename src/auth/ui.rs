@@ -235,9 +235,9 @@ pub fn SignInNeeded(error: AppError) -> impl IntoView {
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let users = Resource::new(|| (), |_| list_users());
-    let feedback = Resource::new(|| (), |_| get_form_feedback());
     let query = use_query_map();
+    let users = Resource::new(move || query.with(|q| q.get("pagina").unwrap_or_default()), list_users);
+    let feedback = Resource::new(|| (), |_| get_form_feedback());
     let outcome = move || {
         query.with(|q| match q.get("esito").as_deref() {
             Some("creato") => Some("Utente creato."),
@@ -262,13 +262,20 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UsersView(list: Vec<UserSummary>, feedback: Option<FormFeedback>) -> impl IntoView {
-    let total = list.len();
+fn UsersView(list: crate::paging::Paged<UserSummary>, feedback: Option<FormFeedback>) -> impl IntoView {
+    let crate::paging::Paged { items: list, page, pages, total } = list;
     let selected_role = feedback.as_ref().map(|f| f.value("role")).unwrap_or_default();
+    let count = match total {
+        1 => "1 utente registrato.".to_string(),
+        n => format!("{} utenti registrati, per ruolo e nome.", crate::format::int(n as i64)),
+    };
+    let range = crate::paging::range_words(page, list.len(), total);
+    let count = if range.is_empty() { count } else { format!("{count} {range}") };
     view! {
+        <p role="status">{count}</p>
         <div class="table-wrap">
         <table class="table">
-            <caption>{format!("Utenti registrati ({total})")}</caption>
+            <caption>{format!("Utenti registrati ({})", crate::format::int(total as i64))}</caption>
             <thead>
                 <tr>
                     <th scope="col">"Nome"</th>
@@ -321,6 +328,7 @@ fn UsersView(list: Vec<UserSummary>, feedback: Option<FormFeedback>) -> impl Int
             </tbody>
         </table>
         </div>
+        <crate::paging::Pager page pages href=|p: usize| crate::paging::href("/utenti", "", p) />
         <section aria-labelledby="nuovo-utente" class="riquadro">
             <h2 id="nuovo-utente">"Nuovo utente"</h2>
             <p>

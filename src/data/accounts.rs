@@ -170,6 +170,13 @@ pub async fn insert_user(db: &Db, user: &NewUser, now: i64, actor: &str) -> Resu
 
 /// Every account with its comuni: two queries, whatever the number of accounts.
 pub async fn list_users(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
+    Ok(users_page(db, usize::MAX, 0).await?.0)
+}
+
+/// One page of the accounts (`limit` after `offset`, by role, name and e-mail) with their
+/// comuni, and how many accounts there are: three queries, whatever the number of accounts,
+/// and only the page's links to comuni are read.
+pub async fn users_page(db: &Db, limit: usize, offset: usize) -> Result<(Vec<UserRow>, usize), sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -182,21 +189,34 @@ pub async fn list_users(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
         has_password: bool,
         created_at: i64,
     }
-    let (rows, links) = on_db!(db, pool => {
+    let (limit, offset) =
+        (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX));
+    let (total, rows, links) = on_db!(db, pool => {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_user").fetch_one(pool).await?;
         let rows = sqlx::query_as::<_, Row>(
             "SELECT id, email, name, role, fiscal_code, enabled, demo, password_hash IS NOT NULL AS has_password, \
-             created_at FROM app_user ORDER BY role, name, email",
+             created_at FROM app_user ORDER BY role, name, email, id LIMIT $1 OFFSET $2",
         )
+        .bind(limit)
+        .bind(offset)
         .fetch_all(pool)
         .await?;
         let links = sqlx::query_as::<_, (i64, String)>(
-            "SELECT user_id, codice_istat FROM user_comune ORDER BY user_id, codice_istat",
+            "SELECT user_id, codice_istat FROM user_comune WHERE user_id IN \
+             (SELECT id FROM app_user ORDER BY role, name, email, id LIMIT $1 OFFSET $2) \
+             ORDER BY user_id, codice_istat",
         )
+        .bind(limit)
+        .bind(offset)
         .fetch_all(pool)
         .await?;
-        (rows, links)
+        (total, rows, links)
     });
-    let mut users: Vec<UserRow> = rows
+    let mut comuni: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    for (user_id, codice) in links {
+        comuni.entry(user_id).or_default().push(codice);
+    }
+    let users = rows
         .into_iter()
         .map(|r| UserRow {
             id: r.id,
@@ -208,15 +228,10 @@ pub async fn list_users(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
             demo: r.demo,
             has_password: r.has_password,
             created_at: r.created_at,
-            comuni: Vec::new(),
+            comuni: comuni.remove(&r.id).unwrap_or_default(),
         })
         .collect();
-    for (user_id, codice) in links {
-        if let Some(u) = users.iter_mut().find(|u| u.id == user_id) {
-            u.comuni.push(codice);
-        }
-    }
-    Ok(users)
+    Ok((users, usize::try_from(total).unwrap_or(0)))
 }
 
 /// The people registered for one comune (its referents).

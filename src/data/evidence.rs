@@ -167,6 +167,33 @@ pub async fn queue(
         .await)
 }
 
+/// The next `limit` rows of [`queue`] after the row uploaded at `after.0` with id `after.1`
+/// (`("", 0)`: from the start), in the queue's order: the export reads the queue in batches,
+/// each continuing where the last ended (an index range, however long the queue).
+pub async fn queue_after(
+    db: &Db,
+    programme: &str,
+    provincia: Option<&str>,
+    platform: Option<&str>,
+    after: (&str, i64),
+    limit: usize,
+) -> Result<Vec<QueueRow>, sqlx::Error> {
+    let sql = format!(
+        "{QUEUE_SELECT}{QUEUE_FROM} AND (e.uploaded_at > $4 OR (e.uploaded_at = $4 AND e.id > $5)) \
+         ORDER BY e.uploaded_at, e.id LIMIT $6"
+    );
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    on_db!(db, pool => sqlx::query_as::<_, QueueRow>(&sql)
+        .bind(programme)
+        .bind(provincia.unwrap_or(""))
+        .bind(platform.unwrap_or(""))
+        .bind(after.0)
+        .bind(after.1)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+}
+
 /// One page of [`queue`] (at most `limit` rows after `offset`) and how many rows the whole
 /// queue has: the page reads only its rows, however long the queue.
 pub async fn queue_page(

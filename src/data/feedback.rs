@@ -32,15 +32,23 @@ pub async fn insert(db: &Db, feedback: &ValidFeedback, now: i64) -> Result<i64, 
     .await)
 }
 
-/// The latest `limit` messages, newest first.
-pub async fn latest(db: &Db, limit: i64) -> Result<Vec<FeedbackRow>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as::<_, FeedbackRow>(
-        "SELECT id, created_at, page, task, rating, message, email FROM feedback \
-         ORDER BY created_at DESC, id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await)
+/// One page of the messages, newest first (`limit` rows after `offset`), and how many there are
+/// in all.
+pub async fn page(db: &Db, limit: usize, offset: usize) -> Result<(Vec<FeedbackRow>, usize), sqlx::Error> {
+    let (limit, offset) =
+        (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX));
+    on_db!(db, pool => {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM feedback").fetch_one(pool).await?;
+        let rows = sqlx::query_as::<_, FeedbackRow>(
+            "SELECT id, created_at, page, task, rating, message, email FROM feedback \
+             ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        Ok((rows, usize::try_from(total).unwrap_or(0)))
+    })
 }
 
 /// How many messages are stored.

@@ -254,6 +254,24 @@ pub async fn store(db: &Db, actor: &str, file_name: &str, bytes: &[u8]) -> Resul
     })
 }
 
+/// One page of the uploads, newest first (`limit` rows after `offset`), and how many there are
+/// in all: the list on `/importazioni` grows with every upload, so it is read a page at a time.
+pub async fn recent_page(db: &Db, limit: usize, offset: usize) -> Result<(Vec<Batch>, usize), sqlx::Error> {
+    let (limit, offset) =
+        (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX));
+    on_db!(db, pool => {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_batch").fetch_one(pool).await?;
+        let rows: Vec<BatchRow> = sqlx::query_as(&format!(
+            "SELECT {BATCH_COLUMNS} FROM import_batch ORDER BY id DESC LIMIT $1 OFFSET $2"
+        ))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        Ok((rows.into_iter().map(Batch::from).collect(), usize::try_from(total).unwrap_or(0)))
+    })
+}
+
 /// The most recent uploads, newest first.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Batch>, sqlx::Error> {
     on_db!(db, pool => {

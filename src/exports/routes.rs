@@ -302,38 +302,34 @@ async fn evidenze(
     // The page's own checks and query, so the file is the page.
     crate::evidence::server::ssr::check_queue_filters(provincia, piattaforma)?;
     let snapshot = state.snapshot().await?;
-    let programme = &snapshot.programme;
-    let rows = crate::data::evidence::queue(
-        &state.db,
-        &programme.code,
-        Some(provincia).filter(|s| !s.is_empty()),
-        Some(piattaforma).filter(|s| !s.is_empty()),
-    )
-    .await?;
-    let batch: Batch = rows
-        .into_iter()
-        .map(|r| {
-            let description =
-                programme.objectives.iter().find(|o| o.code == r.objective).map(|o| o.description.clone());
-            vec![
-                Value::Int(r.id),
-                Value::text(r.comune),
-                Value::text(r.denominazione),
-                Value::text(r.sigla_provincia),
-                Value::text(
-                    crate::rules::Platform::from_code(&r.platform)
-                        .map(|p| p.label().to_string())
-                        .unwrap_or(r.platform),
-                ),
-                Value::text(r.objective),
-                Value::text(description.unwrap_or_default()),
-                Value::Int(r.version),
-                Value::text(r.file_name),
-                Value::text(r.uploaded_by),
-                time(&r.uploaded_at),
-            ]
-        })
-        .collect();
+    // Oldest first, as the page, a batch at a time: each query continues after the last row of
+    // the one before (the queue can be long at national scale).
+    let (db, snap) = (state.db.clone(), snapshot.clone());
+    let (prov, plat) = (provincia.to_string(), piattaforma.to_string());
+    let rows: Rows = Box::pin(stream::try_unfold(Some((String::new(), 0_i64)), move |after| {
+        let (db, snap, prov, plat) = (db.clone(), snap.clone(), prov.clone(), plat.clone());
+        async move {
+            let Some(after) = after else { return Ok(None) };
+            let programme = &snap.programme;
+            let rows = crate::data::evidence::queue_after(
+                &db,
+                &programme.code,
+                Some(prov.as_str()).filter(|s| !s.is_empty()),
+                Some(plat.as_str()).filter(|s| !s.is_empty()),
+                (&after.0, after.1),
+                QUEUE_BATCH,
+            )
+            .await?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            let next = (rows.len() == QUEUE_BATCH)
+                .then(|| rows.last().map(|r| (r.uploaded_at.clone(), r.id)))
+                .flatten();
+            let batch: Batch = rows.into_iter().map(|r| queue_row(programme, r)).collect();
+            Ok(Some((batch, next)))
+        }
+    }));
     let mut filters = Vec::new();
     if let Some((_, name)) = PROVINCE.iter().find(|(s, _)| *s == provincia) {
         filters.push(format!("provincia di {name}"));
@@ -350,5 +346,31 @@ async fn evidenze(
         demo: snapshot.demo,
         past_day: false,
     };
-    respond(table, format, rows_in_memory(batch)).await
+    respond(table, format, rows).await
+}
+
+/// Rows per query of the evidence queue's export; in tests, few enough that a test's queue spans
+/// several queries (each continuing after the last row of the one before).
+const QUEUE_BATCH: usize = if cfg!(test) { 25 } else { 1_000 };
+
+fn queue_row(programme: &crate::rules::Programme, r: crate::data::evidence::QueueRow) -> Vec<Value> {
+    let description =
+        programme.objectives.iter().find(|o| o.code == r.objective).map(|o| o.description.clone());
+    vec![
+        Value::Int(r.id),
+        Value::text(r.comune),
+        Value::text(r.denominazione),
+        Value::text(r.sigla_provincia),
+        Value::text(
+            crate::rules::Platform::from_code(&r.platform)
+                .map(|p| p.label().to_string())
+                .unwrap_or(r.platform),
+        ),
+        Value::text(r.objective),
+        Value::text(description.unwrap_or_default()),
+        Value::Int(r.version),
+        Value::text(r.file_name),
+        Value::text(r.uploaded_by),
+        time(&r.uploaded_at),
+    ]
 }

@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::{stream, Stream, StreamExt, TryStreamExt};
+use futures_util::{stream, Stream, StreamExt};
 use rust_xlsxwriter::{DocProperties, Format, Workbook, XlsxError};
 
 use crate::{
@@ -164,7 +164,14 @@ fn json_head(table: &Table) -> Vec<u8> {
 /// The workbook: the table (typed cells, bold frozen header, autofilter) and a sheet with the
 /// filters and the dates (and that the data are reserved: no open-data licence). Text that
 /// looks like a formula stays text ([`super::formula`]).
-pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec<u8>, XlsxError> {
+///
+/// The rows come as an iterator and are written as they come (the sheet keeps one row in
+/// memory, [`super::sheet`]): an export of the whole trail never holds all its rows at once.
+pub fn workbook(
+    table: &Table,
+    rows: impl IntoIterator<Item = Vec<Value>>,
+    made_at: &str,
+) -> Result<Vec<u8>, XlsxError> {
     let header = Format::new().set_bold();
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let time = Format::new().set_num_format("dd/mm/yyyy hh:mm");
@@ -184,8 +191,10 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
         sheet.write_string_with_format(0, c as u16, *h, &header)?;
         widths.header(c as u16, h);
     }
-    for (r, row) in rows.iter().enumerate() {
-        let r = r as u32 + 1;
+    let mut written: u32 = 0;
+    for row in rows {
+        written += 1;
+        let r = written;
         for (c, cell) in row.iter().enumerate() {
             let c = c as u16;
             match cell {
@@ -214,7 +223,7 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
         }
     }
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, rows.len() as u32, (table.columns.len().max(1) - 1) as u16)?;
+    sheet.autofilter(0, 0, written, (table.columns.len().max(1) - 1) as u16)?;
     widths.apply(sheet)?;
 
     let about = super::sheet::add(&mut book)?.set_name("Filtri")?;
@@ -223,7 +232,7 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
         ("Elenco", table.title.to_string()),
         ("Filtri", table.filters_sentence()),
         ("Dati al", crate::format::date(table.as_of)),
-        ("Righe", rows.len().to_string()),
+        ("Righe", written.to_string()),
         ("Generato il", made_at.to_string()),
         (
             "Dati dimostrativi",
@@ -240,6 +249,39 @@ pub fn workbook(table: &Table, rows: &[Vec<Value>], made_at: &str) -> Result<Vec
     }
     widths.apply(about)?;
     book.save_to_buffer()
+}
+
+/// How many batches may wait between the query and the blocking writer of a workbook: the
+/// query runs ahead of the writer by at most this many, so memory holds a few batches, not the
+/// list.
+const BATCHES_AHEAD: usize = 2;
+
+/// Runs `consume` on a blocking thread over the batches of `rows` as they arrive, reading ahead
+/// at most [`BATCHES_AHEAD`] batches: what cannot stream (a workbook) is still written row by
+/// row instead of from every row gathered first. A failing batch stops the reading and is the
+/// answer, whatever `consume` made of the batches before it (never a file that looks complete).
+pub async fn blocking_over<T, F>(mut rows: Rows, consume: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Iterator<Item = Batch>) -> T + Send + 'static,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(BATCHES_AHEAD);
+    let worker = tokio::task::spawn_blocking(move || {
+        let mut batches = std::iter::from_fn(move || rx.blocking_recv());
+        consume(&mut batches)
+    });
+    let fed: Result<(), AppError> = async move {
+        while let Some(batch) = rows.next().await {
+            // The writer stopped early (it failed): its answer says why.
+            if tx.send(batch?).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    let made = worker.await.map_err(|e| failed("XLSX", &e))?;
+    fed.map(|()| made)
 }
 
 /// Where a streamed export is.
@@ -264,12 +306,10 @@ pub async fn respond(table: Table, format: ExportFormat, mut rows: Rows) -> Resu
     let filename = table.file_name(format);
     let first = rows.next().await.transpose()?.unwrap_or_default();
     if format == ExportFormat::Xlsx {
-        let rest: Vec<Batch> = rows.try_collect().await?;
-        let all: Batch = std::iter::once(first).chain(rest).flatten().collect();
         let made_at = chrono::Local::now().format("%d/%m/%Y %H:%M").to_string();
-        let bytes = tokio::task::spawn_blocking(move || workbook(&table, &all, &made_at))
-            .await
-            .map_err(|e| failed("XLSX", &e))?
+        let rows: Rows = Box::pin(stream::once(async move { Ok(first) }).chain(rows));
+        let bytes = blocking_over(rows, move |batches| workbook(&table, batches.flatten(), &made_at))
+            .await?
             .map_err(|e| failed("XLSX", &e))?;
         return Ok(attachment(XLSX_TYPE, &filename, bytes));
     }
@@ -355,6 +395,51 @@ mod tests {
 
     use super::*;
 
+    /// The blocking consumer of a long list gets each batch while the query is still reading:
+    /// the reading runs at most [`BATCHES_AHEAD`] (+ the one in hand) batches ahead of the
+    /// writing. Before, the workbook's rows were all gathered first: the first batch written saw
+    /// every batch already read (the whole trail in memory at once).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_workbook_is_written_while_its_rows_are_read() {
+        use std::sync::{
+            atomic::{AtomicUsize, Ordering},
+            Arc,
+        };
+        const BATCHES: usize = 40;
+        let read = Arc::new(AtomicUsize::new(0));
+        let counter = read.clone();
+        let rows: Rows = Box::pin(stream::iter(0..BATCHES).map(move |i| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(vec![vec![Value::Int(i as i64)]; 100])
+        }));
+        let seen = read.clone();
+        let ahead = blocking_over(rows, move |batches| {
+            let mut most = 0;
+            let mut written = 0;
+            for batch in batches {
+                written += 1;
+                assert_eq!(batch.len(), 100);
+                most = most.max(seen.load(Ordering::SeqCst) - written);
+            }
+            (written, most)
+        })
+        .await
+        .unwrap();
+        assert_eq!(ahead.0, BATCHES, "every batch reached the writer");
+        assert!(ahead.1 <= BATCHES_AHEAD + 1, "the reading ran {} batches ahead of the writing", ahead.1);
+
+        // A batch that fails: the failure is the answer, not what was written before it.
+        let failing: Rows = Box::pin(stream::iter(0..5).map(|i| {
+            if i == 3 {
+                Err(AppError::Internal)
+            } else {
+                Ok(vec![vec![Value::Int(i)]])
+            }
+        }));
+        let answer = blocking_over(failing, |batches| batches.count()).await;
+        assert!(matches!(answer, Err(AppError::Internal)), "{answer:?}");
+    }
+
     fn table() -> Table {
         Table {
             stem: "prova",
@@ -385,7 +470,7 @@ mod tests {
     #[test]
     fn formula_text_is_a_quoted_string_cell_in_the_workbook() {
         let rows = vec![vec![Value::text("=1+1"), Value::Int(-3)], vec![Value::text("testo"), Value::Int(2)]];
-        let bytes = workbook(&table(), &rows, "15/02/2021 10:00").unwrap();
+        let bytes = workbook(&table(), rows, "15/02/2021 10:00").unwrap();
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut read = |name: &str| {
             let mut s = String::new();

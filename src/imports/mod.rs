@@ -358,7 +358,8 @@ pub struct Batch {
 /// `/importazioni` and `/importazioni/{id}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportPage {
-    pub recent: Vec<Batch>,
+    /// One page of the uploads, newest first (`?pagina=`).
+    pub recent: crate::paging::Paged<Batch>,
     /// The batch asked for, with its report: the live dry run while it is only tried, the report
     /// as applied afterwards.
     pub current: Option<(Batch, Report)>,

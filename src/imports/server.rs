@@ -8,14 +8,19 @@ use super::ImportPage;
 use crate::error::set_status_on_error;
 use crate::error::AppError;
 
-/// The recent imports and, with `id`, one import's report: the Region only.
+/// One page (`pagina`, empty: the first) of the imports, newest first, and, with `id`, one
+/// import's report: the Region only.
 #[server(endpoint = "importazioni")]
-pub async fn get_import_page(#[server(default)] id: Option<i64>) -> Result<ImportPage, AppError> {
+pub async fn get_import_page(
+    #[server(default)] id: Option<i64>,
+    #[server(default)] pagina: String,
+) -> Result<ImportPage, AppError> {
     let result = async {
         let user = crate::auth::guard::require_signed_in()?;
         ssr::may_import(&user)?;
+        let page = crate::paging::parse_page(&pagina).map_err(AppError::BadRequest)?;
         let state = crate::state::app_state()?;
-        ssr::page(&state, id).await
+        ssr::page(&state, id, page).await
     }
     .await;
     set_status_on_error(&result);
@@ -128,8 +133,12 @@ pub mod ssr {
         )
     }
 
-    pub async fn page(state: &AppState, id: Option<i64>) -> Result<ImportPage, AppError> {
-        let recent = imports::recent(&state.db, 20).await?;
+    pub async fn page(state: &AppState, id: Option<i64>, page: usize) -> Result<ImportPage, AppError> {
+        let (items, page, pages, total) = crate::paging::fetch_page(page, |offset| {
+            imports::recent_page(&state.db, crate::paging::PAGE_SIZE, offset)
+        })
+        .await?;
+        let recent = crate::paging::Paged { items, page, pages, total };
         let current = match id {
             None => None,
             Some(id) => {

@@ -15,10 +15,15 @@ use crate::auth::{
 #[component]
 pub fn ImportsPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()));
-    let data = Resource::new(id, get_import_page);
-    let feedback = Resource::new(|| (), |_| get_form_feedback());
     let query = use_query_map();
+    let asked = move || {
+        (
+            params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok())),
+            query.with(|q| q.get("pagina").unwrap_or_default()),
+        )
+    };
+    let data = Resource::new(asked, |(id, pagina)| get_import_page(id, pagina));
+    let feedback = Resource::new(|| (), |_| get_form_feedback());
     let applied = move || query.with(|q| q.get("applicata").is_some());
     view! {
         <Suspense fallback=|| view! { <p>"Caricamento…"</p> }>
@@ -47,6 +52,7 @@ fn ImportsView(page: ImportPage, feedback: Option<FormFeedback>, applied: bool) 
         None => "Importazioni".to_string(),
     };
     let on_upload_page = page.current.is_none();
+    let here = page.current.as_ref().map(|(b, _)| b.id);
     view! {
         <PageHead
             title=title.clone()
@@ -78,7 +84,7 @@ fn ImportsView(page: ImportPage, feedback: Option<FormFeedback>, applied: bool) 
                     <Templates />
                 }
             })}
-        <Recent batches=page.recent />
+        <Recent batches=page.recent here />
     }
 }
 
@@ -386,8 +392,22 @@ fn ReportView(batch: Batch, report: Report) -> impl IntoView {
     }
 }
 
+/// The uploads, newest first, a page at a time. `here` is the import shown above the list (its
+/// page links keep it on screen).
 #[component]
-fn Recent(batches: Vec<Batch>) -> impl IntoView {
+fn Recent(batches: crate::paging::Paged<Batch>, here: Option<i64>) -> impl IntoView {
+    let crate::paging::Paged { items: batches, page, pages, total } = batches;
+    let count = match total {
+        0 => String::new(),
+        1 => "1 file caricato.".to_string(),
+        n => format!("{} file caricati, dal più recente.", crate::format::int(n as i64)),
+    };
+    let range = crate::paging::range_words(page, batches.len(), total);
+    let count = if range.is_empty() { count } else { format!("{count} {range}") };
+    let path = match here {
+        Some(id) => format!("/importazioni/{id}"),
+        None => "/importazioni".to_string(),
+    };
     view! {
         <section aria-labelledby="recenti-titolo">
             <h2 id="recenti-titolo">"Importazioni recenti"</h2>
@@ -395,9 +415,10 @@ fn Recent(batches: Vec<Batch>) -> impl IntoView {
                 view! { <p>"Nessun file caricato finora."</p> }.into_any()
             } else {
                 view! {
+                    <p role="status">{count}</p>
                     <div class="table-wrap" tabindex="0" role="region" aria-label="Importazioni recenti">
                         <table class="table table-sm">
-                            <caption>"Gli ultimi file caricati, dal più recente"</caption>
+                            <caption>"File caricati, dal più recente"</caption>
                             <thead>
                                 <tr>
                                     <th scope="col" class="numero">"N."</th>
@@ -427,6 +448,7 @@ fn Recent(batches: Vec<Batch>) -> impl IntoView {
                             </tbody>
                         </table>
                     </div>
+                    <crate::paging::Pager page pages href=move |p: usize| crate::paging::href(&path, "", p) />
                 }
                     .into_any()
             }}

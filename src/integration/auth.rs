@@ -701,3 +701,67 @@ async fn sign_in_with(app: &Router, email: &str, password: &str) -> String {
     assert_eq!(a.status, StatusCode::SEE_OTHER, "sign-in of {email}: {}", a.body);
     a.session().expect("a session cookie")
 }
+
+/// `/utenti` lists the accounts a page at a time with the total in words; each account on a
+/// page shows its own comuni (read for that page only). Before, every account and every link to
+/// a comune was read and sent at once.
+#[tokio::test]
+async fn the_users_are_paginated_with_their_total_and_their_comuni() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app_with(&t, local()).await;
+        let before = accounts::list_users(&t.db).await.unwrap().len();
+        for i in 0..60 {
+            let user = accounts::NewUser {
+                email: format!("pagina.{i:02}@test.invalid"),
+                name: format!("Utente {i:02}"),
+                role: crate::auth::Role::Comune,
+                fiscal_code: None,
+                comuni: vec![if i % 2 == 0 { CODICE_A } else { CODICE_B }.to_string()],
+                password: None,
+                demo: false,
+            };
+            accounts::insert_user(&t.db, &user, 1_700_000_000, "cli").await.unwrap();
+        }
+        let total = before + 60;
+        let manager = sign_in(&app, REGIONE).await;
+        let listed = |body: &str| -> Vec<usize> {
+            (0..60).filter(|i| body.contains(&format!("pagina.{i:02}@test.invalid"))).collect()
+        };
+        let first = send(&app, get("/utenti", Some(&manager))).await;
+        assert_eq!(first.status, StatusCode::OK, "{backend}");
+        assert!(
+            first.body.contains(&format!(
+                "{total} utenti registrati, per ruolo e nome. Pagina 1: righe 1–50 di {total}."
+            )),
+            "{backend}"
+        );
+        assert!(first.body.contains("href=\"/utenti?pagina=2\""), "{backend}");
+        let second = send(&app, get("/utenti?pagina=2", Some(&manager))).await;
+        assert_eq!(second.status, StatusCode::OK, "{backend}");
+        let (a, b) = (listed(&first.body), listed(&second.body));
+        assert_eq!(a.len() + b.len(), 60, "{backend}: each account on one page: {a:?} {b:?}");
+        assert!(a.iter().all(|i| !b.contains(i)), "{backend}");
+        // Each account of the page with its own comuni, as the whole list has them.
+        let (page, n) = accounts::users_page(&t.db, 50, 50).await.unwrap();
+        assert_eq!(n, total, "{backend}");
+        assert_eq!(page.len(), total - 50, "{backend}");
+        let all = accounts::list_users(&t.db).await.unwrap();
+        for u in &page {
+            let same = all.iter().find(|x| x.email == u.email).unwrap();
+            assert_eq!(u.comuni, same.comuni, "{backend}: {}", u.email);
+        }
+        assert_eq!(
+            page.iter().map(|u| u.email.clone()).collect::<Vec<_>>(),
+            all[50..].iter().map(|u| u.email.clone()).collect::<Vec<_>>(),
+            "{backend}: the same order"
+        );
+        assert!(
+            all.iter().filter(|u| u.email.starts_with("pagina.")).all(|u| u.comuni.len() == 1),
+            "{backend}"
+        );
+        let bad = send(&app, get("/utenti?pagina=-3", Some(&manager))).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{backend}");
+        t.drop_db().await;
+    }
+}

@@ -418,6 +418,12 @@ async fn the_queue_is_paginated_with_its_total() {
         let csv = send(&app, get("/export/evidenze.csv", Some(&regione))).await;
         assert_eq!(csv.status, StatusCode::OK, "{backend}");
         assert_eq!(listed(&csv.body).len(), 61, "{backend}: the export");
+        // Read in batches of 25, each after the last row of the one before: every row once, in
+        // the queue's order.
+        let files: Vec<&str> =
+            csv.body.lines().skip(1).filter_map(|l| l.split(',').find(|f| f.starts_with("coda-"))).collect();
+        let expected: Vec<String> = (0..61).map(|i| format!("coda-{i:02}.pdf")).collect();
+        assert_eq!(files, expected, "{backend}: the export's rows");
         // The count the reminders use agrees.
         assert_eq!(evidence::queue_count(&t.db, FONDO_INNOVAZIONE, None, None).await.unwrap(), 61);
         t.drop_db().await;

@@ -557,3 +557,54 @@ async fn pa_digitale_2026_projects_attach_to_the_comuni_as_a_second_programme() 
         t.drop_db().await;
     }
 }
+
+/// `/importazioni` lists the uploads a page at a time, newest first, with the total in words and
+/// links to the other pages; `/importazioni/{id}` keeps its import on screen across those links.
+/// Before, the page showed the latest 20 and every older upload could no longer be reached.
+#[tokio::test]
+async fn the_imports_are_paginated_with_their_total() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app_with(&t, local()).await;
+        let region = sign_in(&app, REGIONE).await;
+        let mut ids = Vec::new();
+        for i in 0..61 {
+            let csv = format!("codice_istat;adesione\n{i:06}\n");
+            ids.push(
+                imports::store(&t.db, REGIONE, &format!("prova-{i:02}.csv"), csv.as_bytes()).await.unwrap(),
+            );
+        }
+        let listed = |body: &str| -> Vec<usize> {
+            (0..61).rev().filter(|i| body.contains(&format!("prova-{i:02}.csv"))).collect()
+        };
+        let first = send(&app, get("/importazioni", Some(&region))).await;
+        assert_eq!(first.status, StatusCode::OK, "{backend}");
+        assert_eq!(listed(&first.body), (11..61).rev().collect::<Vec<_>>(), "{backend}: the 50 newest");
+        let words = text(&first.body);
+        assert!(
+            words.contains("61 file caricati, dal più recente. Pagina 1: righe 1–50 di 61."),
+            "{backend}: {words}"
+        );
+        assert!(first.body.contains("href=\"/importazioni?pagina=2\""), "{backend}");
+
+        let second = send(&app, get("/importazioni?pagina=2", Some(&region))).await;
+        assert_eq!(listed(&second.body), (0..11).rev().collect::<Vec<_>>(), "{backend}: the oldest");
+        assert!(text(&second.body).contains("Pagina 2: righe 51–61 di 61."), "{backend}");
+        // One import's page: its report, and the list's links stay on it.
+        let oldest = ids[0];
+        let one = send(&app, get(&format!("/importazioni/{oldest}?pagina=2"), Some(&region))).await;
+        assert_eq!(one.status, StatusCode::OK, "{backend}");
+        assert!(text(&one.body).contains(&format!("Importazione n. {oldest} — prova-00.csv")), "{backend}");
+        assert_eq!(listed(&one.body), (0..11).rev().collect::<Vec<_>>(), "{backend}: page 2 under it");
+        assert!(one.body.contains(&format!("href=\"/importazioni/{oldest}\"")), "{backend}: back to page 1");
+        // A link made when there were more: the last page; a malformed page number: refused.
+        let past = send(&app, get("/importazioni?pagina=7", Some(&region))).await;
+        assert_eq!(listed(&past.body), (0..11).rev().collect::<Vec<_>>(), "{backend}: past the last");
+        for bad in ["0", "tre"] {
+            let a = send(&app, get(&format!("/importazioni?pagina={bad}"), Some(&region))).await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{backend}: pagina={bad}");
+            assert!(a.body.contains("Numero di pagina non valido"), "{backend}: pagina={bad}");
+        }
+        t.drop_db().await;
+    }
+}

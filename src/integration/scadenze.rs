@@ -43,10 +43,31 @@ async fn add_blocker(
 }
 
 /// The page's data through its server function.
-async fn data(app: &axum::Router, token: &str, body: &str) -> ScadenzeData {
+async fn one_page(app: &axum::Router, token: &str, body: &str) -> ScadenzeData {
     let a = send(app, form("/api/scadenze", body, Some(token))).await;
     assert_eq!(a.status, StatusCode::OK, "{body}: {}", a.body);
     serde_json::from_str(&a.body).unwrap()
+}
+
+/// Every row of every table: the server function's first page, then each table's other pages
+/// (`pagina_…`), checked against the totals the first page gives.
+async fn data(app: &axum::Router, token: &str, body: &str) -> ScadenzeData {
+    let mut all = one_page(app, token, body).await;
+    for (i, (key, _)) in crate::scadenze::SECTIONS.iter().enumerate() {
+        let count = all.counts[i];
+        for p in 2..=count.pages {
+            let more = one_page(app, token, &format!("{body}&query[{key}]={p}")).await;
+            assert_eq!(more.counts[i].page, p, "{body}: {key}");
+            match i {
+                0 => all.overdue.extend(more.overdue),
+                1 => all.due_soon.extend(more.due_soon),
+                _ => all.at_risk.extend(more.at_risk),
+            }
+        }
+        let rows = [all.overdue.len(), all.due_soon.len(), all.at_risk.len()][i];
+        assert_eq!(rows, count.total, "{body}: {key}: the pages hold the whole table");
+    }
+    all
 }
 
 fn csv_rows(body: &str) -> Vec<csv::StringRecord> {
@@ -137,6 +158,19 @@ async fn deadlines_with_blockers_csv_and_access() {
         assert!(html.contains("Nessuno"), "comuni without blockers say so");
         assert!(html.contains("value=\"2021-02-15\""), "the form keeps the date");
         assert!(html.contains("/export/scadenze.csv?al=2021-02-15"), "the export link keeps the date");
+        // A long table: its first page and links to the others, landing on its heading.
+        if d.due_soon.len() > crate::paging::PAGE_SIZE {
+            assert_eq!(
+                html.matches("In scadenza tra 13 giorni").count(),
+                crate::paging::PAGE_SIZE,
+                "{backend}"
+            );
+            assert!(
+                html.contains("href=\"/scadenze?al=2021-02-15&amp;pagina_in_scadenza=2#in-scadenza\""),
+                "{backend}"
+            );
+            assert!(html.contains(&format!("Pagina 1: righe 1–50 di {}.", d.due_soon.len())), "{backend}");
+        }
         assert!(html.contains("href=\"/scadenze\""), "the navigation offers the page when signed in");
 
         // A day after step 1's deadline, what was due is overdue.

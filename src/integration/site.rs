@@ -188,7 +188,7 @@ async fn a_valid_message_is_stored_and_only_the_region_reads_it() {
         assert_eq!(a.status, StatusCode::OK);
         assert!(a.body.contains("Grazie, il tuo messaggio è stato ricevuto."));
 
-        let rows = feedback::latest(&t.db, 100).await.unwrap();
+        let rows = feedback::page(&t.db, 100, 0).await.unwrap().0;
         assert_eq!(rows.len(), 1);
         let r = &rows[0];
         assert_eq!(r.page, "/comuni?provincia=LE");
@@ -201,7 +201,7 @@ async fn a_valid_message_is_stored_and_only_the_region_reads_it() {
         // Only a message: the optional fields stay empty.
         let a = send(&app, form("/feedback", &encode(&[("messaggio", "Solo testo")]), None)).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER);
-        let rows = feedback::latest(&t.db, 100).await.unwrap();
+        let rows = feedback::page(&t.db, 100, 0).await.unwrap().0;
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].message, "Solo testo", "newest first");
         assert_eq!(
@@ -224,7 +224,7 @@ async fn a_valid_message_is_stored_and_only_the_region_reads_it() {
         assert_eq!(a.status, StatusCode::OK);
         assert!(a.body.contains("la tabella è lunga") && a.body.contains("persona@example.it"));
         assert!(a.body.contains("4 su 5") && a.body.contains("/comuni?provincia=LE"));
-        assert!(a.body.contains("2 commenti, dal più recente"));
+        assert!(a.body.contains("2 commenti ricevuti, dal più recente."));
         // The Region's header links to them.
         assert!(a.body.contains("href=\"/feedback/ricevuti\""));
         t.drop_db().await;
@@ -311,4 +311,43 @@ async fn messages_are_limited_per_address_and_cross_site_posts_refused() {
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     assert_eq!(feedback::count(&t.db).await.unwrap(), burst + 1);
     t.drop_db().await;
+}
+
+/// `/feedback/ricevuti` shows the messages a page at a time, newest first, with the total in
+/// words; before, it showed the latest 100 and older messages could no longer be read.
+#[tokio::test]
+async fn the_received_messages_are_paginated_with_their_total() {
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        let app = app_with(&t, local()).await;
+        for i in 0..61 {
+            let message = crate::site::ValidFeedback {
+                page: String::new(),
+                task: None,
+                rating: None,
+                message: format!("messaggio-{i:02}"),
+                email: None,
+            };
+            feedback::insert(&t.db, &message, 1_700_000_000 + i).await.unwrap();
+        }
+        let listed = |body: &str| -> Vec<i64> {
+            (0..61).rev().filter(|i| body.contains(&format!("messaggio-{i:02}"))).collect()
+        };
+        let regione = sign_in(&app, REGIONE).await;
+        let first = send(&app, get("/feedback/ricevuti", Some(&regione))).await;
+        assert_eq!(first.status, StatusCode::OK, "{backend}");
+        assert_eq!(listed(&first.body), (11..61).rev().collect::<Vec<_>>(), "{backend}: the 50 newest");
+        assert!(
+            first.body.contains("61 commenti ricevuti, dal più recente. Pagina 1: righe 1–50 di 61."),
+            "{backend}"
+        );
+        assert!(first.body.contains("href=\"/feedback/ricevuti?pagina=2\""), "{backend}");
+        let second = send(&app, get("/feedback/ricevuti?pagina=2", Some(&regione))).await;
+        assert_eq!(listed(&second.body), (0..11).rev().collect::<Vec<_>>(), "{backend}: the oldest");
+        assert!(second.body.contains("Pagina 2: righe 51–61 di 61."), "{backend}");
+        let bad = send(&app, get("/feedback/ricevuti?pagina=zero", Some(&regione))).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(bad.body.contains("Numero di pagina non valido"), "{backend}");
+        t.drop_db().await;
+    }
 }

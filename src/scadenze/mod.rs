@@ -60,15 +60,37 @@ pub struct ScadenzeQuery {
     /// each is forecast); `scadenza` or nothing: by deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordina: Option<String>,
+    /// The page of each table (`pagina_scaduti`, `pagina_in_scadenza`, `pagina_a_rischio`;
+    /// empty: the first), see [`SECTIONS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagina_scaduti: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagina_in_scadenza: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagina_a_rischio: Option<String>,
 }
 
+/// The page's three tables in order (overdue, due soon, at risk later): each one's page
+/// parameter and its heading's anchor, where its page links land. Each table has its own page:
+/// at national scale each can hold thousands of rows.
+pub const SECTIONS: [(&str, &str); 3] =
+    [("pagina_scaduti", "scaduti"), ("pagina_in_scadenza", "in-scadenza"), ("pagina_a_rischio", "a-rischio")];
+
 /// A checked [`ScadenzeQuery`]; `al: None` is today.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ValidScadenzeQuery {
     pub al: Option<NaiveDate>,
     pub provincia: Option<&'static str>,
     /// Sort the open objectives by risk (`ordina=rischio`).
     pub by_risk: bool,
+    /// The page shown of each table, in [`SECTIONS`]' order (1-based).
+    pub pages: [usize; 3],
+}
+
+impl Default for ValidScadenzeQuery {
+    fn default() -> Self {
+        Self { al: None, provincia: None, by_risk: false, pages: [1; 3] }
+    }
 }
 
 /// The earliest and latest day `?al=` accepts: the rules have nothing to say outside, and a
@@ -113,7 +135,14 @@ impl ScadenzeQuery {
                 )))
             }
         };
-        Ok(ValidScadenzeQuery { al, provincia, by_risk })
+        let mut pages = [1; 3];
+        for (page, raw) in
+            pages.iter_mut().zip([&self.pagina_scaduti, &self.pagina_in_scadenza, &self.pagina_a_rischio])
+        {
+            *page = crate::paging::parse_page(raw.as_deref().unwrap_or_default())
+                .map_err(AppError::BadRequest)?;
+        }
+        Ok(ValidScadenzeQuery { al, provincia, by_risk, pages })
     }
 }
 
@@ -130,7 +159,31 @@ impl ValidScadenzeQuery {
         if self.by_risk {
             parts.push("ordina=rischio".to_string());
         }
+        for ((key, _), page) in SECTIONS.iter().zip(self.pages) {
+            if page > 1 {
+                parts.push(format!("{key}={page}"));
+            }
+        }
         parts.join("&")
+    }
+
+    /// The same query on the first page of every table (the exports take every row).
+    pub fn first_pages(self) -> Self {
+        Self { pages: [1; 3], ..self }
+    }
+
+    /// The address of page `page` of table `section` (an index into [`SECTIONS`]), the other
+    /// tables staying where they are, landing on the table's heading.
+    pub fn page_href(self, section: usize, page: usize) -> String {
+        let mut q = self;
+        q.pages[section] = page;
+        let query = q.query();
+        let anchor = SECTIONS[section].1;
+        if query.is_empty() {
+            format!("/scadenze#{anchor}")
+        } else {
+            format!("/scadenze?{query}#{anchor}")
+        }
     }
 }
 
@@ -321,6 +374,48 @@ pub struct ScadenzeData {
     /// `Some(as_of)` when the day asked about is a past day: the page says so.
     #[serde(default)]
     pub al: Option<NaiveDate>,
+    /// Each table's size and page, in [`SECTIONS`]' order, counted before [`Self::paginate`]
+    /// keeps one page of rows.
+    #[serde(default)]
+    pub counts: [TableCount; 3],
+}
+
+/// How many rows a table of `/scadenze` has in all, in how many comuni, and the page shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableCount {
+    /// Objectives (rows) in all.
+    pub total: usize,
+    /// Distinct comuni among them.
+    pub comuni: usize,
+    pub page: usize,
+    pub pages: usize,
+}
+
+impl TableCount {
+    fn of(rows: &[ScadenzaRow], asked: usize) -> Self {
+        let mut comuni: Vec<&str> = rows.iter().map(|r| r.codice_istat.as_str()).collect();
+        comuni.sort_unstable();
+        comuni.dedup();
+        let (page, pages) = crate::paging::page_of(asked, rows.len());
+        Self { total: rows.len(), comuni: comuni.len(), page, pages }
+    }
+}
+
+impl ScadenzeData {
+    /// Counts each table and keeps only page `pages[i]` of table `i` ([`crate::paging::PAGE_SIZE`]
+    /// rows; a page past the last keeps the last). The page sends one page per table; the
+    /// exports take the data whole.
+    pub fn paginate(mut self, pages: [usize; 3]) -> Self {
+        for (i, rows) in [&mut self.overdue, &mut self.due_soon, &mut self.at_risk].into_iter().enumerate() {
+            let count = TableCount::of(rows, pages[i]);
+            let start = crate::paging::offset(count.page).min(rows.len());
+            let end = (start + crate::paging::PAGE_SIZE).min(rows.len());
+            rows.truncate(end);
+            rows.drain(..start);
+            self.counts[i] = count;
+        }
+        self
+    }
 }
 
 /// Properties of `?al=&provincia=` (see `crate::fuzz`): any query string is refused with a 400
@@ -338,7 +433,20 @@ mod props {
 
     #[test]
     fn prop_a_valid_deadline_query_reads_back_from_its_own_query_string() {
-        let keys = &["al", "provincia", "2021-02-15", "15/02/2021", "31/02/2021", "2100-12-31", "LE", "ta"];
+        let keys = &[
+            "al",
+            "provincia",
+            "2021-02-15",
+            "15/02/2021",
+            "31/02/2021",
+            "2100-12-31",
+            "LE",
+            "ta",
+            "pagina_scaduti",
+            "pagina_a_rischio",
+            "2",
+            "0",
+        ];
         check("scadenze::ScadenzeQuery::validate", query_string(keys), |query| {
             let Some(uri) = uri(&query) else { return Ok(()) };
             let Ok(Query(raw)) = Query::<ScadenzeQuery>::try_from_uri(&uri) else { return Ok(()) };

@@ -7,13 +7,15 @@ use super::{ScadenzeData, ScadenzeQuery};
 use crate::error::set_status_on_error;
 use crate::error::AppError;
 
-/// The overdue and due-soon objectives for the signed-in person (401 for the public).
+/// The overdue and due-soon objectives for the signed-in person (401 for the public), one page
+/// of each table.
 #[server(endpoint = "scadenze")]
 pub async fn get_scadenze(#[server(default)] query: ScadenzeQuery) -> Result<ScadenzeData, AppError> {
     let result = async {
         let user = crate::auth::guard::require_signed_in()?;
+        let pages = query.validate()?.pages;
         let state = crate::state::app_state()?;
-        ssr::scadenze(&state, &user, &query).await
+        Ok(ssr::scadenze(&state, &user, &query).await?.paginate(pages))
     }
     .await;
     set_status_on_error(&result);
@@ -146,6 +148,7 @@ pub mod ssr {
             own_comuni_only: user.role == crate::auth::Role::Comune,
             demo: snapshot.demo,
             al: AppState::past_day(&snapshot),
+            counts: Default::default(),
         })
     }
 

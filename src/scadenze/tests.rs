@@ -164,10 +164,18 @@ fn the_query_accepts_iso_and_italian_dates_and_refuses_others_in_italian() {
     let q = |al: &str, provincia: &str| ScadenzeQuery {
         al: Some(al.into()),
         provincia: Some(provincia.into()),
-        ordina: None,
+        ..Default::default()
     };
     let v = q("2021-02-15", "le").validate().unwrap();
-    assert_eq!(v, ValidScadenzeQuery { al: Some(day("2021-02-15")), provincia: Some("LE"), by_risk: false });
+    assert_eq!(
+        v,
+        ValidScadenzeQuery {
+            al: Some(day("2021-02-15")),
+            provincia: Some("LE"),
+            by_risk: false,
+            pages: [1; 3]
+        }
+    );
     assert_eq!(v.query(), "al=2021-02-15&provincia=LE");
     assert_eq!(q("15/02/2021", "").validate().unwrap().al, Some(day("2021-02-15")));
     assert_eq!(q(" ", " ").validate().unwrap(), ValidScadenzeQuery::default(), "empty means today, all");
@@ -194,4 +202,58 @@ fn blocker_categories_have_the_database_codes_and_italian_labels() {
         assert_eq!(BlockerCategory::from_code(c.code()), Some(c));
     }
     assert_eq!(BlockerCategory::from_code("Fornitore"), None, "codes are lower case");
+}
+
+/// Each table keeps one page of rows and its counts are of the whole table; the page links of
+/// one table keep the others' pages and land on its heading.
+#[test]
+fn each_table_keeps_one_page_and_counts_the_whole() {
+    let row = |i: usize| ScadenzaRow {
+        codice_istat: format!("{:06}", i / 2),
+        denominazione: format!("Comune {i}"),
+        sigla_provincia: "BA".into(),
+        objective_code: "final_io".into(),
+        platform_code: "io".into(),
+        platform: "App IO".into(),
+        description: String::new(),
+        deadline: day("2021-12-31"),
+        urgency: Urgency::Overdue { days: 3 },
+        blockers: Vec::new(),
+        previsione: None,
+    };
+    let data = ScadenzeData {
+        as_of: day("2022-01-03"),
+        provincia: None,
+        window_days: WINDOW_DAYS,
+        overdue: (0..121).map(row).collect(),
+        due_soon: (0..3).map(row).collect(),
+        at_risk: Vec::new(),
+        by_risk: false,
+        own_comuni_only: false,
+        demo: false,
+        al: None,
+        counts: Default::default(),
+    };
+    let paged = data.paginate([3, 9, 1]);
+    let names = |rows: &[ScadenzaRow]| rows.iter().map(|r| r.denominazione.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&paged.overdue), (100..121).map(|i| format!("Comune {i}")).collect::<Vec<_>>());
+    assert_eq!(paged.counts[0], TableCount { total: 121, comuni: 61, page: 3, pages: 3 });
+    assert_eq!(paged.due_soon.len(), 3, "a page past the last keeps the last");
+    assert_eq!(paged.counts[1], TableCount { total: 3, comuni: 2, page: 1, pages: 1 });
+    assert_eq!(paged.counts[2], TableCount { total: 0, comuni: 0, page: 1, pages: 1 });
+
+    let here = ValidScadenzeQuery { provincia: Some("BA"), pages: [3, 1, 1], ..Default::default() };
+    assert_eq!(
+        here.page_href(1, 2),
+        "/scadenze?provincia=BA&pagina_scaduti=3&pagina_in_scadenza=2#in-scadenza"
+    );
+    assert_eq!(here.page_href(0, 1), "/scadenze?provincia=BA#scaduti");
+    assert_eq!(ValidScadenzeQuery::default().page_href(2, 1), "/scadenze#a-rischio");
+    assert_eq!(here.first_pages().query(), "provincia=BA");
+    let q = ScadenzeQuery { pagina_in_scadenza: Some("2".into()), ..Default::default() };
+    assert_eq!(q.validate().unwrap().pages, [1, 2, 1]);
+    let bad = ScadenzeQuery { pagina_a_rischio: Some("zero".into()), ..Default::default() };
+    assert!(
+        matches!(bad.validate(), Err(AppError::BadRequest(m)) if m.starts_with("Numero di pagina non valido"))
+    );
 }

@@ -14,7 +14,14 @@ fn use_scadenze_query() -> Memo<ScadenzeQuery> {
     Memo::new(move |_| {
         query.with(|q| {
             let get = |k: &str| q.get(k).filter(|s| !s.trim().is_empty());
-            ScadenzeQuery { al: get("al"), provincia: get("provincia"), ordina: get("ordina") }
+            ScadenzeQuery {
+                al: get("al"),
+                provincia: get("provincia"),
+                ordina: get("ordina"),
+                pagina_scaduti: get("pagina_scaduti"),
+                pagina_in_scadenza: get("pagina_in_scadenza"),
+                pagina_a_rischio: get("pagina_a_rischio"),
+            }
         })
     })
 }
@@ -108,10 +115,14 @@ fn ScadenzeForm(al: String, provincia: String, by_risk: bool) -> impl IntoView {
 #[component]
 fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
     let day = format::date(d.as_of);
-    let valid = super::ValidScadenzeQuery {
-        al: Some(d.as_of),
-        provincia: PROVINCE.iter().map(|(s, _)| *s).find(|s| Some(*s) == d.provincia.as_deref()),
+    let provincia = PROVINCE.iter().map(|(s, _)| *s).find(|s| Some(*s) == d.provincia.as_deref());
+    let valid = super::ValidScadenzeQuery { al: Some(d.as_of), provincia, by_risk: d.by_risk, pages: [1; 3] };
+    // The page links: the past day only when one was asked (today's links stay today's).
+    let here = super::ValidScadenzeQuery {
+        al: d.al,
+        provincia,
         by_risk: d.by_risk,
+        pages: d.counts.map(|c| c.page.max(1)),
     };
     let province_name = d
         .provincia
@@ -148,6 +159,9 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             <h2 id="scaduti">"Obiettivi scaduti e non raggiunti"</h2>
             <ScadenzeTable
                 rows=d.overdue
+                count=d.counts[0]
+                pages=move |p| here.page_href(0, p)
+                pager_label="Paginazione degli obiettivi scaduti"
                 al=d.al
                 caption=format!("Obiettivi scaduti e non raggiunti al {day}")
                 count_text=|objectives, comuni| format!("{objectives} scaduti e non raggiunti, in {comuni}.")
@@ -158,6 +172,9 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             <h2 id="in-scadenza">{format!("In scadenza entro {window} giorni")}</h2>
             <ScadenzeTable
                 rows=d.due_soon
+                count=d.counts[1]
+                pages=move |p| here.page_href(1, p)
+                pager_label="Paginazione degli obiettivi in scadenza"
                 al=d.al
                 caption=format!("Obiettivi non ancora raggiunti in scadenza entro {window} giorni dal {day}")
                 count_text=|objectives, comuni| format!("{objectives} in scadenza, in {comuni}.")
@@ -171,6 +188,9 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             </p>
             <ScadenzeTable
                 rows=d.at_risk
+                count=d.counts[2]
+                pages=move |p| here.page_href(2, p)
+                pager_label="Paginazione degli obiettivi a rischio"
                 al=d.al
                 caption=format!("Obiettivi a rischio con scadenza oltre {window} giorni dal {day}")
                 count_text=|objectives, comuni| format!("{objectives} a rischio, in {comuni}.")
@@ -185,25 +205,33 @@ fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{} {}", format::int(n as i64), if n == 1 { one } else { many })
 }
 
+/// One table of `/scadenze`: one page of its rows, its size in words and its page links.
 #[component]
 fn ScadenzeTable(
     rows: Vec<ScadenzaRow>,
+    /// The whole table's size and the page shown.
+    count: super::TableCount,
+    /// The address of each page of this table.
+    pages: impl Fn(usize) -> String + 'static,
+    /// The name of this table's page links (each of the page's three is named apart).
+    pager_label: &'static str,
     /// The past day shown: the comuni's links open their page of that day.
     al: Option<chrono::NaiveDate>,
     caption: String,
     count_text: fn(String, String) -> String,
     empty: &'static str,
 ) -> impl IntoView {
-    let mut comuni: Vec<&str> = rows.iter().map(|r| r.codice_istat.as_str()).collect();
-    comuni.sort_unstable();
-    comuni.dedup();
-    let count = if rows.is_empty() {
+    let count_words = if count.total == 0 {
         empty.to_string()
     } else {
-        count_text(counted(rows.len(), "obiettivo", "obiettivi"), counted(comuni.len(), "comune", "comuni"))
+        count_text(counted(count.total, "obiettivo", "obiettivi"), counted(count.comuni, "comune", "comuni"))
     };
+    // Where this page stands, on a line of its own: the count above stays one sentence.
+    let range = crate::paging::range_words(count.page, rows.len(), count.total);
+    let (page, page_count) = (count.page, count.pages);
     view! {
-        <p class="conteggio">{count}</p>
+        <p class="conteggio">{count_words}</p>
+        {(!range.is_empty()).then(|| view! { <p class="conteggio">{range}</p> })}
         <div class="table-wrap">
             <table class="table">
                 <caption>{caption}</caption>
@@ -232,6 +260,7 @@ fn ScadenzeTable(
                 </tbody>
             </table>
         </div>
+        <crate::paging::Pager page pages=page_count href=pages label=pager_label />
     }
 }
 

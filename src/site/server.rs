@@ -9,17 +9,20 @@ use super::ReceivedFeedback;
 use crate::error::set_status_on_error;
 use crate::error::AppError;
 
-/// How many messages `/feedback/ricevuti` shows, newest first.
-pub const LATEST: i64 = 100;
-
-/// The latest messages (the Region only).
+/// One page (`pagina`, empty: the first) of the messages, newest first (the Region only).
 #[server(endpoint = "feedback-ricevuti")]
-pub async fn list_feedback() -> Result<Vec<ReceivedFeedback>, AppError> {
+pub async fn list_feedback(
+    #[server(default)] pagina: String,
+) -> Result<crate::paging::Paged<ReceivedFeedback>, AppError> {
     let result = async {
         crate::auth::guard::require_feedback_reader()?;
+        let page = crate::paging::parse_page(&pagina).map_err(AppError::BadRequest)?;
         let state = crate::state::app_state()?;
-        let rows = crate::data::feedback::latest(&state.db, LATEST).await?;
-        Ok(rows
+        let (rows, page, pages, total) = crate::paging::fetch_page(page, |offset| {
+            crate::data::feedback::page(&state.db, crate::paging::PAGE_SIZE, offset)
+        })
+        .await?;
+        let items = rows
             .into_iter()
             .map(|r| ReceivedFeedback {
                 id: r.id,
@@ -30,7 +33,8 @@ pub async fn list_feedback() -> Result<Vec<ReceivedFeedback>, AppError> {
                 message: r.message,
                 email: r.email,
             })
-            .collect())
+            .collect();
+        Ok(crate::paging::Paged { items, page, pages, total })
     }
     .await;
     set_status_on_error(&result);

@@ -433,10 +433,11 @@ fn MessageArea(message: String, invalid: bool, described: &'static str) -> impl 
     }
 }
 
-/// `/feedback/ricevuti`: the latest messages, for the Region.
+/// `/feedback/ricevuti`: the messages, newest first and a page at a time, for the Region.
 #[component]
 pub fn FeedbackReceivedPage() -> impl IntoView {
-    let list = Resource::new(|| (), |_| list_feedback());
+    let query = leptos_router::hooks::use_query_map();
+    let list = Resource::new(move || query.with(|q| q.get("pagina").unwrap_or_default()), list_feedback);
     view! {
         <PageHead title="Commenti ricevuti" description="I commenti ricevuti dagli utenti di Traguardi." />
         <h1>"Commenti ricevuti"</h1>
@@ -452,16 +453,22 @@ pub fn FeedbackReceivedPage() -> impl IntoView {
 }
 
 #[component]
-fn ReceivedList(list: Vec<ReceivedFeedback>) -> impl IntoView {
+fn ReceivedList(list: crate::paging::Paged<ReceivedFeedback>) -> impl IntoView {
+    let crate::paging::Paged { items: list, page, pages, total } = list;
     if list.is_empty() {
         return view! { <p>"Nessun commento ricevuto."</p> }.into_any();
     }
-    let caption =
-        format!("{} commenti, dal più recente (al massimo gli ultimi {})", list.len(), super::server::LATEST);
+    let count = match total {
+        1 => "1 commento ricevuto.".to_string(),
+        n => format!("{} commenti ricevuti, dal più recente.", crate::format::int(n as i64)),
+    };
+    let range = crate::paging::range_words(page, list.len(), total);
+    let count = if range.is_empty() { count } else { format!("{count} {range}") };
     view! {
+        <p role="status">{count}</p>
         <div class="table-wrap">
             <table class="table">
-                <caption>{caption}</caption>
+                <caption>"Commenti ricevuti, dal più recente"</caption>
                 <thead>
                     <tr>
                         <th scope="col">"Ricevuto"</th>
@@ -491,6 +498,7 @@ fn ReceivedList(list: Vec<ReceivedFeedback>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        <crate::paging::Pager page pages href=|p: usize| crate::paging::href("/feedback/ricevuti", "", p) />
     }
     .into_any()
 }
