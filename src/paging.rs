@@ -37,6 +37,12 @@ pub fn page_of(asked: usize, total: usize) -> (usize, usize) {
     (asked.clamp(1, pages), pages)
 }
 
+/// `LIMIT` and `OFFSET` as the databases take them (`BIGINT`): a count past `i64::MAX` (a
+/// whole list asked with `usize::MAX`) is `i64::MAX`.
+pub fn sql_bounds(limit: usize, offset: usize) -> (i64, i64) {
+    (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX))
+}
+
 /// The rows to skip before `page` (1-based).
 pub fn offset(page: usize) -> usize {
     page.saturating_sub(1).saturating_mul(PAGE_SIZE)

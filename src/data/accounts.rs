@@ -189,8 +189,7 @@ pub async fn users_page(db: &Db, limit: usize, offset: usize) -> Result<(Vec<Use
         has_password: bool,
         created_at: i64,
     }
-    let (limit, offset) =
-        (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX));
+    let (limit, offset) = crate::paging::sql_bounds(limit, offset);
     let (total, rows, links) = on_db!(db, pool => {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_user").fetch_one(pool).await?;
         let rows = sqlx::query_as::<_, Row>(

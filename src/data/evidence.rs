@@ -158,13 +158,7 @@ pub async fn queue(
     provincia: Option<&str>,
     platform: Option<&str>,
 ) -> Result<Vec<QueueRow>, sqlx::Error> {
-    let sql = format!("{QUEUE_SELECT}{QUEUE_FROM} ORDER BY e.uploaded_at, e.id");
-    on_db!(db, pool => sqlx::query_as::<_, QueueRow>(&sql)
-        .bind(programme)
-        .bind(provincia.unwrap_or(""))
-        .bind(platform.unwrap_or(""))
-        .fetch_all(pool)
-        .await)
+    queue_after(db, programme, provincia, platform, ("", 0), usize::MAX).await
 }
 
 /// The next `limit` rows of [`queue`] after the row uploaded at `after.0` with id `after.1`
@@ -182,7 +176,7 @@ pub async fn queue_after(
         "{QUEUE_SELECT}{QUEUE_FROM} AND (e.uploaded_at > $4 OR (e.uploaded_at = $4 AND e.id > $5)) \
          ORDER BY e.uploaded_at, e.id LIMIT $6"
     );
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let (limit, _) = crate::paging::sql_bounds(limit, 0);
     on_db!(db, pool => sqlx::query_as::<_, QueueRow>(&sql)
         .bind(programme)
         .bind(provincia.unwrap_or(""))
@@ -206,8 +200,7 @@ pub async fn queue_page(
 ) -> Result<(Vec<QueueRow>, usize), sqlx::Error> {
     let total = queue_count(db, programme, provincia, platform).await?;
     let sql = format!("{QUEUE_SELECT}{QUEUE_FROM} ORDER BY e.uploaded_at, e.id LIMIT $4 OFFSET $5");
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let (limit, offset) = crate::paging::sql_bounds(limit, offset);
     let rows = on_db!(db, pool => sqlx::query_as::<_, QueueRow>(&sql)
         .bind(programme)
         .bind(provincia.unwrap_or(""))

@@ -35,8 +35,7 @@ pub async fn insert(db: &Db, feedback: &ValidFeedback, now: i64) -> Result<i64, 
 /// One page of the messages, newest first (`limit` rows after `offset`), and how many there are
 /// in all.
 pub async fn page(db: &Db, limit: usize, offset: usize) -> Result<(Vec<FeedbackRow>, usize), sqlx::Error> {
-    let (limit, offset) =
-        (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX));
+    let (limit, offset) = crate::paging::sql_bounds(limit, offset);
     on_db!(db, pool => {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM feedback").fetch_one(pool).await?;
         let rows = sqlx::query_as::<_, FeedbackRow>(

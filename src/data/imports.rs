@@ -257,8 +257,7 @@ pub async fn store(db: &Db, actor: &str, file_name: &str, bytes: &[u8]) -> Resul
 /// One page of the uploads, newest first (`limit` rows after `offset`), and how many there are
 /// in all: the list on `/importazioni` grows with every upload, so it is read a page at a time.
 pub async fn recent_page(db: &Db, limit: usize, offset: usize) -> Result<(Vec<Batch>, usize), sqlx::Error> {
-    let (limit, offset) =
-        (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX));
+    let (limit, offset) = crate::paging::sql_bounds(limit, offset);
     on_db!(db, pool => {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_batch").fetch_one(pool).await?;
         let rows: Vec<BatchRow> = sqlx::query_as(&format!(

@@ -292,8 +292,7 @@ pub async fn pending_proposals_page(
     limit: usize,
     offset: usize,
 ) -> Result<(Vec<ProposalRow>, usize), sqlx::Error> {
-    let (limit, offset) =
-        (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX));
+    let (limit, offset) = crate::paging::sql_bounds(limit, offset);
     on_db!(db, pool => {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM service_proposal WHERE status = 'in_attesa'")
             .fetch_one(pool)
