@@ -271,18 +271,6 @@ pub async fn recent_page(db: &Db, limit: usize, offset: usize) -> Result<(Vec<Ba
     })
 }
 
-/// The most recent uploads, newest first.
-pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Batch>, sqlx::Error> {
-    on_db!(db, pool => {
-        let rows: Vec<BatchRow> =
-            sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM import_batch ORDER BY id DESC LIMIT $1"))
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-        Ok(rows.into_iter().map(Batch::from).collect())
-    })
-}
-
 /// One upload: its description, its bytes and, once applied, the report it was applied with.
 pub async fn get(db: &Db, id: i64) -> Result<Option<(Batch, Vec<u8>, Option<Report>)>, sqlx::Error> {
     on_db!(db, pool => {

@@ -180,7 +180,7 @@ async fn each_malformed_file_is_reported_and_changes_nothing() {
             assert_eq!(fingerprint(&t.db).await, before, "{case} on {}: the data changed", t.db.backend());
         }
         // Unreadable files are refused before anything is kept.
-        let kept = imports::recent(&t.db, 100).await.unwrap().len();
+        let kept = imports::recent_page(&t.db, 100, 0).await.unwrap().0.len();
         for (name, bytes, words) in [
             ("vuoto.csv", &b""[..], "Scegliere un file CSV o XLSX"),
             ("vecchio.xls", &[0xD0, 0xCF, 0x11, 0xE0, 1, 2, 3][..], "Cartella di lavoro di Excel"),
@@ -190,7 +190,7 @@ async fn each_malformed_file_is_reported_and_changes_nothing() {
             assert_eq!(a.status, StatusCode::BAD_REQUEST, "{name}");
             assert!(text(&a.body).contains(words), "{name}: {}", text(&a.body));
         }
-        assert_eq!(imports::recent(&t.db, 100).await.unwrap().len(), kept);
+        assert_eq!(imports::recent_page(&t.db, 100, 0).await.unwrap().0.len(), kept);
         t.drop_db().await;
     }
 }
@@ -423,7 +423,7 @@ async fn the_command_line_tries_and_applies() {
         assert_eq!(fingerprint(&t.db).await, before, "{}: a dry run changes nothing", t.db.backend());
         let (text, clean) = run("b.csv", csv, false).await;
         assert!(clean && text.contains("applicata: 1 modifica registrata."), "{text}");
-        let applied = imports::recent(&t.db, 1).await.unwrap().remove(0);
+        let applied = imports::recent_page(&t.db, 1, 0).await.unwrap().0.remove(0);
         assert_eq!((applied.file_name.as_str(), applied.uploaded_by.as_str()), ("b.csv", "cli-test"));
         let (text, _) = run("b.csv", csv, true).await;
         assert!(text.contains("Totale: 0 aggiunti, 0 modificati, 1 invariato."), "{text}");
