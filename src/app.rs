@@ -365,10 +365,8 @@ pub fn NotFoundPage() -> impl IntoView {
 /// the person can quote and the operator find in the log.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    let code = matches!(error, AppError::Internal).then(crate::ops::request_id::current).flatten();
-    #[cfg(not(feature = "ssr"))]
-    let code: Option<String> = None;
+    // On the server the request's id; in the browser the one a server function's answer carried.
+    let code = error.request_code();
     view! {
         <div class="alert alert-danger" role="alert">
             <p>{error.to_string()}</p>

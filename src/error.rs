@@ -30,9 +30,17 @@ pub enum AppError {
     /// Too many expensive requests at once (503 with `Retry-After`); the text says to retry.
     #[error("{0}")]
     Busy(String),
-    /// Something failed on the server; details are in the server log only.
+    /// Something failed on the server; details are in the server log only. `codice` is the id
+    /// of the request that met it, which the person can quote and the operator find in the log:
+    /// made without one ([`AppError::INTERNAL`]), the error takes the current request's id when
+    /// it leaves the server — as a server function's JSON answer or as a plain answer — so a
+    /// failure met by a call from the browser (JavaScript on) shows a code as a page rendered on
+    /// the server does.
     #[error("Si è verificato un errore interno. Riprova tra qualche minuto; se il problema continua, contatta l'assistenza.")]
-    Internal,
+    Internal {
+        #[serde(default, serialize_with = "with_request_id")]
+        codice: Option<String>,
+    },
     /// The request did not reach the server function or its answer could not be read.
     #[error("Impossibile comunicare con il server: verifica la connessione e riprova.")]
     Transport,
@@ -86,7 +94,28 @@ fn bad_arguments(value: &ServerFnErrorErr) -> Option<String> {
     })
 }
 
+/// Writes an internal error's code: its own, else (on the server) the id of the request being
+/// served.
+fn with_request_id<S: serde::Serializer>(codice: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    #[cfg(feature = "ssr")]
+    let codice = &codice.clone().or_else(crate::ops::request_id::current);
+    codice.serialize(serializer)
+}
+
 impl AppError {
+    /// An internal error, its code to be filled from the request when it leaves the server.
+    pub const INTERNAL: Self = AppError::Internal { codice: None };
+
+    /// The code an internal error shows: its own, else (on the server) the current request's id.
+    /// `None` for every other error.
+    pub fn request_code(&self) -> Option<String> {
+        let AppError::Internal { codice } = self else { return None };
+        #[cfg(feature = "ssr")]
+        return codice.clone().or_else(crate::ops::request_id::current);
+        #[cfg(not(feature = "ssr"))]
+        codice.clone()
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         AppError::NotFound(what.into())
     }
@@ -105,7 +134,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport => StatusCode::BAD_GATEWAY,
         }
     }
@@ -125,7 +154,7 @@ pub fn set_status_on_error<T>(result: &Result<T, AppError>) {
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         tracing::error!(error = %err, "database error");
-        AppError::Internal
+        AppError::INTERNAL
     }
 }
 
@@ -142,7 +171,7 @@ impl axum::response::IntoResponse for AppError {
     /// lines of the request carry too.
     fn into_response(self) -> axum::response::Response {
         let mut text = self.to_string();
-        if let (AppError::Internal, Some(id)) = (&self, crate::ops::request_id::current()) {
+        if let Some(id) = self.request_code() {
             text = format!("{text}\n{}", crate::ops::request_id::code_line(&id));
         }
         let mut response =

@@ -107,7 +107,7 @@ impl Snapshot {
         let demo = db.is_demo().await?;
         let programme = programme::load(db, programme_code).await?.ok_or_else(|| {
             tracing::error!(programme = programme_code, "programme missing from the database");
-            AppError::Internal
+            AppError::INTERNAL
         })?;
         let records = crate::data::facts::load_all(db, programme_code).await?;
         Ok(Self::evaluate(programme, records, as_of, version, demo))

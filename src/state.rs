@@ -157,6 +157,6 @@ impl AppState {
 pub fn app_state() -> Result<AppState, AppError> {
     leptos::prelude::use_context::<AppState>().ok_or_else(|| {
         tracing::error!("AppState missing from the Leptos context");
-        AppError::Internal
+        AppError::INTERNAL
     })
 }

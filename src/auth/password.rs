@@ -53,11 +53,11 @@ fn verify_blocking(password: &str, phc: &str) -> bool {
 pub async fn hash(password: String) -> Result<PasswordHash, AppError> {
     tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
-        .map_err(|_| AppError::Internal)?
+        .map_err(|_| AppError::INTERNAL)?
         .map(PasswordHash)
         .map_err(|e| {
             tracing::error!(error = %e, "password hashing failed");
-            AppError::Internal
+            AppError::INTERNAL
         })
 }
 

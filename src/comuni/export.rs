@@ -210,7 +210,7 @@ pub async fn export(
     // The cause goes to the log; the person gets the fixed sentence of `AppError::Internal`.
     let failed = |what: &str, e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, "{what} export failed");
-        AppError::Internal
+        AppError::INTERNAL
     };
     let (filename, content_type, bytes) = match format {
         ExportFormat::Csv | ExportFormat::CsvExcel | ExportFormat::Json => {
@@ -323,7 +323,7 @@ fn chunked(
         let metadati = crate::opendata::api::Metadati::of(&snapshot, valid);
         let metadati = serde_json::to_string(&metadati).map_err(|e| {
             tracing::error!(error = %e, "JSON export failed");
-            AppError::Internal
+            AppError::INTERNAL
         })?;
         (format!("{{\"metadati\":{metadati},\"totale\":{total},\"comuni\":[").into_bytes(), b"]}\n".to_vec())
     } else {

@@ -70,11 +70,11 @@ impl GraphicsCache {
                 .await
                 .map_err(|e| {
                     tracing::error!(error = %e, "drawing task failed");
-                    AppError::Internal
+                    AppError::INTERNAL
                 })?
                 .map_err(|e| {
                     tracing::error!(error = %e, "chart drawing failed");
-                    AppError::Internal
+                    AppError::INTERNAL
                 })?;
                 Ok::<_, AppError>(Arc::new(drawn))
             })

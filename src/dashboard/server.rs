@@ -99,7 +99,7 @@ pub async fn download_svg(
         let points = super::chart::series_table(&snapshot.series(&filter));
         let body = series_csv(&points).map_err(|e| {
             tracing::error!(error = %e, "series CSV not written");
-            AppError::Internal
+            AppError::INTERNAL
         })?;
         return Ok(attachment("text/csv; charset=utf-8", "csv", body));
     }
@@ -119,11 +119,11 @@ pub async fn download_svg(
         Ok(Ok(bytes)) => Ok(attachment("image/png", "png", bytes)),
         Ok(Err(e)) => {
             tracing::error!(picture = name, error = %e, "PNG not drawn");
-            Err(AppError::Internal)
+            Err(AppError::INTERNAL)
         }
         Err(e) => {
             tracing::error!(picture = name, error = %e, "PNG task failed");
-            Err(AppError::Internal)
+            Err(AppError::INTERNAL)
         }
     }
 }

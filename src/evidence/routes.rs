@@ -161,7 +161,7 @@ pub async fn download(State(state): State<AppState>, UrlPath(id): UrlPath<i64>, 
         Ok(o) => o,
         Err(e) => {
             tracing::error!(error = %e, evidence = id, "evidence file missing from the store");
-            return AppError::Internal.into_response();
+            return AppError::INTERNAL.into_response();
         }
     };
     if let Err(e) = evidence::record_download(&state.db, &user.email, &row).await {

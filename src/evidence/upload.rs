@@ -94,7 +94,7 @@ impl From<Refused> for Failure {
 
 fn internal(what: &str, e: impl std::fmt::Display) -> Failure {
     tracing::error!(error = %e, "evidence upload: {what}");
-    Failure::App(AppError::Internal)
+    Failure::App(AppError::INTERNAL)
 }
 
 pub async fn upload(
@@ -167,7 +167,7 @@ pub async fn upload(
         Err(e) => {
             crate::ops::metrics::evidence_upload("failed", 0);
             tracing::error!(error = %e, "evidence upload: the task failed");
-            AppError::Internal.into_response()
+            AppError::INTERNAL.into_response()
         }
     }
 }

@@ -386,7 +386,7 @@ async fn next_chunk(
 
 fn failed(what: &str, e: &dyn std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "{what} export failed");
-    AppError::Internal
+    AppError::INTERNAL
 }
 
 #[cfg(test)]
@@ -431,13 +431,13 @@ mod tests {
         // A batch that fails: the failure is the answer, not what was written before it.
         let failing: Rows = Box::pin(stream::iter(0..5).map(|i| {
             if i == 3 {
-                Err(AppError::Internal)
+                Err(AppError::INTERNAL)
             } else {
                 Ok(vec![vec![Value::Int(i)]])
             }
         }));
         let answer = blocking_over(failing, |batches| batches.count()).await;
-        assert!(matches!(answer, Err(AppError::Internal)), "{answer:?}");
+        assert!(matches!(answer, Err(AppError::Internal { .. })), "{answer:?}");
     }
 
     fn table() -> Table {

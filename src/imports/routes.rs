@@ -278,7 +278,7 @@ pub async fn template(UrlPath(file): UrlPath<String>, req: Request) -> Response 
             Ok(bytes) => attachment(XLSX_TYPE, "modello-importazione.xlsx", bytes),
             Err(e) => {
                 tracing::error!(error = %e, "import template workbook");
-                AppError::Internal.into_response()
+                AppError::INTERNAL.into_response()
             }
         };
     }

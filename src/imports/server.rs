@@ -128,7 +128,7 @@ pub mod ssr {
         tokio::task::spawn_blocking(move || super::super::plan::plan(&tables, &current, &ctx)).await.map_err(
             |e| {
                 tracing::error!(error = %e, "import dry run: the task failed");
-                DryRunError::App(AppError::Internal)
+                DryRunError::App(AppError::INTERNAL)
             },
         )
     }

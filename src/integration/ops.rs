@@ -307,6 +307,19 @@ async fn every_answer_carries_a_request_id_and_a_500_page_shows_it() {
         assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
         let id = id_of(&page);
         assert!(page.body.contains(&format!("Codice della richiesta: {id}")), "{}", page.body);
+        // A server function called from the browser (JavaScript on): its JSON error carries the
+        // request's id, which the page shows under the message.
+        let mut call = form("/api/cruscotto", "", None);
+        call.headers_mut().insert("x-request-id", "guasto-funzione-1".parse().unwrap());
+        let answer = send(&app, call).await;
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", answer.body);
+        let error: crate::error::AppError = serde_json::from_str(&answer.body).unwrap();
+        assert_eq!(error.request_code().as_deref(), Some("guasto-funzione-1"), "{}", answer.body);
+        assert!(
+            error.to_string().contains("errore interno") && !answer.body.contains("closed"),
+            "{}",
+            answer.body
+        );
         t.drop_db().await;
     }
 }

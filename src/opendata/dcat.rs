@@ -200,7 +200,7 @@ pub async fn catalogue(State(state): State<AppState>) -> Result<Response, AppErr
     let base = state.auth.config.public_url.trim_end_matches('/').to_string();
     let body = rdf_xml(&base, dates).map_err(|e| {
         tracing::error!(error = %e, base, "the DCAT-AP_IT catalogue could not be written");
-        AppError::Internal
+        AppError::INTERNAL
     })?;
     Ok(([(header::CONTENT_TYPE, "application/rdf+xml; charset=utf-8")], body).into_response())
 }

@@ -45,6 +45,63 @@ pub const BUILD_INFO: &str = "traguardi_build_info";
 pub const HEAP_BYTES: &str = "traguardi_heap_bytes";
 pub const RESIDENT_BYTES: &str = "traguardi_resident_memory_bytes";
 
+/// The background jobs, as [`job`] labels them.
+const JOBS: &[&str] =
+    &["session_sweep", "evidence_sweep", "audit_checkpoint", "reminders_plan", "reminders_send"];
+
+/// A label's name and every value it takes.
+pub type Label = (&'static str, &'static [&'static str]);
+
+/// Every counter but the requests' (whose routes and statuses are many) with the one label it
+/// has and every value that label takes: the functions below take nothing else (a debug build
+/// checks each call), and [`install`] sets each series to 0. So the first scrape after a start
+/// already lists them: Prometheus's `increase()` and `rate()` count a rise only against an
+/// earlier sample of the same series, and an alert on "a sign-in failure" or "a failed
+/// background job" would otherwise miss the first one after every restart.
+pub const COUNTERS: &[(&str, Option<Label>)] = &[
+    (SNAPSHOT_REBUILDS, None),
+    (SNAPSHOT_FAILURES, None),
+    (SIGN_IN_FAILURES, Some(("method", &["password", "oidc"]))),
+    (RATE_LIMITED, Some(("limit", &["sign_in", "sign_in_oidc", "feedback"]))),
+    // `other`: a limit made without a name (`WorkLimit::new`).
+    (BUSY, Some(("work", &["report", "png", "drawing", "xlsx", "other"]))),
+    (EVIDENCE_UPLOADS, Some(("outcome", &["stored", "refused", "failed"]))),
+    (EVIDENCE_BYTES, None),
+    (IMPORT_UPLOADS, Some(("outcome", &["stored", "refused", "busy"]))),
+    (IMPORT_DRY_RUNS, Some(("outcome", &["clean", "problems", "unreadable", "busy", "failed"]))),
+    (IMPORT_APPLIES, Some(("outcome", &["applied", "refused", "conflict", "failed"]))),
+    (JOB_RUNS, Some(("job", JOBS))),
+    (JOB_FAILURES, Some(("job", JOBS))),
+    (REMINDERS, Some(("outcome", &["sent", "retry", "failed", "interrupted"]))),
+    (PAGE_CACHE, Some(("result", &["hit", "miss", "uncacheable"]))),
+];
+
+/// Sets every series of [`COUNTERS`] to 0 (registers it; a counter already counting keeps its
+/// count).
+fn counters_at_zero() {
+    for (name, label) in COUNTERS {
+        match label {
+            None => counter!(*name).increment(0),
+            Some((key, values)) => {
+                for value in *values {
+                    counter!(*name, *key => *value).increment(0);
+                }
+            }
+        }
+    }
+}
+
+/// In a debug build, panics when `value` is not one of [`COUNTERS`]' values for `name`: a new
+/// value must be listed there to be counted from zero.
+fn listed(name: &str, value: &str) {
+    debug_assert!(
+        COUNTERS
+            .iter()
+            .any(|(n, label)| *n == name && label.is_some_and(|(_, values)| values.contains(&value))),
+        "{name} counted with the label value {value:?}, which ops::metrics::COUNTERS does not list"
+    );
+}
+
 /// Request latency buckets (seconds): pages answer in milliseconds, the report in about a
 /// second, a large upload in several.
 pub const HTTP_BUCKETS: [f64; 13] =
@@ -68,6 +125,7 @@ pub fn install() -> &'static PrometheusHandle {
             tracing::error!(error = %e, "another metrics recorder is installed: /metrics will be empty");
         }
         describe();
+        counters_at_zero();
         gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         // Histogram samples wait in per-metric buffers until a scrape or an upkeep folds them in:
         // without a scraper they would grow for ever.
@@ -238,27 +296,32 @@ pub fn snapshot_failed() {
 
 /// A refused sign-in: `password` (wrong credentials) or `oidc` (the callback refused).
 pub fn sign_in_failed(method: &'static str) {
+    listed(SIGN_IN_FAILURES, method);
     counter!(SIGN_IN_FAILURES, "method" => method).increment(1);
 }
 
 /// A request refused by a rate limit (`sign_in`, `sign_in_oidc`, `feedback`).
 pub fn rate_limited(limit: &'static str) {
+    listed(RATE_LIMITED, limit);
     counter!(RATE_LIMITED, "limit" => limit).increment(1);
 }
 
 /// An expensive request refused because its queue was full.
 pub fn busy(work: &'static str) {
+    listed(BUSY, work);
     counter!(BUSY, "work" => work).increment(1);
 }
 
 /// A public answer served from the page cache (`hit`), rendered and kept (`miss`), or rendered
 /// and not kept (`uncacheable`).
 pub fn page_cache(result: &'static str) {
+    listed(PAGE_CACHE, result);
     counter!(PAGE_CACHE, "result" => result).increment(1);
 }
 
 /// An evidence upload's outcome (`stored`, `refused`, `failed`) and the bytes stored.
 pub fn evidence_upload(outcome: &'static str, bytes: u64) {
+    listed(EVIDENCE_UPLOADS, outcome);
     counter!(EVIDENCE_UPLOADS, "outcome" => outcome).increment(1);
     if bytes > 0 {
         counter!(EVIDENCE_BYTES).increment(bytes);
@@ -266,29 +329,85 @@ pub fn evidence_upload(outcome: &'static str, bytes: u64) {
 }
 
 pub fn import_upload(outcome: &'static str) {
+    listed(IMPORT_UPLOADS, outcome);
     counter!(IMPORT_UPLOADS, "outcome" => outcome).increment(1);
 }
 
 pub fn import_dry_run(outcome: &'static str) {
+    listed(IMPORT_DRY_RUNS, outcome);
     counter!(IMPORT_DRY_RUNS, "outcome" => outcome).increment(1);
 }
 
 pub fn import_apply(outcome: &'static str) {
+    listed(IMPORT_APPLIES, outcome);
     counter!(IMPORT_APPLIES, "outcome" => outcome).increment(1);
 }
 
 /// Reminder e-mails by outcome (`sent`, `retry`, `failed`, `interrupted`).
 pub fn reminders(outcome: &'static str, n: u64) {
+    listed(REMINDERS, outcome);
     counter!(REMINDERS, "outcome" => outcome).increment(n);
 }
 
 /// One run of a background job (`session_sweep`, `evidence_sweep`, `audit_checkpoint`).
 pub fn job(name: &'static str, ok: bool) {
+    listed(JOB_RUNS, name);
     counter!(JOB_RUNS, "job" => name).increment(1);
     if ok {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         gauge!(JOB_LAST_SUCCESS, "job" => name).set(now.as_secs_f64());
     } else {
         counter!(JOB_FAILURES, "job" => name).increment(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Set in the child process of the test below.
+    const FIRST_SCRAPE_PROBE: &str = "TRAGUARDI_TEST_FIRST_SCRAPE";
+
+    /// The first scrape after a start lists every series of [`COUNTERS`] at 0. In a process of
+    /// its own (the test binary runs again with only this test): the recorder is one per
+    /// process, and the tests beside this one count requests, sign-ins and uploads into it.
+    #[test]
+    fn the_first_scrape_lists_every_counter_at_zero() {
+        if std::env::var_os(FIRST_SCRAPE_PROBE).is_some() {
+            println!("first scrape begins\n{}first scrape ends", install().render());
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "ops::metrics::tests::the_first_scrape_lists_every_counter_at_zero"])
+            .args(["--nocapture", "--test-threads=1"])
+            .env(FIRST_SCRAPE_PROBE, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        // libtest writes the test's name on the line where the test's own output begins.
+        let scrape = stdout
+            .split_once("first scrape begins\n")
+            .and_then(|(_, rest)| rest.split_once("first scrape ends"))
+            .map(|(text, _)| text)
+            .unwrap_or_else(|| panic!("{stdout}"));
+        for (name, label) in COUNTERS {
+            let lines: Vec<String> = match label {
+                None => vec![format!("{name} 0")],
+                Some((key, values)) => values.iter().map(|v| format!("{name}{{{key}=\"{v}\"}} 0")).collect(),
+            };
+            for line in lines {
+                assert!(scrape.lines().any(|l| l == line), "missing {line:?} in the first scrape:\n{scrape}");
+            }
+        }
+    }
+
+    /// A label value a counting function is called with must be listed, or it would not be
+    /// counted from zero (debug builds check every call).
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "does not list")]
+    fn a_value_not_listed_is_caught() {
+        sign_in_failed("spid");
     }
 }

@@ -36,11 +36,11 @@ pub async fn render(
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "report not typeset");
-            Err(AppError::Internal)
+            Err(AppError::INTERNAL)
         }
         Err(e) => {
             tracing::error!(error = %e, "report task failed");
-            Err(AppError::Internal)
+            Err(AppError::INTERNAL)
         }
     }
 }
