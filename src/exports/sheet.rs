@@ -263,14 +263,10 @@ mod tests {
             println!("thread probe: {before} {most}");
             return;
         }
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "exports::sheet::tests::no_workbook_starts_a_thread"])
-            .args(["--nocapture", "--test-threads=1"])
-            .env(THREAD_PROBE, "1")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "probe failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        let stdout =
+            crate::ops::probe::rerun_alone("exports::sheet::tests::no_workbook_starts_a_thread", |child| {
+                child.env(THREAD_PROBE, "1");
+            });
         let report = stdout
             .lines()
             // libtest writes the test's name on the same line before the test's own output.

@@ -289,22 +289,17 @@ mod tests {
     /// own because the measure is the process's resident memory, which the tests running beside
     /// this one move by tens of MiB.
     fn purge_probe(mode: &str, env_delay: Option<&str>) -> (i64, i64, String) {
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
-        child
-            .args(["--exact", "ops::memory::tests::the_purge_option_is_mimallocs_purge_delay"])
-            .args(["--nocapture", "--test-threads=1"])
-            .env(PURGE_PROBE, mode)
-            .env_remove("MIMALLOC_PURGE_DELAY")
-            .env_remove("MIMALLOC_RESET_DELAY");
-        if let Some(delay) = env_delay {
-            child.env("MIMALLOC_PURGE_DELAY", delay);
-        }
-        let out = child.output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "probe {mode} failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        let stdout = crate::ops::probe::rerun_alone(
+            "ops::memory::tests::the_purge_option_is_mimallocs_purge_delay",
+            |child| {
+                child
+                    .env(PURGE_PROBE, mode)
+                    .env_remove("MIMALLOC_PURGE_DELAY")
+                    .env_remove("MIMALLOC_RESET_DELAY");
+                if let Some(delay) = env_delay {
+                    child.env("MIMALLOC_PURGE_DELAY", delay);
+                }
+            },
         );
         let line = stdout
             .lines()

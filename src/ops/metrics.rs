@@ -377,15 +377,12 @@ mod tests {
             println!("first scrape begins\n{}first scrape ends", install().render());
             return;
         }
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "ops::metrics::tests::the_first_scrape_lists_every_counter_at_zero"])
-            .args(["--nocapture", "--test-threads=1"])
-            .env(FIRST_SCRAPE_PROBE, "1")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-        // libtest writes the test's name on the line where the test's own output begins.
+        let stdout = crate::ops::probe::rerun_alone(
+            "ops::metrics::tests::the_first_scrape_lists_every_counter_at_zero",
+            |child| {
+                child.env(FIRST_SCRAPE_PROBE, "1");
+            },
+        );
         let scrape = stdout
             .split_once("first scrape begins\n")
             .and_then(|(_, rest)| rest.split_once("first scrape ends"))

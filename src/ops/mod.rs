@@ -5,6 +5,8 @@
 pub mod access;
 pub mod memory;
 pub mod metrics;
+#[cfg(test)]
+pub mod probe;
 pub mod ready;
 pub mod request_id;
 
