@@ -16,7 +16,8 @@ use tokio::sync::RwLock;
 
 use crate::{
     comuni::{
-        ComuneListRow, FilterChoice, Milestone, PopulationBand, StepFilter, StepState, ValidFilter, PROVINCE,
+        territory::{in_listing_order, Provincia},
+        ComuneListRow, FilterChoice, Milestone, PopulationBand, StepFilter, StepState, ValidFilter,
     },
     dashboard::{
         map::MapStatus, ObjectiveRow, ProvinceRow, SeriesPoint, ServicesSeries, StepEarned, Summary,
@@ -98,6 +99,9 @@ pub struct Snapshot {
     pub demo: bool,
     /// Ordered by ISTAT code.
     pub comuni: Vec<Evaluated>,
+    /// The provinces the comuni lie in, by name (the order of the figures' province rows):
+    /// taken from the registry's rows, so the territory's provinces whatever it is.
+    pub province: Vec<Provincia>,
 }
 
 impl Snapshot {
@@ -145,7 +149,18 @@ impl Snapshot {
         for (e, f) in comuni.iter_mut().zip(forecasts) {
             e.forecasts = f;
         }
-        Snapshot { programme, as_of, version, demo, comuni }
+        let province = in_listing_order(
+            comuni
+                .iter()
+                .map(|e| Provincia {
+                    sigla: e.record.sigla_provincia.clone(),
+                    nome: e.record.provincia.clone(),
+                })
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        );
+        Snapshot { programme, as_of, version, demo, comuni, province }
     }
 
     pub fn find(&self, codice_istat: &str) -> Option<&Evaluated> {
@@ -163,7 +178,7 @@ impl Snapshot {
 
     pub fn matches(&self, filter: &ValidFilter, e: &Evaluated) -> bool {
         let (r, c) = (&e.record, &e.counts);
-        filter.provincia.is_none_or(|p| p == r.sigla_provincia)
+        filter.provincia.as_ref().is_none_or(|p| *p == r.sigla_provincia)
             && filter.adesione.is_none_or(|a| a == r.facts.adhesion)
             && filter.popolazione.is_none_or(|b| b.contains(r.popolazione))
             && filter.piattaforma.is_none_or(|p| match p {
@@ -362,14 +377,11 @@ impl Snapshot {
                 ..Default::default()
             })
             .collect();
-        let mut province: Vec<ProvinceRow> = PROVINCE
+        let mut province: Vec<ProvinceRow> = self
+            .province
             .iter()
-            .filter(|(sigla, _)| filter.provincia.is_none_or(|p| p == *sigla))
-            .map(|(sigla, nome)| ProvinceRow {
-                sigla: sigla.to_string(),
-                nome: nome.to_string(),
-                ..Default::default()
-            })
+            .filter(|p| filter.provincia.as_ref().is_none_or(|f| *f == p.sigla))
+            .map(|p| ProvinceRow { sigla: p.sigla.clone(), nome: p.nome.clone(), ..Default::default() })
             .collect();
         for e in self.filtered(filter) {
             let (o, f, c) = (&e.outcome, &e.record.facts, &e.counts);

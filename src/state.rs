@@ -8,6 +8,7 @@ use leptos::prelude::LeptosOptions;
 
 use crate::{
     auth::{config::AuthConfig, limit::LoginLimiter, oidc::Oidc},
+    comuni::Territory,
     dashboard::graphics::GraphicsCache,
     data::{programme::FONDO_INNOVAZIONE, Db},
     error::AppError,
@@ -31,6 +32,10 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// The programme the pages show.
     pub programme: Arc<str>,
+    /// The region the deployment follows and its provinces (the filters' allowed values).
+    pub territory: Arc<Territory>,
+    /// The API's OpenAPI document for the territory, built on the first request that asks.
+    openapi: Arc<std::sync::OnceLock<axum::body::Bytes>>,
     pub auth: Arc<AuthState>,
     /// Where evidence files live, and the size limit.
     pub evidence: Arc<EvidenceStore>,
@@ -73,14 +78,17 @@ impl AppState {
     }
 
     pub fn with_auth(leptos_options: LeptosOptions, db: Db, auth: AuthConfig) -> Self {
+        let territory = Arc::new(crate::data::registry::territory());
         AppState {
             leptos_options,
             db,
             snapshots: Arc::default(),
-            graphics: Arc::default(),
+            graphics: Arc::new(GraphicsCache::new(territory.clone())),
             pages: Arc::default(),
             assets: Arc::default(),
             programme: FONDO_INNOVAZIONE.into(),
+            territory,
+            openapi: Arc::default(),
             auth: Arc::new(AuthState::new(auth)),
             evidence: Arc::new(EvidenceStore::memory(crate::evidence::store::DEFAULT_MAX_BYTES)),
             limits: Arc::default(),
@@ -106,6 +114,15 @@ impl AppState {
         self
     }
 
+    /// The same state following `territory` (its provinces in the forms, the checks and the
+    /// API's document, its outlines on the map).
+    pub fn with_territory(mut self, territory: Territory) -> Self {
+        self.territory = Arc::new(territory);
+        self.openapi = Arc::default();
+        self.graphics = Arc::new(GraphicsCache::new(self.territory.clone()));
+        self
+    }
+
     /// The same state keeping public answers in `pages`.
     pub fn with_pages(mut self, pages: PageCache) -> Self {
         self.pages = Arc::new(pages);
@@ -128,6 +145,11 @@ impl AppState {
     pub fn with_evidence(mut self, store: EvidenceStore) -> Self {
         self.evidence = Arc::new(store);
         self
+    }
+
+    /// The API's OpenAPI document (`/api/v1/openapi.json`), built once per server.
+    pub fn openapi_json(&self) -> axum::body::Bytes {
+        self.openapi.get_or_init(|| crate::opendata::api::openapi_json(&self.territory).into()).clone()
     }
 
     /// The evaluated programme for today (cached).

@@ -117,8 +117,9 @@ pub async fn run(db: &Db, args: ExportArgs) -> anyhow::Result<String> {
         al: args.al,
     };
     let vista = ListParams { ordina: args.ordina, verso: args.verso, pagina: None };
-    // The day asked about (`--al`), checked as the pages check it.
-    let day = filter.validate().map_err(|e| anyhow::anyhow!("{e}"))?.al;
+    // The filter (the province among the territory's) and the day asked about (`--al`), checked
+    // as the pages check them.
+    let day = filter.validate_in(&crate::data::registry::territory()).map_err(|e| anyhow::anyhow!("{e}"))?.al;
     let snapshot = Snapshot::build(db, FONDO_INNOVAZIONE, day.unwrap_or_else(today))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

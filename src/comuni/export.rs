@@ -233,7 +233,7 @@ pub async fn export(
                 BlockerAccess::Public => None,
                 _ => Some(crate::data::blockers::all(db, &snapshot.programme.code).await?),
             };
-            let filters = valid.phrases(&snapshot.population_choices());
+            let filters = valid.phrases(&snapshot.population_choices(), &snapshot.province);
             let made_at = chrono::Local::now().format("%d/%m/%Y %H:%M").to_string();
             let filename = file_name(&snapshot, "comuni", "xlsx");
             let bytes = tokio::task::spawn_blocking(move || {
@@ -274,7 +274,7 @@ async fn respond(
 ) -> Result<Response, AppError> {
     let viewer = crate::auth::session::viewer_of(&extensions);
     // Refused before anything is read: `bloccato` is not a filter the public may use.
-    let valid = filter.validate_for(viewer.as_ref())?;
+    let valid = filter.validate_for(viewer.as_ref(), &state.territory)?;
     let access = match viewer {
         Some(user) => BlockerAccess::Viewer(user),
         None => BlockerAccess::Public,

@@ -15,21 +15,13 @@ pub mod export;
 mod props;
 pub mod search;
 pub mod server;
+pub mod territory;
 pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod xlsx;
 
 pub use search::Search;
-
-/// The six provinces of Puglia, as (sigla, name), in the order the UI lists them.
-pub const PROVINCE: [(&str, &str); 6] = [
-    ("BA", "Bari"),
-    ("BT", "Barletta-Andria-Trani"),
-    ("BR", "Brindisi"),
-    ("FG", "Foggia"),
-    ("LE", "Lecce"),
-    ("TA", "Taranto"),
-];
+pub use territory::{Provincia, Territory};
 
 /// The filters shared by `/comuni`, the dashboard (cards, charts, map) and `/export/comuni.csv`,
 /// as they appear in the URL (`?provincia=LE&adesione=aderente&popolazione=0-5000`). Empty
@@ -81,8 +73,12 @@ pub struct ComuniFilter {
 /// A filter value that is not one of the known ones, said in Italian.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
-    #[error("Provincia sconosciuta: «{0}». Valori ammessi: BA, BT, BR, FG, LE, TA.")]
-    Provincia(String),
+    /// Not a sigla at all; whether a sigla is one of the territory's is checked against the
+    /// territory, on the server ([`ComuniFilter::validate_for`]).
+    #[error("Sigla di provincia non valida: «{0}». Usare la sigla di due lettere, ad esempio BA.")]
+    SiglaProvincia(String),
+    #[error("Provincia sconosciuta: «{sigla}». Valori ammessi: {ammesse}.")]
+    Provincia { sigla: String, ammesse: String },
     #[error("Stato di adesione sconosciuto: «{0}». Valori ammessi: aderente, aderente_in_ritardo, non_aderente, rinuncia.")]
     Adesione(String),
     #[error("Fascia di popolazione non valida: «{0}». Usare «minimo-massimo» (ad esempio 0-5000) oppure «minimo-» (ad esempio 200000-).")]
@@ -271,7 +267,8 @@ impl Milestone {
 /// A validated filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ValidFilter {
-    pub provincia: Option<&'static str>,
+    /// A sigla in capitals; one of the territory's once [`ComuniFilter::validate_for`] passed.
+    pub provincia: Option<String>,
     pub adesione: Option<AdhesionStatus>,
     pub popolazione: Option<PopulationBand>,
     pub piattaforma: Option<Platform>,
@@ -338,13 +335,10 @@ impl ComuniFilter {
     pub fn validate(&self) -> Result<ValidFilter, FilterError> {
         let provincia = match non_empty(&self.provincia) {
             None => None,
-            Some(p) => Some(
-                PROVINCE
-                    .iter()
-                    .map(|(s, _)| *s)
-                    .find(|s| s.eq_ignore_ascii_case(p))
-                    .ok_or_else(|| FilterError::Provincia(p.to_string()))?,
-            ),
+            Some(p) if p.len() == 2 && p.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                Some(p.to_ascii_uppercase())
+            }
+            Some(p) => return Err(FilterError::SiglaProvincia(p.to_string())),
         };
         let adesione = match non_empty(&self.adesione) {
             None => None,
@@ -413,15 +407,30 @@ impl ComuniFilter {
 }
 
 impl ComuniFilter {
-    /// [`ComuniFilter::validate`] for someone: a filter that only some may use (`bloccato`,
+    /// [`ComuniFilter::validate`], and the province one of `territory`'s (refused with the
+    /// allowed ones). For the operator's command line, who may use every filter; a request's
+    /// filter goes through [`ComuniFilter::validate_for`].
+    pub fn validate_in(&self, territory: &Territory) -> Result<ValidFilter, FilterError> {
+        let valid = self.validate()?;
+        if let Some(p) = &valid.provincia {
+            if territory.provincia(p).is_none() {
+                return Err(FilterError::Provincia { sigla: p.clone(), ammesse: territory.sigle() });
+            }
+        }
+        Ok(valid)
+    }
+
+    /// [`ComuniFilter::validate`] for someone in `territory`: a province the territory does not
+    /// have is refused with the allowed ones, and a filter that only some may use (`bloccato`,
     /// which tells which comuni have open blockers) is refused for the others, so the public
     /// pages, exports and API never answer it. Every route and server function that takes a
     /// filter from a request validates it here.
     pub fn validate_for(
         &self,
         viewer: Option<&crate::auth::CurrentUser>,
+        territory: &Territory,
     ) -> Result<ValidFilter, FilterError> {
-        let valid = self.validate()?;
+        let valid = self.validate_in(territory)?;
         if valid.bloccato && !crate::auth::may_filter_by_blockers(viewer) {
             return Err(FilterError::BloccatoRiservato);
         }
@@ -432,12 +441,12 @@ impl ComuniFilter {
 impl ValidFilter {
     /// The filter in words, one phrase per filter set ("provincia di Taranto", "adesione
     /// «Aderente»"), for the dashboard's sentence and the exports' filter sheet. `bands` names
-    /// the population bands as the forms offer them.
-    pub fn phrases(&self, bands: &[FilterChoice]) -> Vec<String> {
+    /// the population bands as the forms offer them, `province` the provinces by name.
+    pub fn phrases(&self, bands: &[FilterChoice], province: &[Provincia]) -> Vec<String> {
         let v = self;
         let mut parts = Vec::new();
-        if let Some(p) = v.provincia {
-            let name = PROVINCE.iter().find(|(s, _)| *s == p).map(|(_, n)| *n).unwrap_or(p);
+        if let Some(p) = &v.provincia {
+            let name = province.iter().find(|x| x.sigla == *p).map_or(p.as_str(), |x| x.nome.as_str());
             parts.push(format!("provincia di {name}"));
         }
         if let Some(a) = v.adesione {
@@ -487,7 +496,7 @@ impl ValidFilter {
         if let Some(q) = &self.q {
             parts.push(format!("q={}", search::encode_query_value(q.text())));
         }
-        if let Some(p) = self.provincia {
+        if let Some(p) = &self.provincia {
             parts.push(format!("provincia={p}"));
         }
         if let Some(a) = self.adesione {
@@ -535,14 +544,14 @@ impl ValidFilter {
     }
 
     /// The same filter narrowed to one province (the tables' links).
-    pub fn with_provincia(&self, sigla: &'static str) -> ValidFilter {
-        ValidFilter { provincia: Some(sigla), ..self.clone() }
+    pub fn with_provincia(&self, sigla: &str) -> ValidFilter {
+        ValidFilter { provincia: Some(sigla.to_string()), ..self.clone() }
     }
 
     /// The query string back as the raw filter (what the browser's URL holds).
     pub fn raw(&self) -> ComuniFilter {
         ComuniFilter {
-            provincia: self.provincia.map(str::to_string),
+            provincia: self.provincia.clone(),
             adesione: self.adesione.map(|a| a.code().to_string()),
             popolazione: self.popolazione.map(|b| b.code()),
             piattaforma: self.piattaforma.map(|p| p.code().to_string()),
@@ -1000,7 +1009,7 @@ mod tests {
             al: None,
         };
         let v = f.validate().unwrap();
-        assert_eq!(v.provincia, Some("LE"));
+        assert_eq!(v.provincia.as_deref(), Some("LE"));
         assert_eq!(v.adesione, Some(AdhesionStatus::Aderente));
         assert_eq!(v.popolazione, Some(PopulationBand { min: 5000, max: Some(40000) }));
         assert_eq!(v.piattaforma, Some(Platform::AppIo));
@@ -1022,11 +1031,38 @@ mod tests {
 
     #[test]
     fn filter_refuses_unknown_values_in_italian() {
+        // A sigla the territory lacks: refused with the territory's own (for Puglia, in the
+        // order the forms list them); whatever is not a sigla, whatever the territory.
+        let puglia = crate::data::registry::territory();
         let f = ComuniFilter { provincia: Some("XX".into()), ..Default::default() };
         assert_eq!(
-            f.validate().unwrap_err().to_string(),
+            f.validate_in(&puglia).unwrap_err().to_string(),
             "Provincia sconosciuta: «XX». Valori ammessi: BA, BT, BR, FG, LE, TA."
         );
+        assert_eq!(f.validate_for(None, &puglia), f.validate_in(&puglia));
+        let molise = Territory::new(
+            "14",
+            "Molise",
+            vec![
+                Provincia { sigla: "IS".into(), nome: "Isernia".into() },
+                Provincia { sigla: "CB".into(), nome: "Campobasso".into() },
+            ],
+        );
+        let lecce = ComuniFilter { provincia: Some("le".into()), ..Default::default() };
+        assert_eq!(lecce.validate_in(&puglia).unwrap().provincia.as_deref(), Some("LE"));
+        assert_eq!(
+            lecce.validate_in(&molise).unwrap_err().to_string(),
+            "Provincia sconosciuta: «LE». Valori ammessi: CB, IS."
+        );
+        for bad in ["B", "BAR", "B1", "è"] {
+            let f = ComuniFilter { provincia: Some(bad.into()), ..Default::default() };
+            assert_eq!(
+                f.validate().unwrap_err().to_string(),
+                format!(
+                    "Sigla di provincia non valida: «{bad}». Usare la sigla di due lettere, ad esempio BA."
+                )
+            );
+        }
         let f = ComuniFilter { adesione: Some("forse".into()), ..Default::default() };
         assert!(matches!(f.validate(), Err(FilterError::Adesione(_))));
         for bad in ["5000", "a-b", "40000-5000", "-5", "10-10"] {

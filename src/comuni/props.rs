@@ -28,7 +28,7 @@ fn prop_a_valid_filter_reads_back_from_its_own_query_string() {
                 for m in Milestone::ALL {
                     prop_assert_eq!(query_with_milestone(&valid.query(), m), valid.with_milestone(m).query());
                 }
-                let _ = valid.phrases(&[]);
+                let _ = valid.phrases(&[], &[]);
             }
             Err(e) => prop_assert!(!e.to_string().is_empty()),
         }

@@ -15,9 +15,10 @@ pub async fn list_comuni(
     #[server(default)] vista: ListParams,
 ) -> Result<ListPage, AppError> {
     let result = async {
-        let filter = filter.validate_for(crate::auth::guard::viewer().as_ref())?;
+        let state = crate::state::app_state()?;
+        let filter = filter.validate_for(crate::auth::guard::viewer().as_ref(), &state.territory)?;
         let vista = vista.validate()?;
-        let snapshot = crate::state::app_state()?.snapshot_on(filter.al).await?;
+        let snapshot = state.snapshot_on(filter.al).await?;
         let mut page = vista.page(snapshot.list(&filter));
         page.al = crate::state::AppState::past_day(&snapshot);
         Ok(page)

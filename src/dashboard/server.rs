@@ -12,10 +12,11 @@ use crate::{comuni::ComuniFilter, error::AppError};
 #[server(endpoint = "cruscotto")]
 pub async fn get_dashboard(#[server(default)] filter: ComuniFilter) -> Result<DashboardData, AppError> {
     let result = async {
-        let filter = filter.validate_for(crate::auth::guard::viewer().as_ref())?;
-        let snapshot = crate::state::app_state()?.snapshot_on(filter.al).await?;
+        let state = crate::state::app_state()?;
+        let filter = filter.validate_for(crate::auth::guard::viewer().as_ref(), &state.territory)?;
+        let snapshot = state.snapshot_on(filter.al).await?;
         let map_status = snapshot.map_status(&filter);
-        let legenda = super::map::legend_counts(&map_status)
+        let legenda = super::map::legend_counts(&state.graphics.geometry(), &map_status)
             .into_iter()
             .map(|(status, n)| super::LegendEntry {
                 label: status.label().to_string(),
@@ -42,8 +43,8 @@ pub async fn get_dashboard(#[server(default)] filter: ComuniFilter) -> Result<Da
 #[server(endpoint = "grafici")]
 pub async fn get_graphics(#[server(default)] filter: ComuniFilter) -> Result<Graphics, AppError> {
     let result = async {
-        let filter = filter.validate_for(crate::auth::guard::viewer().as_ref())?;
         let state = crate::state::app_state()?;
+        let filter = filter.validate_for(crate::auth::guard::viewer().as_ref(), &state.territory)?;
         let snapshot = state.snapshot_on(filter.al).await?;
         let graphics = state.graphics.get(&snapshot, &filter, &state.limits.drawing).await?;
         Ok(Graphics::clone(&graphics))
@@ -80,7 +81,7 @@ pub async fn download_svg(
         return Err(unknown());
     }
     let viewer = crate::auth::session::viewer_of(&extensions);
-    let filter = filter.validate_for(viewer.as_ref())?;
+    let filter = filter.validate_for(viewer.as_ref(), &state.territory)?;
     let snapshot = state.snapshot_on(filter.al).await?;
     let filename = |extension: &str| {
         crate::comuni::export::file_name(&snapshot, &format!("traguardi-{name}"), extension)

@@ -194,7 +194,8 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
     // The series' points as data (`/grafici/servizi.csv`), with the same filter.
     let csv_servizi = d_servizi.replacen(".svg", ".csv", 1);
     let figures = figures(&s, &filtro);
-    let applied = describe_filter(&filter.get_untracked(), &fasce_popolazione);
+    let territory = crate::comuni::territory::use_territory();
+    let applied = describe_filter(&filter.get_untracked(), &fasce_popolazione, &territory.province);
     let (rows_a, rows_o, rows_c) = (s.province.clone(), s.province.clone(), s.province.clone());
     let list_href = if filtro.is_empty() { "/comuni".to_string() } else { format!("/comuni?{filtro}") };
     let export = |path: &str| if filtro.is_empty() { path.to_string() } else { format!("{path}?{filtro}") };
@@ -302,9 +303,13 @@ fn Dashboard(data: DashboardData, graphics: Graphics, filter: Memo<ComuniFilter>
 }
 
 /// "Filtri applicati: provincia di Lecce, …." or "Nessun filtro: tutti i comuni della Puglia."
-fn describe_filter(f: &ComuniFilter, bands: &[crate::comuni::FilterChoice]) -> String {
+fn describe_filter(
+    f: &ComuniFilter,
+    bands: &[crate::comuni::FilterChoice],
+    province: &[crate::comuni::Provincia],
+) -> String {
     let Ok(v) = f.validate() else { return String::new() };
-    let parts = v.phrases(bands);
+    let parts = v.phrases(bands, province);
     if parts.is_empty() {
         "Nessun filtro: tutti i comuni della Puglia.".to_string()
     } else {

@@ -51,7 +51,7 @@ pub mod ssr {
     use super::*;
     use crate::{
         auth::{may_act_for, CurrentUser, Role},
-        comuni::{StepState, PROVINCE},
+        comuni::{StepState, Territory},
         data::evidence,
         evidence::{
             size_words, sniff::Kind, status_words, EvidenceItem, ObjectiveEvidence, QueueItem, ReviewItem,
@@ -135,9 +135,16 @@ pub mod ssr {
     }
 
     /// The queue's filters, checked (empty: any); the page and its export share them.
-    pub fn check_queue_filters(provincia: &str, piattaforma: &str) -> Result<(), AppError> {
-        if !provincia.is_empty() && !PROVINCE.iter().any(|(sigla, _)| *sigla == provincia) {
-            return Err(AppError::BadRequest(format!("Provincia sconosciuta: «{provincia}».")));
+    pub fn check_queue_filters(
+        territory: &Territory,
+        provincia: &str,
+        piattaforma: &str,
+    ) -> Result<(), AppError> {
+        if !provincia.is_empty() && !territory.province.iter().any(|p| p.sigla == provincia) {
+            return Err(AppError::BadRequest(format!(
+                "Provincia sconosciuta: «{provincia}». Valori ammessi: {}.",
+                territory.sigle()
+            )));
         }
         if !piattaforma.is_empty() && Platform::from_code(piattaforma).is_none() {
             return Err(AppError::BadRequest(format!("Piattaforma sconosciuta: «{piattaforma}».")));
@@ -152,7 +159,7 @@ pub mod ssr {
         piattaforma: &str,
         page: usize,
     ) -> Result<Queue, AppError> {
-        check_queue_filters(provincia, piattaforma)?;
+        check_queue_filters(&state.territory, provincia, piattaforma)?;
         let snapshot = state.snapshot().await?;
         let p = &snapshot.programme;
         let (provincia_f, piattaforma_f) =

@@ -18,7 +18,7 @@ use crate::{
         ui::{ErrorSummary, SignInNeeded},
         FormFeedback,
     },
-    comuni::PROVINCE,
+    comuni::territory::use_territory,
     rules::{Platform, ReviewOutcome},
 };
 
@@ -421,12 +421,13 @@ fn QueueView(queue: Queue) -> impl IntoView {
                     <option value="" selected=queue.provincia.is_empty()>
                         "Tutte"
                     </option>
-                    {PROVINCE
+                    {use_territory()
+                        .province
                         .iter()
-                        .map(|(sigla, nome)| {
+                        .map(|p| {
                             view! {
-                                <option value=*sigla selected=queue.provincia == *sigla>
-                                    {*nome}
+                                <option value=p.sigla.clone() selected=queue.provincia == p.sigla>
+                                    {p.nome.clone()}
                                 </option>
                             }
                         })

@@ -18,12 +18,8 @@ use serde::Deserialize;
 
 use super::table::{respond, rows_in_memory, Batch, Rows, Table, Value};
 use crate::{
-    auth::CurrentUser,
-    comuni::{export::ExportFormat, PROVINCE},
-    error::AppError,
-    limits::query::Query,
-    scadenze::ScadenzeQuery,
-    state::AppState,
+    auth::CurrentUser, comuni::export::ExportFormat, error::AppError, limits::query::Query,
+    scadenze::ScadenzeQuery, state::AppState,
 };
 
 /// Entries per trail query while streaming.
@@ -100,7 +96,7 @@ async fn scadenze(
     let data = crate::scadenze::server::ssr::scadenze(&state, &user, &query).await?;
     let mut filters = Vec::new();
     if let Some(p) = &data.provincia {
-        let name = PROVINCE.iter().find(|(s, _)| s == p).map(|(_, n)| *n).unwrap_or(p);
+        let name = state.territory.nome_provincia(p);
         filters.push(format!("provincia di {name}"));
     }
     if data.own_comuni_only {
@@ -300,7 +296,7 @@ async fn evidenze(
     reader_of_all(&extensions, "Solo la Regione e gli assessori consultano le evidenze in attesa di esame.")?;
     let (provincia, piattaforma) = (query.provincia.trim(), query.piattaforma.trim());
     // The page's own checks and query, so the file is the page.
-    crate::evidence::server::ssr::check_queue_filters(provincia, piattaforma)?;
+    crate::evidence::server::ssr::check_queue_filters(&state.territory, provincia, piattaforma)?;
     let snapshot = state.snapshot().await?;
     // Oldest first, as the page, a batch at a time: each query continues after the last row of
     // the one before (the queue can be long at national scale).
@@ -331,8 +327,8 @@ async fn evidenze(
         }
     }));
     let mut filters = Vec::new();
-    if let Some((_, name)) = PROVINCE.iter().find(|(s, _)| *s == provincia) {
-        filters.push(format!("provincia di {name}"));
+    if let Some(p) = state.territory.provincia(provincia) {
+        filters.push(format!("provincia di {}", p.nome));
     }
     if let Some(p) = crate::rules::Platform::from_code(piattaforma) {
         filters.push(format!("piattaforma {}", p.label()));

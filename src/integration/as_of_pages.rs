@@ -284,7 +284,8 @@ async fn exports_and_the_report_name_the_day_in_file_and_metadata() {
         let snapshot = Snapshot::build(&t.db, crate::data::programme::FONDO_INNOVAZIONE, ymd(2021, 2, 28))
             .await
             .unwrap();
-        let filter = ValidFilter { provincia: Some("TA"), al: Some(ymd(2021, 2, 28)), ..Default::default() };
+        let filter =
+            ValidFilter { provincia: Some("TA".into()), al: Some(ymd(2021, 2, 28)), ..Default::default() };
         let expected = crate::comuni::export::write_csv(
             &snapshot,
             snapshot.filtered(&filter),

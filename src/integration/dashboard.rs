@@ -15,7 +15,6 @@ use tower::ServiceExt;
 
 use super::TestDb;
 use crate::{
-    comuni::PROVINCE,
     dashboard::{map::MapStatus, DashboardData},
     demo, format,
     server::router,
@@ -93,7 +92,9 @@ async fn cards_charts_map_and_csv_agree_for_every_province() {
         let backend = t.db.backend();
         let (app, state) = app(&t).await;
         let mut filters: Vec<String> = vec![String::new()];
-        filters.extend(PROVINCE.iter().map(|(sigla, _)| format!("provincia={sigla}")));
+        filters.extend(
+            crate::data::registry::territory().province.iter().map(|p| format!("provincia={}", p.sigla)),
+        );
         filters.push("popolazione=0-5000&piattaforma=io".into());
         filters.push("provincia=LE&adesione=aderente&piattaforma=pagopa".into());
         for q in &filters {
@@ -402,7 +403,9 @@ async fn every_number_of_a_chart_table_is_written_in_its_chart() {
         let backend = t.db.backend();
         let (app, _) = app(&t).await;
         let mut filters: Vec<String> = vec![String::new()];
-        filters.extend(PROVINCE.iter().map(|(sigla, _)| format!("provincia={sigla}")));
+        filters.extend(
+            crate::data::registry::territory().province.iter().map(|p| format!("provincia={}", p.sigla)),
+        );
         filters.extend(crate::rules::AdhesionStatus::ALL.iter().map(|a| format!("adesione={}", a.code())));
         filters
             .extend(["0-5000", "5000-40000", "40000-200000", "200000-"].map(|b| format!("popolazione={b}")));

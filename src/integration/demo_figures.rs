@@ -52,7 +52,7 @@ async fn demo_rows_give_the_press_release_figures_on_every_backend() {
 
         // The 14 comuni of Taranto are the real ones.
         let ta = snapshot.list(&ValidFilter {
-            provincia: Some("TA"),
+            provincia: Some("TA".into()),
             adesione: Some(crate::rules::AdhesionStatus::Aderente),
             ..Default::default()
         });
@@ -125,6 +125,24 @@ async fn registry_loads_257_comuni_with_codes_and_accents() {
             on_db!(&t.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM comune").fetch_one(pool).await)
                 .unwrap();
         assert_eq!(again, 257);
+        // Italy's 20 regions; the territory's six provinces, each in Puglia — also a province kept
+        // from before the regions were (its region NULL), once the next start has loaded.
+        on_db!(&t.db, pool => sqlx::query("UPDATE province SET codice_regione = NULL WHERE sigla = 'LE'")
+            .execute(pool).await.map(|_| ()))
+        .unwrap();
+        crate::data::registry::load(&t.db).await.unwrap();
+        let (regions, puglia, provinces): (i64, String, Vec<(String, String)>) = on_db!(&t.db, pool => {
+            let regions = sqlx::query_scalar("SELECT COUNT(*) FROM regione").fetch_one(pool).await.unwrap();
+            let puglia = sqlx::query_scalar("SELECT nome FROM regione WHERE codice_istat = '16'").fetch_one(pool).await.unwrap();
+            let provinces = sqlx::query_as(
+                "SELECT p.sigla, r.nome FROM province p JOIN regione r ON r.codice_istat = p.codice_regione ORDER BY p.sigla",
+            ).fetch_all(pool).await.unwrap();
+            (regions, puglia, provinces)
+        });
+        assert_eq!((regions, puglia.as_str()), (20, "Puglia"), "{}", t.db.backend());
+        let sigle: Vec<&str> = provinces.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(sigle, ["BA", "BR", "BT", "FG", "LE", "TA"]);
+        assert!(provinces.iter().all(|(_, r)| r == "Puglia"), "{provinces:?}");
         t.drop_db().await;
     }
 }

@@ -200,8 +200,12 @@ async fn upload_review_new_version_verify_and_download() {
             let snap = Snapshot::build(&t.db, FONDO_INNOVAZIONE, today()).await.unwrap();
             let provincia = snap.find(&codice).unwrap().record.sigla_provincia.clone();
             let platform = snap.programme.objectives.iter().find(|o| o.code == objective).unwrap().platform;
-            let other_province =
-                crate::comuni::PROVINCE.iter().map(|(s, _)| *s).find(|s| *s != provincia).unwrap();
+            let other_province = crate::data::registry::territory()
+                .province
+                .into_iter()
+                .map(|p| p.sigla)
+                .find(|s| *s != provincia)
+                .unwrap();
             let other_platform =
                 crate::rules::Platform::ALL.into_iter().find(|p| *p != platform).unwrap().code();
             for (query, listed) in [

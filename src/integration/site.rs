@@ -351,3 +351,83 @@ async fn the_received_messages_are_paginated_with_their_total() {
         t.drop_db().await;
     }
 }
+
+/// Every list of provinces is the territory's, not a list in the code: a server given Molise's
+/// territory offers Campobasso and Isernia in its filter forms (dashboard, `/comuni`,
+/// `/scadenze`, `/evidenze`) and in its OpenAPI document, refuses Lecce with Molise's siglas and
+/// draws Molise's map; the figures' province rows come from the comuni's registry rows, so a
+/// database that also holds Molise's comuni shows its provinces too. Fails with a list of
+/// provinces in the code (the forms would still offer Lecce).
+#[tokio::test]
+async fn the_provinces_and_the_map_are_the_territorys() {
+    use crate::{data::registry, state::AppState};
+    use leptos::prelude::LeptosOptions;
+    for t in TestDb::all().await {
+        let backend = t.db.backend();
+        crate::demo::load(&t.db).await.unwrap();
+        super::auth::add_user(&t.db, REGIONE, "regione", "", "").await;
+        let molise = registry::territory_of("14").unwrap();
+        let options = LeptosOptions::builder().output_name("traguardi").build();
+        let app =
+            crate::server::router(AppState::with_auth(options, t.db.clone(), local()).with_territory(molise));
+        let regione = sign_in(&app, REGIONE).await;
+        let option = |sigla: &str| format!("<option value=\"{sigla}\"");
+        for page in ["/", "/comuni", "/scadenze", "/evidenze"] {
+            let a = send(&app, get(page, Some(&regione))).await;
+            assert_eq!(a.status, StatusCode::OK, "{backend} {page}: {}", a.body);
+            for (sigla, nome) in [("CB", "Campobasso"), ("IS", "Isernia")] {
+                assert!(
+                    a.body.contains(&option(sigla)) && a.body.contains(nome),
+                    "{backend} {page}: {sigla}"
+                );
+            }
+            assert!(!a.body.contains(&option("LE")), "{backend} {page}: Lecce offered");
+        }
+        let map = send(&app, get("/grafici/mappa.svg", None)).await;
+        assert!(map.body.contains("Mappa dei comuni del Molise per avanzamento"), "{backend}");
+        assert!(map.body.contains("aria-label=\"Campobasso: "), "{backend}");
+        assert!(!map.body.contains("aria-label=\"Bari: "), "{backend}");
+        for page in ["/comuni?provincia=LE", "/api/v1/comuni?provincia=LE", "/scadenze?provincia=LE"] {
+            let a = send(&app, get(page, Some(&regione))).await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{backend} {page}");
+            assert!(
+                a.body.contains("Provincia sconosciuta: «LE». Valori ammessi: CB, IS."),
+                "{backend} {page}: {}",
+                a.body
+            );
+        }
+        let a = send(&app, get("/evidenze?provincia=LE", Some(&regione))).await;
+        assert!(
+            a.body.contains("Provincia sconosciuta: «LE». Valori ammessi: CB, IS."),
+            "{backend}: {}",
+            a.body
+        );
+        let doc = send(&app, get("/api/v1/openapi.json", None)).await;
+        let doc: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
+        let provincia = doc["paths"]["/api/v1/comuni"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "provincia")
+            .unwrap()
+            .clone();
+        assert_eq!(provincia["schema"]["enum"], serde_json::json!(["CB", "IS"]), "{backend}");
+        assert_eq!(provincia["example"], "CB", "{backend}");
+
+        // The figures' province rows: Puglia's six, and Molise's two once its comuni are loaded.
+        let state = AppState::new(LeptosOptions::builder().output_name("traguardi").build(), t.db.clone());
+        let rows = |s: &crate::evaluation::Snapshot| {
+            s.summary(&Default::default()).province.iter().map(|p| p.sigla.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(rows(&state.snapshot().await.unwrap()), ["BA", "BT", "BR", "FG", "LE", "TA"], "{backend}");
+        registry::load_territory(&t.db, "14").await.unwrap();
+        crate::data::workspace::write_tx!(&t.db, tx => tx.add_note_in(REGIONE, "070006", "Nuovo comune nel registro").await?)
+            .unwrap();
+        assert_eq!(
+            rows(&state.snapshot().await.unwrap()),
+            ["BA", "BT", "BR", "CB", "FG", "IS", "LE", "TA"],
+            "{backend}"
+        );
+        t.drop_db().await;
+    }
+}

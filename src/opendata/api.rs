@@ -406,8 +406,9 @@ pub async fn get_province(
     extensions: axum::http::Extensions,
 ) -> ApiResult<ProvinceRisposta> {
     let Query(filter) = filter?;
-    let filter =
-        filter.validate_for(crate::auth::session::viewer_of(&extensions).as_ref()).map_err(AppError::from)?;
+    let filter = filter
+        .validate_for(crate::auth::session::viewer_of(&extensions).as_ref(), &state.territory)
+        .map_err(AppError::from)?;
     let snapshot = state.snapshot_on(filter.al).await?;
     Ok(Json(ProvinceRisposta {
         metadati: Metadati::of(&snapshot, &filter),
@@ -434,8 +435,9 @@ pub async fn get_comuni(
     extensions: axum::http::Extensions,
 ) -> ApiResult<ComuniRisposta> {
     let (Query(filter), Query(p)) = (filter?, paginazione?);
-    let filter =
-        filter.validate_for(crate::auth::session::viewer_of(&extensions).as_ref()).map_err(AppError::from)?;
+    let filter = filter
+        .validate_for(crate::auth::session::viewer_of(&extensions).as_ref(), &state.territory)
+        .map_err(AppError::from)?;
     let vista = ListParams { ordina: p.ordina.clone(), verso: p.verso.clone(), pagina: None }
         .validate()
         .map_err(AppError::from)?;
@@ -519,18 +521,17 @@ pub async fn unknown() -> ApiError {
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI document, built once.
-pub fn openapi_json() -> &'static str {
-    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DOC.get_or_init(|| {
-        let derived = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
-        let described = super::descriptions::document(super::params::document(derived));
-        serde_json::to_string_pretty(&described).expect("JSON serialises")
-    })
+/// The OpenAPI document of a deployment following `territory` (its provinces are the allowed
+/// values of `provincia`). The server builds it once, on the first request, and keeps it in its
+/// state (`AppState::openapi_json`).
+pub fn openapi_json(territory: &crate::comuni::Territory) -> String {
+    let derived = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+    let described = super::descriptions::document(super::params::document(derived, territory));
+    serde_json::to_string_pretty(&described).expect("JSON serialises")
 }
 
-pub async fn get_openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
+pub async fn get_openapi(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], state.openapi_json()).into_response()
 }
 
 /// Properties of the API's paging parameters (see `crate::fuzz`): any query string is refused

@@ -14,7 +14,7 @@
 use serde_json::{json, Value};
 
 use crate::{
-    comuni::{search::MAX_SEARCH_CHARS, Milestone, SortKey, StepFilter, PROVINCE},
+    comuni::{search::MAX_SEARCH_CHARS, Milestone, SortKey, StepFilter, Territory},
     rules::{AdhesionStatus, Platform},
 };
 
@@ -38,13 +38,13 @@ pub const POPULATION_PATTERN: &str = "^(0|[1-9][0-9]{0,8})-([1-9][0-9]{0,8})?$";
 /// A comune's ISTAT code: six digits.
 pub const ISTAT_PATTERN: &str = "^[0-9]{6}$";
 
-fn one_of(values: impl IntoIterator<Item = &'static str>) -> Value {
-    json!({ "type": "string", "enum": values.into_iter().collect::<Vec<_>>() })
+fn one_of<S: Into<String>>(values: impl IntoIterator<Item = S>) -> Value {
+    json!({ "type": "string", "enum": values.into_iter().map(Into::into).collect::<Vec<String>>() })
 }
 
-/// The declaration of the parameter `name` (query or path), or `None` for a name this table
-/// does not know.
-pub fn param_doc(name: &str) -> Option<ParamDoc> {
+/// The declaration of the parameter `name` (query or path) in a deployment following
+/// `territory` (the provinces it allows), or `None` for a name this table does not know.
+pub fn param_doc(name: &str, territory: &Territory) -> Option<ParamDoc> {
     let doc = |schema: Value, description: &str, example: Value| ParamDoc {
         schema,
         description: description.to_string(),
@@ -54,9 +54,9 @@ pub fn param_doc(name: &str) -> Option<ParamDoc> {
     let reached = || one_of(StepFilter::ALL.map(StepFilter::code));
     Some(match name {
         "provincia" => doc(
-            one_of(PROVINCE.map(|(code, _)| code)),
+            one_of(territory.province.iter().map(|p| p.sigla.clone())),
             "Sigla della provincia: solo i comuni di quella provincia.",
-            json!("BA"),
+            json!(territory.province.first().map_or("BA", |p| p.sigla.as_str())),
         ),
         "adesione" => doc(
             one_of(AdhesionStatus::ALL.map(AdhesionStatus::code)),
@@ -144,9 +144,9 @@ pub fn param_doc(name: &str) -> Option<ParamDoc> {
 }
 
 /// The OpenAPI document utoipa derived (`derived`), with every parameter of every operation
-/// declared by [`param_doc`]. Panics on a parameter the table does not know: a test builds the
-/// document, so such a parameter never reaches the published one.
-pub fn document(derived: Value) -> Value {
+/// declared by [`param_doc`] for `territory`. Panics on a parameter the table does not know: a
+/// test builds the document, so such a parameter never reaches the published one.
+pub fn document(derived: Value, territory: &Territory) -> Value {
     let mut doc = derived;
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return doc };
     for (path, item) in paths.iter_mut() {
@@ -157,7 +157,7 @@ pub fn document(derived: Value) -> Value {
             };
             for p in parameters.iter_mut() {
                 let name = p["name"].as_str().unwrap_or_default().to_string();
-                let d = param_doc(&name)
+                let d = param_doc(&name, territory)
                     .unwrap_or_else(|| panic!("{method} {path}: the parameter «{name}» has no declaration"));
                 p["schema"] = d.schema;
                 p["description"] = Value::String(d.description);
@@ -179,7 +179,8 @@ mod tests {
     #[test]
     fn every_example_fits_its_own_declaration() {
         // Every parameter the published document names (so the list cannot fall behind it).
-        let doc: Value = serde_json::from_str(super::super::api::openapi_json()).unwrap();
+        let territory = crate::data::registry::territory();
+        let doc: Value = serde_json::from_str(&super::super::api::openapi_json(&territory)).unwrap();
         let mut names: Vec<String> = doc["paths"]
             .as_object()
             .unwrap()
@@ -192,7 +193,7 @@ mod tests {
         assert!(names.len() >= 16, "{names:?}");
         for name in names {
             let name = name.as_str();
-            let d = param_doc(name).unwrap_or_else(|| panic!("{name}"));
+            let d = param_doc(name, &territory).unwrap_or_else(|| panic!("{name}"));
             let s = &d.schema;
             let fits = |v: &Value, s: &Value| match s["type"].as_str() {
                 Some("string") => {
@@ -221,7 +222,7 @@ mod tests {
                 "{name}: no Rust doc links"
             );
         }
-        assert!(param_doc("ignoto").is_none());
+        assert!(param_doc("ignoto", &territory).is_none());
     }
 
     #[test]

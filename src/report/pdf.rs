@@ -110,12 +110,13 @@ pub fn contents(
     snapshot: &Snapshot,
     filter: &ValidFilter,
     graphics: &Graphics,
+    geometry: &map::Geometry,
     generated_at: &str,
 ) -> Report {
     let summary = snapshot.summary(filter);
     let filtro = filter.query();
     let data = format::date(snapshot.as_of);
-    let phrases = filter.phrases(&snapshot.population_choices());
+    let phrases = filter.phrases(&snapshot.population_choices(), &snapshot.province);
     let filtri = if phrases.is_empty() {
         "Nessun filtro: tutti i comuni della Puglia.".to_string()
     } else {
@@ -136,7 +137,7 @@ pub fn contents(
         })
         .collect();
     // The map's classes, counted once: the legend table and the map's alternative text.
-    let counts = map::legend_counts(&snapshot.map_status(filter));
+    let counts = map::legend_counts(geometry, &snapshot.map_status(filter));
     let legenda = counts
         .iter()
         .copied()

@@ -25,10 +25,11 @@ pub async fn render(
     let filter = filter.validate()?;
     let permit = state.limits.report.acquire().await?;
     let graphics = state.graphics.get(&snapshot, &filter, &state.limits.drawing).await?;
+    let geometry = state.graphics.geometry();
     let generated_at = chrono::Local::now().format("%d/%m/%Y alle %H:%M").to_string();
     let typeset = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let report = super::pdf::contents(&snapshot, &filter, &graphics, &generated_at);
+        let report = super::pdf::contents(&snapshot, &filter, &graphics, &geometry, &generated_at);
         super::pdf::typeset(&report)
     })
     .await;
@@ -53,7 +54,7 @@ pub async fn report_pdf(
 ) -> Result<Response, AppError> {
     // Refused before any work: `bloccato` is not a filter the public may use.
     let viewer = crate::auth::session::viewer_of(&extensions);
-    let valid = filter.validate_for(viewer.as_ref())?;
+    let valid = filter.validate_for(viewer.as_ref(), &state.territory)?;
     let snapshot = state.snapshot_on(valid.al).await?;
     let filename = crate::comuni::export::file_name(&snapshot, "rapporto", "pdf");
     let bytes = render(&state, snapshot, &filter).await?;

@@ -77,10 +77,11 @@ pub const SECTIONS: [(&str, &str); 3] =
     [("pagina_scaduti", "scaduti"), ("pagina_in_scadenza", "in-scadenza"), ("pagina_a_rischio", "a-rischio")];
 
 /// A checked [`ScadenzeQuery`]; `al: None` is today.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidScadenzeQuery {
     pub al: Option<NaiveDate>,
-    pub provincia: Option<&'static str>,
+    /// One of the territory's siglas, in capitals.
+    pub provincia: Option<String>,
     /// Sort the open objectives by risk (`ordina=rischio`).
     pub by_risk: bool,
     /// The page shown of each table, in [`SECTIONS`]' order (1-based).
@@ -115,7 +116,8 @@ pub fn parse_day(raw: &str) -> Result<NaiveDate, AppError> {
 }
 
 impl ScadenzeQuery {
-    pub fn validate(&self) -> Result<ValidScadenzeQuery, AppError> {
+    /// Checks the raw values; the province must be one of `territory`'s.
+    pub fn validate(&self, territory: &crate::comuni::Territory) -> Result<ValidScadenzeQuery, AppError> {
         let al = match self.al.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(raw) => Some(parse_day(raw)?),
@@ -123,7 +125,7 @@ impl ScadenzeQuery {
         // The same province check, and message, as the comuni filters.
         let provincia =
             crate::comuni::ComuniFilter { provincia: self.provincia.clone(), ..Default::default() }
-                .validate()
+                .validate_for(None, territory)
                 .map_err(|e| AppError::BadRequest(e.to_string()))?
                 .provincia;
         let by_risk = match self.ordina.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -153,7 +155,7 @@ impl ValidScadenzeQuery {
         if let Some(d) = self.al {
             parts.push(format!("al={}", d.format("%Y-%m-%d")));
         }
-        if let Some(p) = self.provincia {
+        if let Some(p) = &self.provincia {
             parts.push(format!("provincia={p}"));
         }
         if self.by_risk {
@@ -168,14 +170,14 @@ impl ValidScadenzeQuery {
     }
 
     /// The same query on the first page of every table (the exports take every row).
-    pub fn first_pages(self) -> Self {
-        Self { pages: [1; 3], ..self }
+    pub fn first_pages(&self) -> Self {
+        Self { pages: [1; 3], ..self.clone() }
     }
 
     /// The address of page `page` of table `section` (an index into [`SECTIONS`]), the other
     /// tables staying where they are, landing on the table's heading.
-    pub fn page_href(self, section: usize, page: usize) -> String {
-        let mut q = self;
+    pub fn page_href(&self, section: usize, page: usize) -> String {
+        let mut q = self.clone();
         q.pages[section] = page;
         let query = q.query();
         let anchor = SECTIONS[section].1;
@@ -447,15 +449,16 @@ mod props {
             "2",
             "0",
         ];
+        let territory = crate::data::registry::territory();
         check("scadenze::ScadenzeQuery::validate", query_string(keys), |query| {
             let Some(uri) = uri(&query) else { return Ok(()) };
             let Ok(Query(raw)) = Query::<ScadenzeQuery>::try_from_uri(&uri) else { return Ok(()) };
-            match raw.validate() {
+            match raw.validate(&territory) {
                 Ok(valid) => {
                     let again = crate::fuzz::uri(&valid.query()).expect("a valid URI");
                     let Query(again) = Query::<ScadenzeQuery>::try_from_uri(&again)
                         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-                    prop_assert_eq!(again.validate().ok(), Some(valid));
+                    prop_assert_eq!(again.validate(&territory).ok(), Some(valid));
                 }
                 Err(AppError::BadRequest(m)) => prop_assert!(!m.is_empty()),
                 Err(other) => prop_assert!(false, "not a 400: {other:?}"),

@@ -13,8 +13,8 @@ use crate::error::AppError;
 pub async fn get_scadenze(#[server(default)] query: ScadenzeQuery) -> Result<ScadenzeData, AppError> {
     let result = async {
         let user = crate::auth::guard::require_signed_in()?;
-        let pages = query.validate()?.pages;
         let state = crate::state::app_state()?;
+        let pages = query.validate(&state.territory)?.pages;
         Ok(ssr::scadenze(&state, &user, &query).await?.paginate(pages))
     }
     .await;
@@ -45,7 +45,7 @@ pub mod ssr {
         user: &CurrentUser,
         query: &ScadenzeQuery,
     ) -> Result<ScadenzeData, AppError> {
-        let query = query.validate()?;
+        let query = query.validate(&state.territory)?;
         // Today's snapshot, or a past day's (cached); a day outside the programme is a 400.
         let snapshot = state.snapshot_on(query.al).await?;
         let as_of = snapshot.as_of;
@@ -53,7 +53,7 @@ pub mod ssr {
         let standings = snapshot
             .comuni
             .iter()
-            .filter(|e| query.provincia.is_none_or(|p| p == e.record.sigla_provincia))
+            .filter(|e| query.provincia.as_ref().is_none_or(|p| *p == e.record.sigla_provincia))
             .filter(|e| visible(&e.record.codice_istat))
             .map(|e| ComuneStanding {
                 codice_istat: &e.record.codice_istat,
@@ -105,7 +105,7 @@ pub mod ssr {
         for e in snapshot
             .comuni
             .iter()
-            .filter(|e| query.provincia.is_none_or(|p| p == e.record.sigla_provincia))
+            .filter(|e| query.provincia.as_ref().is_none_or(|p| *p == e.record.sigla_provincia))
             .filter(|e| visible(&e.record.codice_istat))
         {
             for f in e.forecasts.iter().filter(|f| f.forecast.at_risk) {
@@ -139,7 +139,7 @@ pub mod ssr {
         }
         Ok(ScadenzeData {
             as_of,
-            provincia: query.provincia.map(str::to_string),
+            provincia: query.provincia.clone(),
             window_days: WINDOW_DAYS,
             overdue,
             due_soon,

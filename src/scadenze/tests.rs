@@ -166,29 +166,36 @@ fn the_query_accepts_iso_and_italian_dates_and_refuses_others_in_italian() {
         provincia: Some(provincia.into()),
         ..Default::default()
     };
-    let v = q("2021-02-15", "le").validate().unwrap();
+    let v = q("2021-02-15", "le").validate(&crate::data::registry::territory()).unwrap();
     assert_eq!(
         v,
         ValidScadenzeQuery {
             al: Some(day("2021-02-15")),
-            provincia: Some("LE"),
+            provincia: Some("LE".into()),
             by_risk: false,
             pages: [1; 3]
         }
     );
     assert_eq!(v.query(), "al=2021-02-15&provincia=LE");
-    assert_eq!(q("15/02/2021", "").validate().unwrap().al, Some(day("2021-02-15")));
-    assert_eq!(q(" ", " ").validate().unwrap(), ValidScadenzeQuery::default(), "empty means today, all");
-    assert_eq!(ScadenzeQuery::default().validate().unwrap().query(), "");
+    assert_eq!(
+        q("15/02/2021", "").validate(&crate::data::registry::territory()).unwrap().al,
+        Some(day("2021-02-15"))
+    );
+    assert_eq!(
+        q(" ", " ").validate(&crate::data::registry::territory()).unwrap(),
+        ValidScadenzeQuery::default(),
+        "empty means today, all"
+    );
+    assert_eq!(ScadenzeQuery::default().validate(&crate::data::registry::territory()).unwrap().query(), "");
     for bad in ["2021-02-30", "domani", "2021-2", "15-02-2021", "99999-01-01", "1800-01-01"] {
-        match q(bad, "").validate() {
+        match q(bad, "").validate(&crate::data::registry::territory()) {
             Err(AppError::BadRequest(m)) => {
                 assert!(m.starts_with(&format!("Data non valida: «{bad}»")), "{m}")
             }
             other => panic!("{bad}: {other:?}"),
         }
     }
-    match q("", "XX").validate() {
+    match q("", "XX").validate(&crate::data::registry::territory()) {
         Err(AppError::BadRequest(m)) => assert!(m.contains("Provincia sconosciuta: «XX»"), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -242,7 +249,7 @@ fn each_table_keeps_one_page_and_counts_the_whole() {
     assert_eq!(paged.counts[1], TableCount { total: 3, comuni: 2, page: 1, pages: 1 });
     assert_eq!(paged.counts[2], TableCount { total: 0, comuni: 0, page: 1, pages: 1 });
 
-    let here = ValidScadenzeQuery { provincia: Some("BA"), pages: [3, 1, 1], ..Default::default() };
+    let here = ValidScadenzeQuery { provincia: Some("BA".into()), pages: [3, 1, 1], ..Default::default() };
     assert_eq!(
         here.page_href(1, 2),
         "/scadenze?provincia=BA&pagina_scaduti=3&pagina_in_scadenza=2#in-scadenza"
@@ -251,9 +258,9 @@ fn each_table_keeps_one_page_and_counts_the_whole() {
     assert_eq!(ValidScadenzeQuery::default().page_href(2, 1), "/scadenze#a-rischio");
     assert_eq!(here.first_pages().query(), "provincia=BA");
     let q = ScadenzeQuery { pagina_in_scadenza: Some("2".into()), ..Default::default() };
-    assert_eq!(q.validate().unwrap().pages, [1, 2, 1]);
+    assert_eq!(q.validate(&crate::data::registry::territory()).unwrap().pages, [1, 2, 1]);
     let bad = ScadenzeQuery { pagina_a_rischio: Some("zero".into()), ..Default::default() };
     assert!(
-        matches!(bad.validate(), Err(AppError::BadRequest(m)) if m.starts_with("Numero di pagina non valido"))
+        matches!(bad.validate(&crate::data::registry::territory()), Err(AppError::BadRequest(m)) if m.starts_with("Numero di pagina non valido"))
     );
 }

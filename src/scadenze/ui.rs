@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::{server::get_scadenze, ScadenzaRow, ScadenzeData, ScadenzeQuery};
-use crate::{app::ErrorNotice, auth::ui::SignInNeeded, comuni::PROVINCE, error::AppError, format};
+use crate::{
+    app::ErrorNotice, auth::ui::SignInNeeded, comuni::territory::use_territory, error::AppError, format,
+};
 
 /// The query as the URL holds it.
 fn use_scadenze_query() -> Memo<ScadenzeQuery> {
@@ -63,6 +65,7 @@ pub fn ScadenzePage() -> impl IntoView {
 /// shared.
 #[component]
 fn ScadenzeForm(al: String, provincia: String, by_risk: bool) -> impl IntoView {
+    let territory = use_territory();
     view! {
         <form method="get" action="/scadenze" class="filtri" aria-label="Data e provincia">
             <div class="campo">
@@ -76,13 +79,14 @@ fn ScadenzeForm(al: String, provincia: String, by_risk: bool) -> impl IntoView {
                     <option value="" selected=provincia.is_empty()>
                         "Tutte"
                     </option>
-                    {PROVINCE
+                    {territory
+                        .province
                         .iter()
-                        .map(|(sigla, nome)| {
-                            let selected = provincia.eq_ignore_ascii_case(sigla);
+                        .map(|p| {
+                            let selected = provincia.eq_ignore_ascii_case(&p.sigla);
                             view! {
-                                <option value=*sigla selected=selected>
-                                    {*nome}
+                                <option value=p.sigla.clone() selected=selected>
+                                    {p.nome.clone()}
                                 </option>
                             }
                         })
@@ -115,8 +119,15 @@ fn ScadenzeForm(al: String, provincia: String, by_risk: bool) -> impl IntoView {
 #[component]
 fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
     let day = format::date(d.as_of);
-    let provincia = PROVINCE.iter().map(|(s, _)| *s).find(|s| Some(*s) == d.provincia.as_deref());
-    let valid = super::ValidScadenzeQuery { al: Some(d.as_of), provincia, by_risk: d.by_risk, pages: [1; 3] };
+    let territory = use_territory();
+    // The server checked the province against the territory; its name for the sentence.
+    let provincia = d.provincia.clone();
+    let valid = super::ValidScadenzeQuery {
+        al: Some(d.as_of),
+        provincia: provincia.clone(),
+        by_risk: d.by_risk,
+        pages: [1; 3],
+    };
     // The page links: the past day only when one was asked (today's links stay today's).
     let here = super::ValidScadenzeQuery {
         al: d.al,
@@ -127,8 +138,8 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
     let province_name = d
         .provincia
         .as_deref()
-        .and_then(|p| PROVINCE.iter().find(|(s, _)| *s == p))
-        .map(|(_, n)| format!(", provincia di {n}"))
+        .and_then(|p| territory.provincia(p))
+        .map(|p| format!(", provincia di {}", p.nome))
         .unwrap_or_default();
     let window = d.window_days;
     view! {
@@ -160,7 +171,10 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             <ScadenzeTable
                 rows=d.overdue
                 count=d.counts[0]
-                pages=move |p| here.page_href(0, p)
+                pages={
+                    let here = here.clone();
+                    move |p| here.page_href(0, p)
+                }
                 pager_label="Paginazione degli obiettivi scaduti"
                 al=d.al
                 caption=format!("Obiettivi scaduti e non raggiunti al {day}")
@@ -173,7 +187,10 @@ fn ScadenzeView(d: ScadenzeData) -> impl IntoView {
             <ScadenzeTable
                 rows=d.due_soon
                 count=d.counts[1]
-                pages=move |p| here.page_href(1, p)
+                pages={
+                    let here = here.clone();
+                    move |p| here.page_href(1, p)
+                }
                 pager_label="Paginazione degli obiettivi in scadenza"
                 al=d.al
                 caption=format!("Obiettivi non ancora raggiunti in scadenza entro {window} giorni dal {day}")
