@@ -143,7 +143,7 @@ async fn verify(
     let v = super::verify(db, &trust, &exported).await?;
     Ok(match v.broken {
         None => {
-            let mut text = format!("Audit trail intact: {} entries verified.\n", v.entries);
+            let mut text = format!("Audit trail intact: {} verified.\n", entries(v.entries));
             let (signed, agree) = match v.checkpoints {
                 1 => ("1 checkpoint".to_string(), "matches"),
                 n => (format!("{n} checkpoints"), "match"),
@@ -166,10 +166,18 @@ async fn verify(
         }
         Some((seq, reason)) => (
             format!(
-                "Audit trail BROKEN at entry {seq}: {reason} ({} entries verified before it).\n",
-                v.entries
+                "Audit trail BROKEN at entry {seq}: {reason} ({} verified before it).\n",
+                entries(v.entries)
             ),
             false,
         ),
     })
+}
+
+/// "1 entry", "12 entries".
+fn entries(n: impl Into<i64>) -> String {
+    match n.into() {
+        1 => "1 entry".to_string(),
+        n => format!("{n} entries"),
+    }
 }

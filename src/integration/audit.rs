@@ -103,6 +103,19 @@ async fn chain_alone_holds(db: &Db) -> bool {
     head == rows.last().map(|r| format!("{}:{}", r.seq, r.hash))
 }
 
+/// The report counts in words a person reads: «1 entry», not «1 entries» (fails on the code
+/// that wrote the plural whatever the number).
+#[tokio::test]
+async fn verify_says_one_entry_in_the_singular() {
+    for t in TestDb::all().await {
+        let db = &t.db;
+        note(db, "Nota 1").await;
+        let (text, ok) = run(db, verify(None, None, None)).await;
+        assert!(ok && text.contains("Audit trail intact: 1 entry verified."), "{}: {text}", db.backend());
+        t.drop_db().await;
+    }
+}
+
 #[tokio::test]
 async fn a_rewritten_trail_with_a_moved_head_is_found_by_the_checkpoints() {
     for t in TestDb::all().await {
