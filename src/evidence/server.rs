@@ -51,7 +51,7 @@ pub mod ssr {
     use super::*;
     use crate::{
         auth::{may_act_for, CurrentUser, Role},
-        comuni::{StepState, Territory},
+        comuni::{FilterError, StepState, Territory},
         data::evidence,
         evidence::{
             size_words, sniff::Kind, status_words, EvidenceItem, ObjectiveEvidence, QueueItem, ReviewItem,
@@ -141,10 +141,10 @@ pub mod ssr {
         piattaforma: &str,
     ) -> Result<(), AppError> {
         if !provincia.is_empty() && !territory.province.iter().any(|p| p.sigla == provincia) {
-            return Err(AppError::BadRequest(format!(
-                "Provincia sconosciuta: «{provincia}». Valori ammessi: {}.",
-                territory.sigle()
-            )));
+            // The filters' own refusal, so the two say the same.
+            return Err(
+                FilterError::Provincia { sigla: provincia.to_string(), ammesse: territory.sigle() }.into()
+            );
         }
         if !piattaforma.is_empty() && Platform::from_code(piattaforma).is_none() {
             return Err(AppError::BadRequest(format!("Piattaforma sconosciuta: «{piattaforma}».")));
